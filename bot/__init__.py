@@ -1,0 +1,1 @@
+"""Telegram interface of Kooperationsbörse: app factory, handlers, texts, schedules, CLI."""

@@ -1,0 +1,68 @@
+"""The application factory: `matchbot run` and the end-to-end tests build the bot here."""
+
+from __future__ import annotations
+
+import importlib
+import logging
+from typing import Any
+
+from telegram.ext import AIORateLimiter, Application
+
+from bot.context import Runtime
+from kooperation.config import Settings
+from kooperation.db import engine_for
+
+log = logging.getLogger(__name__)
+
+# Order matters: earlier modules win when two handlers could take the same update;
+# `menu` holds the catch-all fallbacks and comes last.
+HANDLER_MODULES = (
+    "bot.handlers.errors",
+    "bot.handlers.group",
+    "bot.handlers.onboarding",
+    "bot.handlers.listings",
+    "bot.handlers.matches",
+    "bot.handlers.introductions",
+    "bot.handlers.review",
+    "bot.handlers.managers",
+    "bot.handlers.stats",
+    "bot.handlers.followup",
+    "bot.handlers.settings",
+    "bot.handlers.privacy",
+    "bot.handlers.menu",
+)
+
+
+def build_application(settings: Settings) -> Application[Any, Any, Any, Any, Any, Any]:
+    """Builds the bot with every handler, the outbox sender and the schedules."""
+    from bot.persistence import DbPersistence
+
+    engine = engine_for(settings.database_url)
+    application = (
+        Application.builder()
+        .token(settings.telegram_bot_token)
+        .base_url(settings.telegram_api_base_url)
+        .rate_limiter(AIORateLimiter(max_retries=3))
+        .persistence(DbPersistence(engine))
+        .concurrent_updates(False)
+        .post_init(_post_init)
+        .post_shutdown(_post_shutdown)
+        .build()
+    )
+    application.bot_data["runtime"] = Runtime(settings=settings, engine=engine)
+    for name in HANDLER_MODULES:
+        importlib.import_module(name).register(application)
+    return application
+
+
+async def _post_init(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    from bot import commands, jobs
+
+    await commands.publish(application)
+    jobs.start(application)
+
+
+async def _post_shutdown(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    from bot import jobs
+
+    await jobs.stop(application)

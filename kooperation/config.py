@@ -1,0 +1,107 @@
+"""One settings object, read once from the environment and `.env`, passed down from there."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Annotated
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+
+class SettingsError(Exception):
+    """A setting is missing or malformed; the message names it in one line."""
+
+
+def parse_cron(expression: str) -> str:
+    """Checks a 5-field crontab expression ("minute hour day month weekday")."""
+    from apscheduler.triggers.cron import CronTrigger
+
+    CronTrigger.from_crontab(expression)
+    return expression
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    telegram_bot_token: str = ""
+    telegram_api_base_url: str = "https://api.telegram.org/bot"
+    database_url: str = "sqlite:///matchbot.db"
+    admin_telegram_ids: Annotated[list[int], NoDecode] = Field(default_factory=list)
+    embedding_model: str = "hybrid"
+    timezone: str = "Europe/Berlin"
+    match_schedule: str = "0 2 * * *"
+    digest_schedule: str = "0 8 * * mon"
+    log_level: str = "INFO"
+
+    # Matching. Defaults chosen with bench/quality.py (see README "Matching quality and speed").
+    match_min_score: float = 0.35
+    match_max_per_need: int = 3
+    match_max_per_org_week: int = 10
+    cross_cluster_bonus: float = 0.05
+    kmu_bonus: float = 0.02
+
+    listing_lifetime_days: int = 90
+    followup_after_days: int = 14
+    expiry_reminder_days: int = 7
+
+    # Delivery: Telegram allows about 30 messages/s overall and 1/s per chat.
+    outbox_rate_per_second: float = 28.0
+    outbox_max_attempts: int = 5
+
+    @field_validator("admin_telegram_ids", mode="before")
+    @classmethod
+    def _split_ids(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [int(part) for part in value.replace(";", ",").split(",") if part.strip()]
+        if isinstance(value, int):
+            return [value]
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as error:
+            raise ValueError(f"unknown time zone {value!r}") from error
+        return value
+
+    @field_validator("match_schedule", "digest_schedule")
+    @classmethod
+    def _valid_cron(cls, value: str) -> str:
+        try:
+            return parse_cron(value)
+        except ValueError as error:
+            raise ValueError(f"not a crontab expression ({error})") from error
+
+    @field_validator("log_level")
+    @classmethod
+    def _valid_level(cls, value: str) -> str:
+        level = value.upper()
+        if level not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
+            raise ValueError("use DEBUG, INFO, WARNING, ERROR or CRITICAL")
+        return level
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Reads settings; turns a validation error into one line that names the setting."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as error:
+        first = error.errors()[0]
+        name = str(first["loc"][0]).upper() if first["loc"] else "settings"
+        message = first["msg"].removeprefix("Value error, ")
+        raise SettingsError(f"setting {name} is invalid: {message}") from None
+    except ValueError as error:  # raised by the NoDecode splitter on a non-number
+        raise SettingsError(f"setting ADMIN_TELEGRAM_IDS is invalid: {error}") from None
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return load_settings()

@@ -1,0 +1,1 @@
+"""Embeddings, scoring and matching rounds. Pure Python + numpy; never imports Telegram."""
