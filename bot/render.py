@@ -1,0 +1,80 @@
+"""Turning catalogue texts into Telegram messages: keyboards, splitting, sending."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram.constants import MessageLimit, ParseMode
+
+Buttons = Sequence[Sequence[tuple[str, str]]]
+"""Rows of (label, callback_data); labels are plain text, data at most 64 bytes."""
+
+
+def keyboard(rows: Buttons | None) -> InlineKeyboardMarkup | None:
+    if not rows:
+        return None
+    for row in rows:
+        for _, data in row:
+            if len(data.encode()) > 64:
+                raise ValueError(f"callback data over 64 bytes: {data!r}")
+    return InlineKeyboardMarkup(
+        [[InlineKeyboardButton(label, callback_data=data) for label, data in row] for row in rows]
+    )
+
+
+def split_message(text: str, limit: int = MessageLimit.MAX_TEXT_LENGTH) -> list[str]:
+    """Splits at paragraph or line breaks so that no part exceeds Telegram's 4,096 characters.
+
+    Rendered texts keep HTML tags within one line, so splitting at line breaks never cuts a
+    tag in two; a single line longer than the limit is cut hard as a last resort.
+    """
+    if len(text) <= limit:
+        return [text]
+    parts: list[str] = []
+    current = ""
+    for line in text.split("\n"):
+        while len(line) > limit:
+            if current:
+                parts.append(current)
+                current = ""
+            parts.append(line[:limit])
+            line = line[limit:]
+        candidate = f"{current}\n{line}" if current else line
+        if len(candidate) > limit:
+            parts.append(current)
+            current = line
+        else:
+            current = candidate
+    if current:
+        parts.append(current)
+    return parts
+
+
+async def send_html(
+    bot: Any, chat_id: int, text: str, buttons: Buttons | None = None
+) -> list[Message]:
+    """Sends `text` (already safe HTML), split if needed; buttons go on the last part."""
+    parts = split_message(text)
+    sent = []
+    for index, part in enumerate(parts):
+        markup = keyboard(buttons) if index == len(parts) - 1 else None
+        sent.append(
+            await bot.send_message(
+                chat_id=chat_id,
+                text=part,
+                parse_mode=ParseMode.HTML,
+                reply_markup=markup,
+                disable_web_page_preview=True,
+            )
+        )
+    return sent
+
+
+async def reply_html(update: Update, text: str, buttons: Buttons | None = None) -> None:
+    """Answers in the chat the update came from."""
+    chat = update.effective_chat
+    if chat is None:
+        return
+    await send_html(update.get_bot(), chat.id, text, buttons)
