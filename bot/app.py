@@ -35,7 +35,7 @@ HANDLER_MODULES = (
 
 def build_application(settings: Settings) -> Application[Any, Any, Any, Any, Any, Any]:
     """Builds the bot with every handler, the outbox sender and the schedules."""
-    from bot.persistence import DbPersistence
+    from bot.persistence import DbPersistence, install_write_through
 
     engine = engine_for(settings.database_url)
     application = (
@@ -52,6 +52,7 @@ def build_application(settings: Settings) -> Application[Any, Any, Any, Any, Any
     application.bot_data["runtime"] = Runtime(settings=settings, engine=engine)
     for name in HANDLER_MODULES:
         importlib.import_module(name).register(application)
+    install_write_through(application)
     return application
 
 

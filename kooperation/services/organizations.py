@@ -1,0 +1,118 @@
+"""Organizations in the programme: finding one by name, registering a new one, invite codes."""
+
+from __future__ import annotations
+
+import secrets
+from difflib import SequenceMatcher
+
+from sqlmodel import Session, select
+
+from kooperation.models import Cluster, Member, Organization, Size
+from kooperation.services.members import OrganizationNotFound, join_organization
+from kooperation.validation import clean_organization_name, clean_region, clean_search
+
+INVITE_CODE_BYTES = 6
+
+
+def new_invite_code() -> str:
+    """A short code for the deep link `/start <code>`; never starts with the manager prefix."""
+    while True:
+        code = secrets.token_urlsafe(INVITE_CODE_BYTES)
+        if not code.startswith("mgr-") and code != "group":
+            return code
+
+
+def _rank(query: str, name: str) -> float:
+    query, name = query.casefold(), name.casefold()
+    if name == query:
+        return 3.0
+    if name.startswith(query):
+        return 2.0
+    if query in name:
+        return 1.5
+    words = name.split()
+    best_word = max((SequenceMatcher(None, query, w).ratio() for w in words), default=0.0)
+    return max(SequenceMatcher(None, query, name).ratio(), best_word)
+
+
+def search_organizations(*, session: Session, query: str, limit: int = 5) -> list[Organization]:
+    """Organizations whose name contains or resembles `query`, best first.
+
+    Compared in Python with Unicode case folding ("MÜLLER" finds "Müller GmbH", which SQLite's
+    LIKE would not); the programme has hundreds of organizations, not millions.
+    """
+    query = clean_search(query)
+    scored = []
+    for organization in session.exec(select(Organization)).all():
+        score = _rank(query, organization.name)
+        if score >= 0.75:
+            scored.append((score, organization.name.casefold(), organization))
+    scored.sort(key=lambda row: (-row[0], row[1]))
+    return [organization for _, _, organization in scored[:limit]]
+
+
+def register_organization(
+    *,
+    session: Session,
+    name: str,
+    cluster_slug: str,
+    size: str,
+    region: str,
+    member_id: int | None = None,
+) -> Organization:
+    """A new organization with its own invite code; the registering contact joins it."""
+    cluster = session.exec(select(Cluster).where(Cluster.slug == cluster_slug)).first()
+    if cluster is None or cluster.id is None:
+        raise ValueError(f"unknown cluster {cluster_slug!r}")
+    organization = Organization(
+        name=clean_organization_name(name),
+        cluster_id=cluster.id,
+        size=Size(size).value,
+        region=clean_region(region),
+        invite_code=new_invite_code(),
+    )
+    session.add(organization)
+    session.commit()
+    session.refresh(organization)
+    if member_id is not None and organization.id is not None:
+        join_organization(session=session, member_id=member_id, organization_id=organization.id)
+    return organization
+
+
+def organization_by_invite_code(*, session: Session, code: str) -> Organization | None:
+    code = code.strip()
+    if not code:
+        return None
+    return session.exec(select(Organization).where(Organization.invite_code == code)).first()
+
+
+def join_by_invite_code(*, session: Session, member_id: int, code: str) -> Organization:
+    organization = organization_by_invite_code(session=session, code=code)
+    if organization is None or organization.id is None:
+        raise OrganizationNotFound(code)
+    join_organization(session=session, member_id=member_id, organization_id=organization.id)
+    return organization
+
+
+def invite_code_for(*, session: Session, organization_id: int) -> str:
+    """The organization's invite code, created on first use (imported rows have none)."""
+    organization = session.get(Organization, organization_id)
+    if organization is None:
+        raise OrganizationNotFound(organization_id)
+    if not organization.invite_code:
+        organization.invite_code = new_invite_code()
+        session.add(organization)
+        session.commit()
+    return organization.invite_code or ""
+
+
+def get_organization(*, session: Session, organization_id: int) -> Organization | None:
+    return session.get(Organization, organization_id)
+
+
+def cluster_of(*, session: Session, organization: Organization) -> Cluster | None:
+    return session.get(Cluster, organization.cluster_id)
+
+
+def colleagues(*, session: Session, organization_id: int) -> list[Member]:
+    return list(session.exec(select(Member).where(Member.organization_id == organization_id)).all())

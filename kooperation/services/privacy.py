@@ -1,0 +1,193 @@
+"""A contact's rights over their data: everything stored about them, and deleting it.
+
+Deleting removes the member, their listings (and with them embeddings and matches) and their
+queued messages; the organization stays (it belongs to the programme), but contact details
+that came from this member are cleared. Anonymous counts survive in `StatCounter` so the
+programme's statistics do not shrink.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlmodel import Session, col, delete, or_, select
+
+from kooperation.models import (
+    BotState,
+    Cluster,
+    Kind,
+    Listing,
+    Match,
+    MatchStatus,
+    Member,
+    Organization,
+    Outbox,
+    StatCounter,
+)
+from kooperation.services.members import NotRegistered
+
+EXPORT_FORMAT = "kooperationsboerse-export/1"
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def export_member_data(*, session: Session, telegram_user_id: int) -> dict[str, Any]:
+    """Everything stored about one Telegram user, as JSON-ready data."""
+    member = session.exec(select(Member).where(Member.telegram_user_id == telegram_user_id)).first()
+    if member is None or member.id is None:
+        raise NotRegistered(telegram_user_id)
+    organization = session.get(Organization, member.organization_id or -1)
+    cluster = session.get(Cluster, organization.cluster_id) if organization else None
+    listings = session.exec(
+        select(Listing).where(Listing.member_id == member.id).order_by(col(Listing.id))
+    ).all()
+    ids = [listing.id for listing in listings]
+    matches = (
+        session.exec(
+            select(Match)
+            .where(or_(col(Match.need_id).in_(ids), col(Match.offer_id).in_(ids)))
+            .order_by(col(Match.id))
+        ).all()
+        if ids
+        else []
+    )
+    messages = session.exec(
+        select(Outbox).where(Outbox.member_id == member.id).order_by(col(Outbox.id))
+    ).all()
+    states = session.exec(select(BotState).where(col(BotState.key).contains(str(telegram_user_id))))
+    return {
+        "format": EXPORT_FORMAT,
+        "member": {
+            "telegram_user_id": member.telegram_user_id,
+            "chat_id": member.chat_id,
+            "username": member.username,
+            "name": member.display_name,
+            "email": member.email,
+            "language": member.language,
+            "role": member.role,
+            "consent_at": _iso(member.consent_at),
+            "weekly_digest": member.digest_enabled,
+            "matching_paused": member.paused,
+            "reachable": member.active,
+            "created_at": _iso(member.created_at),
+        },
+        "organization": (
+            {
+                "name": organization.name,
+                "cluster": cluster.name if cluster else "",
+                "size": organization.size,
+                "region": organization.region,
+                "website": organization.website,
+                "contact_name": organization.contact_name,
+                "contact_email": organization.contact_email,
+            }
+            if organization
+            else None
+        ),
+        "listings": [
+            {
+                "id": listing.id,
+                "kind": listing.kind,
+                "text": listing.text,
+                "tags": listing.tags,
+                "language": listing.language,
+                "status": listing.status,
+                "created_at": _iso(listing.created_at),
+                "updated_at": _iso(listing.updated_at),
+                "expires_at": _iso(listing.expires_at),
+            }
+            for listing in listings
+        ],
+        "matches": [
+            {
+                "id": match.id,
+                "my_listing_id": match.need_id if match.need_id in ids else match.offer_id,
+                "status": match.status
+                if match.status not in {MatchStatus.REJECTED, MatchStatus.DECLINED}
+                else "closed",
+                "my_answer": match.need_answer if match.need_id in ids else match.offer_answer,
+                "created_at": _iso(match.created_at),
+                "introduced_at": _iso(match.introduced_at),
+            }
+            for match in matches
+        ],
+        "messages": [
+            {"kind": m.kind, "status": m.status, "created_at": _iso(m.created_at)} for m in messages
+        ],
+        "bot_state": [
+            {"namespace": s.namespace, "key": s.key, "data": s.data}
+            for s in states
+            if _state_belongs_to(s.key, telegram_user_id)
+        ],
+    }
+
+
+def _state_belongs_to(key: str, telegram_user_id: int) -> bool:
+    return str(telegram_user_id) in key.split(",")
+
+
+def bump_counter(*, session: Session, name: str, by: int = 1) -> None:
+    """Adds to an anonymous statistics counter; does not commit."""
+    if by == 0:
+        return
+    counter = session.get(StatCounter, name) or StatCounter(name=name, value=0)
+    counter.value += by
+    session.add(counter)
+
+
+@dataclass(frozen=True)
+class Deletion:
+    listings: int
+    matches: int
+
+
+def delete_member_data(*, session: Session, telegram_user_id: int) -> Deletion:
+    """Deletes the member, their listings, matches, messages and bot state in one transaction."""
+    member = session.exec(select(Member).where(Member.telegram_user_id == telegram_user_id)).first()
+    if member is None or member.id is None:
+        raise NotRegistered(telegram_user_id)
+    listings = session.exec(select(Listing).where(Listing.member_id == member.id)).all()
+    ids = [listing.id for listing in listings]
+    matches = (
+        session.exec(
+            select(Match).where(or_(col(Match.need_id).in_(ids), col(Match.offer_id).in_(ids)))
+        ).all()
+        if ids
+        else []
+    )
+    bump_counter(session=session, name="members_deleted")
+    bump_counter(
+        session=session, name="needs_deleted", by=sum(x.kind == Kind.NEED for x in listings)
+    )
+    bump_counter(
+        session=session, name="offers_deleted", by=sum(x.kind == Kind.OFFER for x in listings)
+    )
+    bump_counter(session=session, name="matches_deleted", by=len(matches))
+    bump_counter(
+        session=session,
+        name="introductions_deleted",
+        by=sum(m.status == MatchStatus.INTRODUCED for m in matches),
+    )
+    organization = session.get(Organization, member.organization_id or -1)
+    if organization is not None:
+        if member.display_name and organization.contact_name == member.display_name:
+            organization.contact_name = ""
+        if member.email and organization.contact_email == member.email:
+            organization.contact_email = ""
+        session.add(organization)
+    for match in matches:
+        session.delete(match)
+    for listing in listings:
+        session.delete(listing)
+    session.exec(delete(Outbox).where(col(Outbox.member_id) == member.id))  # type: ignore[call-overload]
+    for state in session.exec(select(BotState)).all():
+        if _state_belongs_to(state.key, telegram_user_id):
+            session.delete(state)
+    session.flush()
+    session.delete(member)
+    session.commit()
+    return Deletion(listings=len(listings), matches=len(matches))
