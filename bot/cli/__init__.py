@@ -28,6 +28,8 @@ def settings() -> Settings:
     logging.basicConfig(
         level=loaded.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    if loaded.log_level != "DEBUG":
+        logging.getLogger("alembic").setLevel(logging.WARNING)
     return loaded
 
 
