@@ -1,0 +1,408 @@
+"""Who may do what: admins, cluster managers and their invites.
+
+Admins come from `settings.admin_telegram_ids` and from `Member.role == "admin"`
+(`matchbot admin add`). A manager reviews the clusters listed in `manager_cluster`; a
+proposal belongs to a manager when either side's organization is in one of them. Every
+check here is made on the server for each command and button press; a refusal is written
+to the audit log and raised as `NotAllowed`.
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import timedelta
+
+from sqlalchemy import and_, update
+from sqlmodel import Session, col, select
+
+from kooperation.config import Settings
+from kooperation.models import (
+    Cluster,
+    Listing,
+    ManagerCluster,
+    ManagerInvite,
+    Match,
+    Member,
+    Organization,
+    Role,
+    utcnow,
+)
+from kooperation.services import audit
+from kooperation.services.audit import Action
+
+INVITE_PREFIX = "mgr-"
+INVITE_LIFETIME = timedelta(days=7)
+
+
+class NotAllowed(Exception):
+    """The member lacks the role for this action; the attempt has been audit-logged."""
+
+    def __init__(self, action: str, reason: str) -> None:
+        super().__init__(f"{action}: {reason}")
+        self.action = action
+        self.reason = reason
+
+
+class InviteInvalid(Exception):
+    """A manager invite that is unknown, already used or expired (`reason` says which)."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(f"manager invite {reason}")
+        self.reason = reason
+
+
+class UnknownCluster(Exception):
+    def __init__(self, slug: str) -> None:
+        super().__init__(f"unknown cluster {slug!r}")
+        self.slug = slug
+
+
+def is_admin(*, settings: Settings, member: Member | None) -> bool:
+    if member is None:
+        return False
+    return member.role == Role.ADMIN or member.telegram_user_id in settings.admin_telegram_ids
+
+
+def managed_cluster_ids(*, session: Session, settings: Settings, member: Member) -> set[int] | None:
+    """The clusters a member reviews; None means all of them (an admin)."""
+    if is_admin(settings=settings, member=member):
+        return None
+    rows = session.exec(
+        select(ManagerCluster.cluster_id).where(ManagerCluster.member_id == member.id)
+    ).all()
+    return set(rows)
+
+
+def is_staff(*, session: Session, settings: Settings, member: Member | None) -> bool:
+    """An admin, or a manager of at least one cluster."""
+    if member is None:
+        return False
+    clusters = managed_cluster_ids(session=session, settings=settings, member=member)
+    return clusters is None or bool(clusters)
+
+
+def match_cluster_ids(*, session: Session, match: Match) -> tuple[int, int]:
+    """The clusters of the need's and the offer's organization."""
+    need_cluster, offer_cluster = (
+        session.exec(
+            select(Organization.cluster_id)
+            .join(Listing, col(Listing.organization_id) == col(Organization.id))
+            .where(Listing.id == listing_id)
+        ).one()
+        for listing_id in (match.need_id, match.offer_id)
+    )
+    return need_cluster, offer_cluster
+
+
+def can_review(
+    *, session: Session, settings: Settings, member: Member | None, match: Match
+) -> bool:
+    """True when the member is an admin or manages the cluster of either side."""
+    if member is None:
+        return False
+    clusters = managed_cluster_ids(session=session, settings=settings, member=member)
+    if clusters is None:
+        return True
+    return bool(clusters & set(match_cluster_ids(session=session, match=match)))
+
+
+def require_staff(
+    *,
+    session: Session,
+    settings: Settings,
+    member: Member | None,
+    action: str,
+    telegram_user_id: int | None = None,
+) -> set[int] | None:
+    """Returns the member's clusters (None = all) or logs the refusal and raises NotAllowed."""
+    if member is not None and is_staff(session=session, settings=settings, member=member):
+        return managed_cluster_ids(session=session, settings=settings, member=member)
+    audit.record_refusal(
+        session=session,
+        actor=member,
+        action=action,
+        reason="not a manager or admin",
+        actor_telegram_id=telegram_user_id,
+    )
+    raise NotAllowed(action, "not a manager or admin")
+
+
+def require_admin(
+    *,
+    session: Session,
+    settings: Settings,
+    member: Member | None,
+    action: str,
+    target: str = "",
+    telegram_user_id: int | None = None,
+) -> None:
+    if is_admin(settings=settings, member=member):
+        return
+    audit.record_refusal(
+        session=session,
+        actor=member,
+        action=action,
+        target=target,
+        reason="not an admin",
+        actor_telegram_id=telegram_user_id,
+    )
+    raise NotAllowed(action, "not an admin")
+
+
+def require_review(
+    *, session: Session, settings: Settings, member: Member | None, match: Match, action: str
+) -> None:
+    """Raises NotAllowed (audit-logged) unless the member may decide this proposal."""
+    if can_review(session=session, settings=settings, member=member, match=match):
+        return
+    reason = (
+        "not a manager or admin"
+        if not is_staff(session=session, settings=settings, member=member)
+        else "proposal outside the manager's clusters"
+    )
+    audit.record_refusal(
+        session=session, actor=member, action=action, target=f"match:{match.id}", reason=reason
+    )
+    raise NotAllowed(action, reason)
+
+
+def ensure_member(
+    *, session: Session, telegram_user_id: int, display_name: str = "", username: str = ""
+) -> Member:
+    """The member with this Telegram id, created (without consent data) when unknown.
+
+    A private chat's id equals the user's id, so the new row can be reached at once.
+    """
+    member = session.exec(select(Member).where(Member.telegram_user_id == telegram_user_id)).first()
+    if member is None:
+        member = Member(
+            telegram_user_id=telegram_user_id,
+            chat_id=telegram_user_id,
+            display_name=display_name,
+            username=username,
+        )
+        session.add(member)
+        session.flush()
+    return member
+
+
+def staff_member(
+    *, session: Session, settings: Settings, telegram_user_id: int, username: str = ""
+) -> Member | None:
+    """The member behind a Telegram id; an admin from settings gets a row on first contact."""
+    member = session.exec(select(Member).where(Member.telegram_user_id == telegram_user_id)).first()
+    if member is None and telegram_user_id in settings.admin_telegram_ids:
+        member = ensure_member(
+            session=session, telegram_user_id=telegram_user_id, username=username
+        )
+        member.role = Role.ADMIN
+        session.commit()
+    return member
+
+
+def add_admin(*, session: Session, telegram_user_id: int, actor: Member | None = None) -> Member:
+    """Makes a Telegram user an admin (creating the member row if needed)."""
+    member = ensure_member(session=session, telegram_user_id=telegram_user_id)
+    member.role = Role.ADMIN
+    session.add(member)
+    audit.record(
+        session=session,
+        actor=actor,
+        action=Action.ADD_ADMIN,
+        target=f"tg:{telegram_user_id}",
+    )
+    session.commit()
+    return member
+
+
+def appoint_manager(
+    *,
+    session: Session,
+    member: Member,
+    cluster: Cluster,
+    actor: Member | None = None,
+    via: str = "",
+) -> bool:
+    """Makes `member` a manager of `cluster`; False when they already were. Does not check the
+    actor's rights (callers do, see `appoint_manager_by_admin`)."""
+    exists = session.get(ManagerCluster, (member.id, cluster.id))
+    if member.role == Role.MEMBER:
+        member.role = Role.MANAGER
+        session.add(member)
+    if exists is None:
+        session.add(ManagerCluster(member_id=member.id, cluster_id=cluster.id))
+    audit.record(
+        session=session,
+        actor=actor,
+        action=Action.APPOINT_MANAGER,
+        target=f"tg:{member.telegram_user_id}",
+        detail={"cluster": cluster.slug, "via": via} if via else {"cluster": cluster.slug},
+    )
+    session.commit()
+    return exists is None
+
+
+def cluster_or_error(*, session: Session, slug: str) -> Cluster:
+    cluster = session.exec(select(Cluster).where(Cluster.slug == slug.strip().lower())).first()
+    if cluster is None:
+        raise UnknownCluster(slug)
+    return cluster
+
+
+def appoint_manager_by_admin(
+    *,
+    session: Session,
+    settings: Settings,
+    actor: Member | None,
+    telegram_user_id: int,
+    cluster_slug: str,
+) -> tuple[Member, Cluster, bool]:
+    """An admin appoints the Telegram user as manager of a cluster (row created if unknown)."""
+    require_admin(
+        session=session,
+        settings=settings,
+        member=actor,
+        action=Action.APPOINT_MANAGER,
+        target=f"tg:{telegram_user_id}",
+    )
+    cluster = cluster_or_error(session=session, slug=cluster_slug)
+    member = ensure_member(session=session, telegram_user_id=telegram_user_id)
+    created = appoint_manager(session=session, member=member, cluster=cluster, actor=actor)
+    return member, cluster, created
+
+
+def remove_manager(
+    *,
+    session: Session,
+    settings: Settings,
+    actor: Member | None,
+    telegram_user_id: int,
+    cluster_slug: str,
+) -> bool:
+    """An admin takes a cluster away from a manager; False when they did not manage it."""
+    require_admin(
+        session=session,
+        settings=settings,
+        member=actor,
+        action=Action.REMOVE_MANAGER,
+        target=f"tg:{telegram_user_id}",
+    )
+    cluster = cluster_or_error(session=session, slug=cluster_slug)
+    member = session.exec(select(Member).where(Member.telegram_user_id == telegram_user_id)).first()
+    row = session.get(ManagerCluster, (member.id, cluster.id)) if member else None
+    if member is None or row is None:
+        return False
+    session.delete(row)
+    session.flush()
+    left = session.exec(select(ManagerCluster).where(ManagerCluster.member_id == member.id)).first()
+    if left is None and member.role == Role.MANAGER:
+        member.role = Role.MEMBER
+        session.add(member)
+    audit.record(
+        session=session,
+        actor=actor,
+        action=Action.REMOVE_MANAGER,
+        target=f"tg:{telegram_user_id}",
+        detail={"cluster": cluster.slug},
+    )
+    session.commit()
+    return True
+
+
+def managers_by_cluster(*, session: Session) -> dict[int, list[Member]]:
+    """Every cluster id with its managers (by name)."""
+    rows = session.exec(
+        select(ManagerCluster.cluster_id, Member)
+        .join(Member, col(Member.id) == col(ManagerCluster.member_id))
+        .order_by(col(Member.display_name), col(Member.telegram_user_id))
+    ).all()
+    result: dict[int, list[Member]] = {}
+    for cluster_id, member in rows:
+        result.setdefault(cluster_id, []).append(member)
+    return result
+
+
+def create_manager_invite(
+    *, session: Session, settings: Settings, actor: Member | None, cluster: Cluster
+) -> ManagerInvite:
+    """A single-use code valid for 7 days; the link is `/start mgr-<code>`.
+
+    `actor` None means the operator on the command line (no check needed there).
+    """
+    if actor is not None:
+        require_admin(
+            session=session,
+            settings=settings,
+            member=actor,
+            action=Action.CREATE_INVITE,
+            target=f"cluster:{cluster.slug}",
+        )
+    now = utcnow()
+    invite = ManagerInvite(
+        code=secrets.token_urlsafe(12),
+        cluster_id=cluster.id,
+        created_by_id=actor.id if actor else None,
+        created_at=now,
+        expires_at=now + INVITE_LIFETIME,
+    )
+    session.add(invite)
+    audit.record(
+        session=session,
+        actor=actor,
+        action=Action.CREATE_INVITE,
+        target=f"cluster:{cluster.slug}",
+        detail={"expires_at": invite.expires_at.isoformat()},
+    )
+    session.commit()
+    return invite
+
+
+def invite_payload(invite: ManagerInvite) -> str:
+    """The /start payload (letters, digits, `-` and `_`, at most 64 characters)."""
+    return f"{INVITE_PREFIX}{invite.code}"
+
+
+def redeem_manager_invite(
+    *, session: Session, settings: Settings, member: Member, code: str
+) -> Cluster:
+    """Uses an invite (with or without its `mgr-` prefix): `member` becomes a manager of its
+    cluster. Single use even when two people open the link at the same moment: the code is
+    claimed with one conditional UPDATE. Raises InviteInvalid ("unknown", "used", "expired").
+    """
+    code = code.strip().removeprefix(INVITE_PREFIX)
+    now = utcnow()
+    invite = session.get(ManagerInvite, code)
+    reason = None
+    if invite is None:
+        reason = "unknown"
+    elif invite.used_by_id is not None:
+        reason = "used"
+    elif invite.expires_at <= now:
+        reason = "expired"
+    if reason is None:
+        claimed = session.execute(
+            update(ManagerInvite)
+            .where(
+                and_(
+                    col(ManagerInvite.code) == code,
+                    col(ManagerInvite.used_by_id).is_(None),
+                    col(ManagerInvite.expires_at) > now,
+                )
+            )
+            .values(used_by_id=member.id, used_at=now)
+        )
+        if claimed.rowcount != 1:
+            reason = "used"
+    if reason is not None:
+        audit.record_refusal(
+            session=session,
+            actor=member,
+            action=Action.REDEEM_INVITE,
+            target=f"invite:{code[:8]}",
+            reason=f"invite {reason}",
+        )
+        raise InviteInvalid(reason)
+    cluster = session.get(Cluster, invite.cluster_id)
+    assert cluster is not None
+    appoint_manager(session=session, member=member, cluster=cluster, via=f"invite:{code[:8]}")
+    return cluster
