@@ -1,0 +1,134 @@
+"""The double opt-in after approval: contacts only after both accepted, declines stay neutral."""
+
+from __future__ import annotations
+
+import pytest
+from sqlmodel import Session, select
+
+from kooperation.config import Settings
+from kooperation.models import Listing, Match, MatchStatus, Outbox
+from kooperation.services import introductions, review
+from tests import review_seed as seed
+
+
+def approved(session: Session, settings: Settings):
+    need_contact, offer_contact, match = seed.two_sided(session, 1000)
+    manager = seed.manager(session, 50, "logistics", name="Maria")
+    review.approve_match(session=session, settings=settings, member=manager, match_id=match.id)
+    return need_contact, offer_contact, manager, match
+
+
+def kinds(session: Session, member_id: int) -> list[str]:
+    rows = session.exec(select(Outbox).where(Outbox.member_id == member_id).order_by(Outbox.id))
+    return [r.kind for r in rows]
+
+
+def test_both_accept_then_each_gets_the_others_contact_and_the_manager_is_told(
+    session: Session, settings: Settings
+) -> None:
+    need_contact, offer_contact, manager, match = approved(session, settings)
+    first = introductions.answer_introduction(
+        session=session, member=need_contact, match_id=match.id, accept=True
+    )
+    assert first.status == MatchStatus.APPROVED
+    assert kinds(session, need_contact.id) == ["intro_offer"]  # no contact before both said yes
+    second = introductions.answer_introduction(
+        session=session, member=offer_contact, match_id=match.id, accept=True
+    )
+    assert second.status == MatchStatus.INTRODUCED
+    session.refresh(match)
+    assert match.introduced_at is not None
+    to_need = session.exec(
+        select(Outbox).where(Outbox.kind == "intro_contact", Outbox.member_id == need_contact.id)
+    ).one()
+    to_offer = session.exec(
+        select(Outbox).where(Outbox.kind == "intro_contact", Outbox.member_id == offer_contact.id)
+    ).one()
+    assert (to_need.payload["name"], to_need.payload["email"]) == ("Ben Kurz", "info@kl.test")
+    assert to_need.payload["username"] == ""
+    assert (to_offer.payload["username"], to_offer.payload["email"]) == (
+        "anna_berg",
+        "anna@kw.test",
+    )
+    result = session.exec(select(Outbox).where(Outbox.member_id == manager.id)).one()
+    assert (result.kind, result.payload["outcome"]) == ("intro_result_manager", "introduced")
+
+
+def test_a_decline_is_not_revealed_as_such_to_the_other_side(
+    session: Session, settings: Settings
+) -> None:
+    need_contact, offer_contact, manager, match = approved(session, settings)
+    introductions.answer_introduction(
+        session=session, member=need_contact, match_id=match.id, accept=True
+    )
+    result = introductions.answer_introduction(
+        session=session, member=offer_contact, match_id=match.id, accept=False
+    )
+    assert result.status == MatchStatus.DECLINED
+    closed = session.exec(select(Outbox).where(Outbox.kind == "intro_closed")).one()
+    assert closed.member_id == need_contact.id
+    assert "declin" not in repr(closed.payload) and "Ben" not in repr(closed.payload)
+    assert kinds(session, need_contact.id) == ["intro_offer", "intro_closed"]
+    told = session.exec(select(Outbox).where(Outbox.member_id == manager.id)).one()
+    assert (told.payload["outcome"], told.payload["declined_by"]) == (
+        "declined",
+        "Kühllogistik 1000",
+    )
+    assert session.exec(select(Outbox).where(Outbox.kind == "intro_contact")).first() is None
+
+
+def test_a_member_of_neither_side_cannot_answer(session: Session, settings: Settings) -> None:
+    _, _, _, match = approved(session, settings)
+    stranger_org = seed.organization(session, "Fremdfirma", "it")
+    stranger = seed.contact(session, 4242, stranger_org)
+    with pytest.raises(introductions.NotASide):
+        introductions.answer_introduction(
+            session=session, member=stranger, match_id=match.id, accept=True
+        )
+    session.refresh(match)
+    assert (match.need_answer, match.offer_answer) == (None, None)
+
+
+def test_answering_twice_or_after_the_end_changes_nothing(
+    session: Session, settings: Settings
+) -> None:
+    need_contact, offer_contact, _, match = approved(session, settings)
+    introductions.answer_introduction(
+        session=session, member=need_contact, match_id=match.id, accept=True
+    )
+    with pytest.raises(introductions.AlreadyAnswered):
+        introductions.answer_introduction(
+            session=session, member=need_contact, match_id=match.id, accept=False
+        )
+    introductions.answer_introduction(
+        session=session, member=offer_contact, match_id=match.id, accept=False
+    )
+    with pytest.raises(introductions.IntroductionClosed) as closed:
+        introductions.answer_introduction(
+            session=session, member=offer_contact, match_id=match.id, accept=True
+        )
+    assert closed.value.status == MatchStatus.DECLINED
+    assert session.get(Match, match.id).need_answer == "accepted"
+
+
+def test_a_proposal_not_yet_approved_cannot_be_answered(
+    session: Session, settings: Settings
+) -> None:
+    need_contact, _, match = seed.two_sided(session, 1000)
+    with pytest.raises(introductions.IntroductionClosed):
+        introductions.answer_introduction(
+            session=session, member=need_contact, match_id=match.id, accept=True
+        )
+
+
+def test_listing_without_author_is_answered_by_the_organizations_contact(
+    session: Session, settings: Settings
+) -> None:
+    _, offer_contact, match = seed.two_sided(session, 1000)
+    listing = session.get(Listing, match.offer_id)
+    listing.member_id = None
+    session.add(listing)
+    session.commit()
+    admin = seed.admin(session, 52)
+    review.approve_match(session=session, settings=settings, member=admin, match_id=match.id)
+    assert kinds(session, offer_contact.id) == ["intro_offer"]

@@ -1,0 +1,128 @@
+"""Admins, managers per cluster and single-use invites."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+import time_machine
+from sqlmodel import Session, select
+
+from kooperation.config import Settings
+from kooperation.models import AuditLog, ManagerCluster, Member, Role, utcnow
+from kooperation.services import roles
+from tests import review_seed as seed
+
+
+def test_admin_from_settings_gets_a_member_row_on_first_contact(
+    session: Session, settings: Settings
+) -> None:
+    settings = settings.model_copy(update={"admin_telegram_ids": [777]})
+    member = roles.staff_member(session=session, settings=settings, telegram_user_id=777)
+    assert member is not None and member.role == Role.ADMIN
+    assert roles.is_admin(settings=settings, member=member)
+    assert roles.staff_member(session=session, settings=settings, telegram_user_id=778) is None
+
+
+def test_add_admin_for_an_unknown_telegram_id_creates_a_reachable_member(
+    session: Session, settings: Settings
+) -> None:
+    member = roles.add_admin(session=session, telegram_user_id=5555)
+    assert (member.role, member.chat_id) == (Role.ADMIN, 5555)
+    assert roles.managed_cluster_ids(session=session, settings=settings, member=member) is None
+
+
+def test_only_admins_appoint_managers_and_refusals_are_logged(
+    session: Session, settings: Settings
+) -> None:
+    admin = seed.admin(session, 1)
+    manager = seed.manager(session, 2, "it")
+    with pytest.raises(roles.NotAllowed):
+        roles.appoint_manager_by_admin(
+            session=session,
+            settings=settings,
+            actor=manager,
+            telegram_user_id=3,
+            cluster_slug="logistics",
+        )
+    assert session.exec(select(Member).where(Member.telegram_user_id == 3)).first() is None
+    member, cluster, created = roles.appoint_manager_by_admin(
+        session=session,
+        settings=settings,
+        actor=admin,
+        telegram_user_id=3,
+        cluster_slug="Logistics",
+    )
+    assert created and cluster.slug == "logistics" and member.role == Role.MANAGER
+    assert roles.managed_cluster_ids(session=session, settings=settings, member=member) == {
+        cluster.id
+    }
+    logs = session.exec(select(AuditLog).order_by(AuditLog.id)).all()
+    assert [(log.action, log.allowed) for log in logs] == [
+        ("manager.appoint", False),
+        ("manager.appoint", True),
+    ]
+    with pytest.raises(roles.UnknownCluster):
+        roles.appoint_manager_by_admin(
+            session=session, settings=settings, actor=admin, telegram_user_id=3, cluster_slug="food"
+        )
+
+
+def test_removing_the_last_cluster_makes_a_manager_a_member_again(
+    session: Session, settings: Settings
+) -> None:
+    admin = seed.admin(session, 1)
+    manager = seed.manager(session, 2, "it")
+    assert roles.remove_manager(
+        session=session, settings=settings, actor=admin, telegram_user_id=2, cluster_slug="it"
+    )
+    session.refresh(manager)
+    assert manager.role == Role.MEMBER
+    assert not roles.is_staff(session=session, settings=settings, member=manager)
+
+
+def test_invite_makes_its_user_a_manager_once(session: Session, settings: Settings) -> None:
+    admin = seed.admin(session, 1)
+    invite = roles.create_manager_invite(
+        session=session, settings=settings, actor=admin, cluster=seed.cluster(session, "it")
+    )
+    assert (
+        roles.invite_payload(invite).startswith("mgr-") and len(roles.invite_payload(invite)) <= 64
+    )
+    first = seed.contact(session, 10, None)
+    second = seed.contact(session, 11, None)
+    cluster = roles.redeem_manager_invite(
+        session=session, settings=settings, member=first, code=roles.invite_payload(invite)
+    )
+    assert cluster.slug == "it"
+    assert session.get(ManagerCluster, (first.id, cluster.id)) is not None
+    with pytest.raises(roles.InviteInvalid) as used:
+        roles.redeem_manager_invite(
+            session=session, settings=settings, member=second, code=invite.code
+        )
+    assert used.value.reason == "used"
+    assert not roles.is_staff(session=session, settings=settings, member=second)
+
+
+def test_invite_expires_after_seven_days(session: Session, settings: Settings) -> None:
+    invite = roles.create_manager_invite(
+        session=session, settings=settings, actor=None, cluster=seed.cluster(session, "logistics")
+    )
+    member = seed.contact(session, 10, None)
+    later = utcnow() + timedelta(days=7, minutes=1)
+    with time_machine.travel(later), pytest.raises(roles.InviteInvalid) as expired:
+        roles.redeem_manager_invite(
+            session=session, settings=settings, member=member, code=invite.code
+        )
+    assert expired.value.reason == "expired"
+    with pytest.raises(roles.InviteInvalid) as unknown:
+        roles.redeem_manager_invite(session=session, settings=settings, member=member, code="nope")
+    assert unknown.value.reason == "unknown"
+
+
+def test_members_cannot_create_invites(session: Session, settings: Settings) -> None:
+    member = seed.contact(session, 10, None)
+    with pytest.raises(roles.NotAllowed):
+        roles.create_manager_invite(
+            session=session, settings=settings, actor=member, cluster=seed.cluster(session, "it")
+        )

@@ -1,0 +1,75 @@
+"""Statistics per cluster and the proposal → cooperation funnel, and the reporting table."""
+
+from __future__ import annotations
+
+import io
+from datetime import timedelta
+
+import pytest
+from sqlmodel import Session
+
+from kooperation.config import Settings
+from kooperation.models import Feedback, Size
+from kooperation.services import introductions, reporting, review, roles, stats
+from tests import review_seed as seed
+
+
+def test_counts_per_cluster_with_kmu_share_and_active_listings(session: Session) -> None:
+    seed.two_sided(session, 1000, "automotive", "logistics")
+    seed.organization(session, "Großwerk AG", "automotive", Size.LARGE)
+    result = stats.compute_stats(session=session)
+    by_slug = {c.slug: c for c in result.clusters}
+    auto = by_slug["automotive"]
+    assert (auto.organizations, auto.members, auto.active_needs, auto.active_offers) == (2, 1, 1, 0)
+    assert auto.kmu_share == pytest.approx(0.5)
+    assert by_slug["logistics"].active_offers == 1
+    assert by_slug["it"].kmu_share is None
+    assert result.total.organizations == 3
+
+
+def test_funnel_follows_proposals_to_reported_cooperations(
+    session: Session, settings: Settings
+) -> None:
+    admin = seed.admin(session, 52)
+    need_a, offer_a, introduced = seed.two_sided(session, 1000, "automotive", "logistics")
+    _, _, rejected = seed.two_sided(session, 1010, "it", "it")
+    seed.two_sided(session, 1020, "it", "logistics")  # stays pending
+    introduced.created_at -= timedelta(hours=4)
+    rejected.created_at -= timedelta(hours=2)
+    session.add_all([introduced, rejected])
+    session.commit()
+    review.approve_match(session=session, settings=settings, member=admin, match_id=introduced.id)
+    review.reject_match(session=session, settings=settings, member=admin, match_id=rejected.id)
+    for member in (need_a, offer_a):
+        introductions.answer_introduction(
+            session=session, member=member, match_id=introduced.id, accept=True
+        )
+    introduced.need_feedback = Feedback.COOPERATING
+    session.add(introduced)
+    session.commit()
+
+    funnel = stats.compute_stats(session=session).funnel
+    assert (funnel.proposals, funnel.pending, funnel.rejected, funnel.approved) == (3, 1, 1, 1)
+    assert (funnel.accepted_by_both, funnel.introductions, funnel.cooperations) == (1, 1, 1)
+    assert funnel.cross_cluster_share == pytest.approx(1.0)
+    assert funnel.median_decision_hours == pytest.approx(3.0, abs=0.05)
+
+    it_only = {seed.cluster(session, "it").id}
+    scoped = stats.compute_stats(session=session, cluster_ids=it_only)
+    assert [c.slug for c in scoped.clusters] == ["it"]
+    assert (scoped.funnel.proposals, scoped.funnel.introductions) == (2, 0)
+
+    out = io.StringIO()
+    assert reporting.write_csv(reporting.introduction_rows(session=session), out) == 1
+    header, row = out.getvalue().splitlines()
+    assert header.split(",") == reporting.COLUMNS
+    assert ",introduced," in row and "Karosseriewerk 1000" in row and row.endswith(",True")
+
+
+def test_stats_are_for_managers_and_admins_only(session: Session, settings: Settings) -> None:
+    member = seed.contact(session, 10, None)
+    with pytest.raises(roles.NotAllowed):
+        stats.stats_for(session=session, settings=settings, member=member)
+    manager = seed.manager(session, 11, "logistics")
+    mine = stats.stats_for(session=session, settings=settings, member=manager)
+    assert [c.slug for c in mine.clusters] == ["logistics"] and not mine.all_clusters
