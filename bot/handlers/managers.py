@@ -1,9 +1,164 @@
-"""Placeholder until its issue lands; replaced by the real handlers."""
+"""/managers (admins only): who manages which cluster, appoint/remove, single-use invite links."""
+
+from __future__ import annotations
 
 from typing import Any
 
-from telegram.ext import Application
+from telegram import Update
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filters
+
+from bot.context import runtime
+from bot.staff import Caller, Context, answer_query, callback_id, caller, edit_or_reply
+from bot.texts import Markup, plain, t
+from kooperation.models import Cluster
+from kooperation.services import audit, roles
+from kooperation.services.audit import Action
+from kooperation.services.clusters import all_clusters
+
+PRIVATE = filters.ChatType.PRIVATE
+
+
+def _slugs(clusters: list[Cluster]) -> str:
+    return ", ".join(c.slug for c in clusters)
+
+
+async def _refused(update: Update, who: Caller) -> None:
+    await answer_query(update, plain(who.language, "managers.not_allowed"), alert=True)
+    await edit_or_reply(update, t(who.language, "managers.not_allowed"))
+
+
+async def _overview(update: Update, context: Context, who: Caller) -> None:
+    with runtime(context).session() as session:
+        roles.require_admin(
+            session=session,
+            settings=runtime(context).settings,
+            member=who.member,
+            action=Action.MANAGERS,
+            telegram_user_id=who.telegram_user_id,
+        )
+        clusters = all_clusters(session=session)
+        managers = roles.managers_by_cluster(session=session)
+    lines = [
+        t(
+            who.language,
+            "managers.cluster_line",
+            cluster=c.name,
+            slug=c.slug,
+            managers=", ".join(audit.actor_label(m) for m in managers.get(c.id or 0, []))
+            or plain(who.language, "managers.nobody"),
+        )
+        for c in clusters
+    ]
+    buttons = [
+        [
+            (
+                plain(who.language, "managers.button_invite", cluster=c.short_name or c.slug),
+                f"mg:i:{c.id}",
+            )
+        ]
+        for c in clusters
+    ]
+    text = t(
+        who.language, "managers.overview", clusters=Markup("\n".join(lines)), slugs=_slugs(clusters)
+    )
+    await edit_or_reply(update, text, buttons)
+
+
+async def _change(update: Update, context: Context, who: Caller, args: list[str]) -> None:
+    """`/managers add|remove TELEGRAM-ID CLUSTER`."""
+    verb, raw_id, slug = args[0].lower(), args[1], args[2]
+    if verb not in {"add", "remove"} or not raw_id.lstrip("-").isdigit():
+        await edit_or_reply(update, t(who.language, "managers.usage"))
+        return
+    telegram_user_id = int(raw_id)
+    settings = runtime(context).settings
+    with runtime(context).session() as session:
+        try:
+            if verb == "add":
+                member, cluster, created = roles.appoint_manager_by_admin(
+                    session=session,
+                    settings=settings,
+                    actor=who.member,
+                    telegram_user_id=telegram_user_id,
+                    cluster_slug=slug,
+                )
+                key = "managers.appointed" if created else "managers.already_manager"
+                label = audit.actor_label(member)
+            else:
+                removed = roles.remove_manager(
+                    session=session,
+                    settings=settings,
+                    actor=who.member,
+                    telegram_user_id=telegram_user_id,
+                    cluster_slug=slug,
+                )
+                cluster = roles.cluster_or_error(session=session, slug=slug)
+                key = "managers.removed" if removed else "managers.not_manager"
+                label = f"tg:{telegram_user_id}"
+        except roles.UnknownCluster:
+            slugs = _slugs(all_clusters(session=session))
+            await edit_or_reply(
+                update, t(who.language, "managers.unknown_cluster", slug=slug, slugs=slugs)
+            )
+            return
+    await edit_or_reply(update, t(who.language, key, who=label, cluster=cluster.name))
+
+
+async def managers_command(update: Update, context: Context) -> None:
+    """/managers – the overview; `/managers add|remove ID CLUSTER` changes who manages what."""
+    who = caller(update, context)
+    args = list(context.args or [])
+    try:
+        if not args:
+            await _overview(update, context, who)
+        elif len(args) == 3:
+            await _change(update, context, who, args)
+        else:
+            with runtime(context).session() as session:
+                roles.require_admin(
+                    session=session,
+                    settings=runtime(context).settings,
+                    member=who.member,
+                    action=Action.MANAGERS,
+                    telegram_user_id=who.telegram_user_id,
+                )
+            await edit_or_reply(update, t(who.language, "managers.usage"))
+    except roles.NotAllowed:
+        await _refused(update, who)
+
+
+async def invite_pressed(update: Update, context: Context) -> None:
+    """mg:i:<cluster id> – a new single-use invite link for that cluster."""
+    who = caller(update, context)
+    cluster_id = callback_id(update) or 0
+    settings = runtime(context).settings
+    with runtime(context).session() as session:
+        cluster = session.get(Cluster, cluster_id)
+        try:
+            if cluster is None:
+                roles.require_admin(
+                    session=session,
+                    settings=settings,
+                    member=who.member,
+                    action=Action.CREATE_INVITE,
+                    telegram_user_id=who.telegram_user_id,
+                )
+                await answer_query(update, plain(who.language, "managers.stale"), alert=True)
+                return
+            invite = roles.create_manager_invite(
+                session=session, settings=settings, actor=who.member, cluster=cluster
+            )
+        except roles.NotAllowed:
+            await _refused(update, who)
+            return
+    await answer_query(update)
+    link = f"https://t.me/{context.bot.username}?start={roles.invite_payload(invite)}"
+    expires = invite.expires_at.astimezone(settings.tz).strftime("%d.%m.%Y %H:%M")
+    text = t(who.language, "managers.invite", cluster=cluster.name, expires=expires, link=link)
+    await edit_or_reply(update, text)
 
 
 def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
-    """Adds this module's handlers to the application."""
+    """Adds /managers and its invite buttons."""
+    application.add_handler(CommandHandler("managers", managers_command, filters=PRIVATE))
+    application.add_handler(CallbackQueryHandler(invite_pressed, pattern=r"^mg:i:\d+$"))

@@ -1,9 +1,338 @@
-"""Placeholder until its issue lands; replaced by the real handlers."""
+"""/review: one card per pending proposal; Approve / Reject (optional reason) / Skip / Next.
+
+Every press is checked again on the server (`kooperation.services.review`): a member, a
+manager of another cluster or a forged button changes nothing, is answered and audit-logged.
+
+    /review ─► card ─rv:a:<id>─► approved (introduction starts) ─rv:n─► next card
+                 ├──rv:s:<id>─► next card (this one comes back with the next /review)
+                 └──rv:r:<id>─► REASON ─text | rv:x:<id>─► rejected ─rv:n─► next card
+                                       └──rv:c | /cancel─► nothing decided
+"""
+
+from __future__ import annotations
 
 from typing import Any
 
-from telegram.ext import Application
+from telegram import Update
+from telegram.ext import (
+    Application,
+    CallbackQueryHandler,
+    CommandHandler,
+    ConversationHandler,
+    MessageHandler,
+    filters,
+)
+
+from bot.context import runtime
+from bot.outbox_render import Rendered, renderer
+from bot.render import Buttons
+from bot.staff import Caller, Context, answer_query, callback_id, caller, edit_or_reply
+from bot.texts import Markup, plain, t
+from kooperation.services import audit, review, roles
+from kooperation.services.review import QueuePosition, ReviewCard
+
+REASON = 0
+END = ConversationHandler.END
+SKIPPED = "rv_skipped"
+REJECTING = "rv_rejecting"
+PRIVATE = filters.ChatType.PRIVATE
+
+
+def _number(value: float) -> str:
+    return f"{value:.2f}"
+
+
+def render_card(language: str, card: ReviewCard, pending: int) -> tuple[Markup, Buttons]:
+    """The card text and its buttons."""
+    marks = []
+    if card.cross_cluster:
+        marks.append(t(language, "review.mark_cross_cluster"))
+    if card.reciprocal:
+        marks.append(t(language, "review.mark_reciprocal"))
+    params: dict[str, object] = {
+        "match_id": card.match_id,
+        "pending": pending,
+        "score": _number(card.score),
+        "reason": card.reason(language),
+        "marks": Markup("".join(f"\n{mark}" for mark in marks)),
+        **{name: _number(value) for name, value in card.components.items()},
+    }
+    for side_name, side in (("need", card.need), ("offer", card.offer)):
+        params[f"{side_name}_organization"] = side.organization
+        params[f"{side_name}_cluster"] = side.cluster_name
+        params[f"{side_name}_size"] = plain(language, f"review.size_{side.size}")
+        params[f"{side_name}_text"] = side.text
+    buttons = [
+        [
+            (plain(language, "review.button_approve"), f"rv:a:{card.match_id}"),
+            (plain(language, "review.button_reject"), f"rv:r:{card.match_id}"),
+        ],
+        [
+            (plain(language, "review.button_skip"), f"rv:s:{card.match_id}"),
+            (plain(language, "review.button_next"), "rv:n"),
+        ],
+    ]
+    return t(language, "review.card", **params), buttons
+
+
+def _next_button(language: str) -> Buttons:
+    return [[(plain(language, "review.button_next"), "rv:n")]]
+
+
+async def _refused(update: Update, who: Caller) -> None:
+    await answer_query(update, plain(who.language, "review.not_allowed"), alert=True)
+    await edit_or_reply(update, t(who.language, "review.not_allowed"))
+
+
+async def _show_next(update: Update, context: Context, who: Caller) -> None:
+    """Shows the best pending proposal not skipped in this review session."""
+    skipped = context.user_data.setdefault(SKIPPED, []) if context.user_data is not None else []
+    try:
+        with runtime(context).session() as session:
+            position: QueuePosition = review.next_card(
+                session=session,
+                settings=runtime(context).settings,
+                member=who.member,
+                skipped=skipped,
+                telegram_user_id=who.telegram_user_id,
+            )
+    except roles.NotAllowed:
+        await _refused(update, who)
+        return
+    await answer_query(update)
+    if position.card is None:
+        key = "review.only_skipped" if position.skipped else "review.empty"
+        await edit_or_reply(update, t(who.language, key, skipped=position.skipped))
+        return
+    text, buttons = render_card(who.language, position.card, position.pending)
+    await edit_or_reply(update, text, buttons)
+
+
+async def review_command(update: Update, context: Context) -> None:
+    """/review: a fresh session through the queue, starting with the best proposal."""
+    if context.user_data is not None:
+        context.user_data[SKIPPED] = []
+    await _show_next(update, context, caller(update, context))
+
+
+async def next_pressed(update: Update, context: Context) -> None:
+    """rv:n – the next card in place of this message."""
+    await _show_next(update, context, caller(update, context))
+
+
+async def skip_pressed(update: Update, context: Context) -> None:
+    """rv:s:<id> – put this proposal back for now and show the next one."""
+    match_id = callback_id(update)
+    if context.user_data is not None and match_id is not None:
+        skipped = context.user_data.setdefault(SKIPPED, [])
+        if match_id not in skipped:
+            skipped.append(match_id)
+    await _show_next(update, context, caller(update, context))
+
+
+async def _decision_error(update: Update, who: Caller, error: Exception, match_id: int) -> None:
+    if isinstance(error, roles.NotAllowed):
+        await _refused(update, who)
+        return
+    await answer_query(update)
+    if isinstance(error, review.MatchAlreadyDecided):
+        at = error.at.strftime("%d.%m.%Y %H:%M UTC") if error.at else "?"
+        text = t(
+            who.language,
+            "review.already_decided",
+            match_id=match_id,
+            status=plain(who.language, f"review.status_{error.status}"),
+            by=error.by,
+            at=at,
+        )
+        await edit_or_reply(update, text, _next_button(who.language))
+        return
+    await edit_or_reply(update, t(who.language, "review.not_found"), _next_button(who.language))
+
+
+async def approve_pressed(update: Update, context: Context) -> None:
+    """rv:a:<id> – approve; the introduction opt-in starts in the same transaction."""
+    who = caller(update, context)
+    match_id = callback_id(update) or 0
+    try:
+        with runtime(context).session() as session:
+            decision = review.approve_match(
+                session=session,
+                settings=runtime(context).settings,
+                member=who.member,
+                match_id=match_id,
+                telegram_user_id=who.telegram_user_id,
+            )
+            card = review.card(session=session, match=decision.match)
+    except (roles.NotAllowed, review.ReviewError) as error:
+        await _decision_error(update, who, error, match_id)
+        return
+    await answer_query(update)
+    text = t(
+        who.language,
+        "review.approved",
+        match_id=match_id,
+        need_organization=card.need.organization,
+        offer_organization=card.offer.organization,
+    )
+    if decision.unreachable:
+        note = t(
+            who.language,
+            "review.approved_unreachable",
+            organizations=", ".join(decision.unreachable),
+        )
+        text = Markup(f"{text}\n\n{note}")
+    await edit_or_reply(update, text, _next_button(who.language))
+
+
+async def reject_pressed(update: Update, context: Context) -> int:
+    """rv:r:<id> – check that it may still be rejected, then ask for an optional reason."""
+    who = caller(update, context)
+    match_id = callback_id(update) or 0
+    try:
+        with runtime(context).session() as session:
+            review.check_reviewable(
+                session=session,
+                settings=runtime(context).settings,
+                member=who.member,
+                match_id=match_id,
+            )
+    except (roles.NotAllowed, review.ReviewError) as error:
+        await _decision_error(update, who, error, match_id)
+        return END
+    await answer_query(update)
+    if context.user_data is not None:
+        context.user_data[REJECTING] = match_id
+    buttons = [
+        [(plain(who.language, "review.button_reject_now"), f"rv:x:{match_id}")],
+        [(plain(who.language, "review.button_cancel"), "rv:c")],
+    ]
+    await edit_or_reply(update, t(who.language, "review.ask_reason", match_id=match_id), buttons)
+    return REASON
+
+
+async def _reject(update: Update, context: Context, match_id: int, reason: str) -> int:
+    who = caller(update, context)
+    try:
+        with runtime(context).session() as session:
+            review.reject_match(
+                session=session,
+                settings=runtime(context).settings,
+                member=who.member,
+                match_id=match_id,
+                reason=reason,
+                telegram_user_id=who.telegram_user_id,
+            )
+    except review.ReasonTooLong:
+        await edit_or_reply(update, t(who.language, "review.reason_too_long"))
+        return REASON
+    except (roles.NotAllowed, review.ReviewError) as error:
+        await _decision_error(update, who, error, match_id)
+        return END
+    await answer_query(update)
+    if context.user_data is not None:
+        context.user_data.pop(REJECTING, None)
+    key = "review.rejected_with_reason" if reason.strip() else "review.rejected"
+    await edit_or_reply(
+        update, t(who.language, key, match_id=match_id, reason=reason), _next_button(who.language)
+    )
+    return END
+
+
+async def reason_given(update: Update, context: Context) -> int:
+    """Text in REASON – reject with this reason."""
+    match_id = (context.user_data or {}).get(REJECTING)
+    text = update.effective_message.text if update.effective_message else ""
+    if not match_id:
+        return END
+    return await _reject(update, context, int(match_id), text or "")
+
+
+async def reason_not_text(update: Update, context: Context) -> int:
+    """A sticker, photo … in REASON – ask for text."""
+    who = caller(update, context)
+    await edit_or_reply(update, t(who.language, "review.reason_text_only"))
+    return REASON
+
+
+async def reject_now_pressed(update: Update, context: Context) -> int:
+    """rv:x:<id> – reject without a reason (works from any old prompt too)."""
+    return await _reject(update, context, callback_id(update) or 0, "")
+
+
+async def cancel_reject(update: Update, context: Context) -> int:
+    """rv:c or /cancel while asking for the reason – decide nothing."""
+    who = caller(update, context)
+    if context.user_data is not None:
+        context.user_data.pop(REJECTING, None)
+    await answer_query(update)
+    await edit_or_reply(
+        update, t(who.language, "review.reject_cancelled"), _next_button(who.language)
+    )
+    return END
+
+
+async def command_while_rejecting(update: Update, context: Context) -> int:
+    """Any command while the reason is awaited ends the rejection; /review goes on."""
+    await cancel_reject(update, context)
+    text = update.effective_message.text if update.effective_message else ""
+    if (text or "").split(maxsplit=1)[0].split("@")[0] == "/review":
+        await review_command(update, context)
+    return END
+
+
+async def forged_pressed(update: Update, context: Context) -> None:
+    """Any other `rv:` data: not a button we ever sent. Logged, answered, nothing changed."""
+    who = caller(update, context)
+    data = update.callback_query.data if update.callback_query else ""
+    with runtime(context).session() as session:
+        audit.record_refusal(
+            session=session,
+            actor=who.member,
+            action="review.button",
+            target=str(data)[:100],
+            reason="malformed button data",
+            actor_telegram_id=who.telegram_user_id,
+        )
+    await answer_query(update, plain(who.language, "review.stale"), alert=True)
+    await edit_or_reply(update, t(who.language, "review.stale"))
+
+
+@renderer("manager_new_proposals")
+def render_new_proposals(language: str, payload: dict[str, Any]) -> Rendered:
+    return Rendered(
+        t(language, "review.new_proposals", count=payload["count"], pending=payload["pending"]),
+        [[(plain(language, "review.button_review_now"), "rv:n")]],
+    )
 
 
 def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
-    """Adds this module's handlers to the application."""
+    """Adds /review, its buttons and the reject-reason conversation."""
+    reject_now = CallbackQueryHandler(reject_now_pressed, pattern=r"^rv:x:\d+$")
+    application.add_handler(
+        ConversationHandler(
+            entry_points=[CallbackQueryHandler(reject_pressed, pattern=r"^rv:r:\d+$")],
+            states={
+                REASON: [
+                    MessageHandler(PRIVATE & filters.TEXT & ~filters.COMMAND, reason_given),
+                    reject_now,
+                    MessageHandler(PRIVATE & ~filters.TEXT & ~filters.COMMAND, reason_not_text),
+                ]
+            },
+            fallbacks=[
+                CallbackQueryHandler(cancel_reject, pattern=r"^rv:c$"),
+                CommandHandler("cancel", cancel_reject),
+                MessageHandler(filters.COMMAND, command_while_rejecting),
+            ],
+            name="review_reject",
+            per_message=False,
+            allow_reentry=True,
+        )
+    )
+    application.add_handler(CommandHandler("review", review_command, filters=PRIVATE))
+    application.add_handler(CallbackQueryHandler(approve_pressed, pattern=r"^rv:a:\d+$"))
+    application.add_handler(CallbackQueryHandler(skip_pressed, pattern=r"^rv:s:\d+$"))
+    application.add_handler(CallbackQueryHandler(next_pressed, pattern=r"^rv:n$"))
+    application.add_handler(reject_now)
+    application.add_handler(CallbackQueryHandler(cancel_reject, pattern=r"^rv:c$"))
+    application.add_handler(CallbackQueryHandler(forged_pressed, pattern=r"^rv:"))

@@ -1,9 +1,81 @@
-"""Placeholder until its issue lands; replaced by the real handlers."""
+"""/stats: the programme's figures for managers (their clusters) and admins (all clusters)."""
+
+from __future__ import annotations
 
 from typing import Any
 
-from telegram.ext import Application
+from telegram import Update
+from telegram.ext import Application, CommandHandler, filters
+
+from bot.context import runtime
+from bot.render import reply_html
+from bot.staff import Context, caller
+from bot.texts import Markup, plain, t
+from kooperation.services import roles, stats
+from kooperation.services.stats import Stats
+
+
+def percent(language: str, value: float | None) -> str:
+    return plain(language, "stats.none") if value is None else f"{value:.0%}"
+
+
+def render_stats(language: str, figures: Stats) -> Markup:
+    """The statistics as one message (also used by `matchbot demo` if it wants a preview)."""
+    title = t(language, "stats.title_all" if figures.all_clusters else "stats.title_mine")
+    lines = [
+        t(
+            language,
+            "stats.cluster_line",
+            cluster=c.name,
+            organizations=c.organizations,
+            kmu=percent(language, c.kmu_share),
+            members=c.members,
+            needs=c.active_needs,
+            offers=c.active_offers,
+        )
+        for c in figures.clusters
+    ]
+    funnel = figures.funnel
+    median = (
+        plain(language, "stats.hours", hours=f"{funnel.median_decision_hours:.1f}")
+        if funnel.median_decision_hours is not None
+        else plain(language, "stats.none")
+    )
+    flow = t(
+        language,
+        "stats.funnel",
+        proposals=funnel.proposals,
+        pending=funnel.pending,
+        rejected=funnel.rejected,
+        approved=funnel.approved,
+        accepted=funnel.accepted_by_both,
+        introductions=funnel.introductions,
+        cooperations=funnel.cooperations,
+        cross_cluster=percent(language, funnel.cross_cluster_share),
+        median=median,
+    )
+    return Markup("\n".join([title, *lines, "", flow]))
+
+
+async def stats_command(update: Update, context: Context) -> None:
+    """/stats – refused (and logged) for anyone who is neither manager nor admin."""
+    who = caller(update, context)
+    try:
+        with runtime(context).session() as session:
+            figures = stats.stats_for(
+                session=session,
+                settings=runtime(context).settings,
+                member=who.member,
+                telegram_user_id=who.telegram_user_id,
+            )
+    except roles.NotAllowed:
+        await reply_html(update, t(who.language, "stats.not_allowed"))
+        return
+    await reply_html(update, render_stats(who.language, figures))
 
 
 def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
-    """Adds this module's handlers to the application."""
+    """Adds /stats."""
+    application.add_handler(
+        CommandHandler("stats", stats_command, filters=filters.ChatType.PRIVATE)
+    )
