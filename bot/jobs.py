@@ -1,13 +1,312 @@
-"""Placeholder until the schedules issue lands; the schedules helper replaces this file."""
+"""Schedules of the running bot: nightly matching, the weekly digest, follow-ups and expiry,
+and the outbox sender that delivers what they queue.
 
+The JobQueue (APScheduler 3 underneath) keeps nothing across restarts, so whether a run is owed
+is decided from the database: at start-up a job whose last scheduled slot passed while the bot
+was down runs once (not once per missed slot). Heavy work (matching, composing digests) runs in
+worker threads, never on the event loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
-from telegram.ext import Application
+from apscheduler.triggers.base import BaseTrigger
+from apscheduler.triggers.cron import CronTrigger
+from sqlmodel import Session, col, select
+from telegram.ext import Application, CallbackContext
+
+from bot.context import Runtime, runtime
+from bot.delivery import OutboxSender
+from kooperation.config import Settings
+from kooperation.models import MatchRound, Member, utcnow
+from kooperation.services import digest as digests
+from kooperation.services import expiry, followups, job_runs
+
+log = logging.getLogger(__name__)
+
+HOUSEKEEPING_EVERY = timedelta(minutes=30)
+MISFIRE_GRACE = 3600
+_TICK = timedelta(microseconds=1)
+
+
+class WallClockCron(BaseTrigger):  # type: ignore[misc]
+    """A crontab schedule on the local wall clock that fires once per matching local time.
+
+    APScheduler's own CronTrigger fires twice in the repeated hour when the clocks go back
+    (02:00 CEST and again 02:00 CET; APScheduler #606, #1021). Here the crontab is evaluated on
+    naive wall-clock time; a time that occurs twice runs at its first occurrence, a time that
+    does not exist (spring forward, 02:00–03:00) runs at the moment the clocks jump.
+    """
+
+    def __init__(self, expression: str, tz: ZoneInfo) -> None:
+        self.expression = expression
+        self.tz = tz
+        self._cron = CronTrigger.from_crontab(expression, timezone=UTC)
+
+    def __str__(self) -> str:
+        return f"cron[{self.expression} {self.tz.key}]"
+
+    def get_next_fire_time(
+        self, previous_fire_time: datetime | None, now: datetime
+    ) -> datetime | None:
+        start = now if previous_fire_time is None else max(previous_fire_time + _TICK, now)
+        probe = start.astimezone(self.tz).replace(tzinfo=UTC)
+        while True:
+            wall = self._cron.get_next_fire_time(None, probe)
+            if wall is None:
+                return None
+            real = wall.replace(tzinfo=self.tz, fold=0)
+            real = real.astimezone(UTC).astimezone(self.tz)  # normalises a time in the gap
+            if real >= start:
+                return real
+            probe = wall + _TICK
+
+    def previous_fire_time(self, now: datetime) -> datetime | None:
+        """The latest slot at or before `now` (None if none in the past year)."""
+        for days in (2, 8, 32, 367):
+            last = None
+            fire = self.get_next_fire_time(None, now - timedelta(days=days))
+            while fire is not None and fire <= now:
+                last = fire
+                fire = self.get_next_fire_time(fire, fire)
+            if last is not None:
+                return last
+        return None
+
+
+def missed_slot(
+    trigger: WallClockCron, now: datetime, last_run: datetime | None
+) -> datetime | None:
+    """The slot a start-up catch-up owes, or None: nothing missed, or the job never ran here."""
+    slot = trigger.previous_fire_time(now)
+    if slot is None or last_run is None or last_run >= slot:
+        return None
+    return slot
+
+
+# ---------------------------------------------------------------------------- the work itself
+def run_matching(rt: Runtime) -> int | None:
+    """A full matching round, then one notification per manager with new proposals.
+
+    Returns the round's id. Blocking: call it in a worker thread.
+    """
+    from matching.rounds import run_round
+
+    from kooperation.services.review import notify_managers_of_new_proposals
+
+    started = utcnow()
+    with rt.session() as session:
+        result = run_round(session=session, settings=rt.settings)
+        session.commit()
+        round_id = session.exec(
+            select(MatchRound.id)
+            .where(col(MatchRound.started_at) >= started - timedelta(seconds=1))
+            .order_by(col(MatchRound.id).desc())
+        ).first()
+        log.info("matching round %s: %s", round_id, result)
+        if round_id is not None:
+            notify_managers_of_new_proposals(
+                session=session, round_id=round_id, settings=rt.settings
+            )
+            session.commit()
+        job_runs.record_run(session=session, job=job_runs.MATCH, at=started)
+    return round_id
+
+
+def opportunity_finder(session: Session, settings: Settings) -> digests.OpportunityFinder | None:
+    """New opportunities for the digest from matching (None if matching is not installed)."""
+    try:
+        from matching.rounds import top_candidates
+    except ImportError:
+        log.warning(
+            "matching.rounds.top_candidates is not available: digests without opportunities"
+        )
+        return None
+    broken: list[BaseException] = []
+
+    def find(member: Member, listing_ids: list[int], since: datetime) -> list[digests.Opportunity]:
+        if broken:
+            return []
+        try:
+            candidates = top_candidates(
+                session=session,
+                settings=settings,
+                listing_ids=listing_ids,
+                limit=digests.MAX_OPPORTUNITIES * 2,
+                created_after=since,
+                other_clusters_only=True,
+                exclude_existing=True,
+            )
+        except Exception as error:  # the digest still goes out, without opportunities
+            log.exception("digest: finding opportunities failed; continuing without them")
+            broken.append(error)
+            return []
+        return [
+            digests.Opportunity(
+                own_listing_id=c.own_listing_id,
+                other_listing_id=c.other_listing_id,
+                score=float(c.score),
+                reason_de=getattr(c, "reason_de", ""),
+                reason_en=getattr(c, "reason_en", ""),
+            )
+            for c in candidates
+        ]
+
+    return find
+
+
+def run_digest(
+    rt: Runtime,
+    *,
+    now: datetime | None = None,
+    member_id: int | None = None,
+    dry_run: bool = False,
+    with_opportunities: bool = True,
+) -> digests.DigestRun:
+    """Composes and queues this week's digests (blocking: call it in a worker thread)."""
+    now = now or utcnow()
+    with rt.session() as session:
+        finder = opportunity_finder(session, rt.settings) if with_opportunities else None
+        result = digests.run_digest(
+            session=session,
+            tz=rt.settings.tz,
+            now=now,
+            find_opportunities=finder,
+            member_id=member_id,
+            dry_run=dry_run,
+        )
+        if not dry_run and member_id is None:
+            job_runs.record_run(session=session, job=job_runs.DIGEST, at=now)
+    return result
+
+
+def run_housekeeping(rt: Runtime, now: datetime | None = None) -> dict[str, int]:
+    """Follow-ups that are due, expiry reminders, closing expired listings."""
+    now = now or utcnow()
+    with rt.session() as session:
+        return {
+            "followups": followups.queue_due_followups(
+                session=session, settings=rt.settings, now=now
+            ),
+            "reminders": expiry.queue_expiry_reminders(
+                session=session, settings=rt.settings, now=now
+            ),
+            "closed": expiry.close_expired_listings(session=session, settings=rt.settings, now=now),
+        }
+
+
+# ---------------------------------------------------------------------------- wiring
+def _sender(application: Application[Any, Any, Any, Any, Any, Any]) -> OutboxSender | None:
+    return runtime(application).extras.get("outbox_sender")
+
+
+def _locked(name: str, work: Callable[[Runtime], Any]) -> Callable[..., Any]:
+    """A job callback that runs `work` in a thread, never twice at once, then wakes the sender."""
+    lock = asyncio.Lock()
+
+    async def callback(context: CallbackContext[Any, Any, Any, Any]) -> None:
+        if lock.locked():
+            log.info("%s: still running, this slot is skipped", name)
+            return
+        async with lock:
+            try:
+                outcome = await asyncio.to_thread(work, runtime(context))
+                log.info("%s finished: %s", name, outcome)
+            except Exception:
+                log.exception("%s failed", name)
+        sender = _sender(context.application)
+        if sender is not None:
+            sender.wake()
+
+    callback.__name__ = name
+    return callback
+
+
+def _catch_up(rt: Runtime, job: str, trigger: WallClockCron) -> bool:
+    """Decides from the database whether `job` missed a slot while the bot was down."""
+    now = utcnow()
+    with rt.session() as session:
+        last = job_runs.last_run(session=session, job=job)
+        if last is None:  # first start on this database: nothing was missed, start counting
+            job_runs.record_run(session=session, job=job, at=now)
+            return False
+    slot = missed_slot(trigger, now, last)
+    if slot is not None:
+        log.info("%s: the run of %s was missed; running it once now", job, slot.isoformat())
+    return slot is not None
 
 
 def start(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
-    """Starts the outbox sender and the scheduled jobs."""
+    """Starts the outbox sender and the scheduled jobs (called from post_init)."""
+    rt = runtime(application)
+    settings = rt.settings
+    sender = OutboxSender(
+        bot=application.bot,
+        engine=rt.engine,
+        rate_per_second=settings.outbox_rate_per_second,
+        max_attempts=settings.outbox_max_attempts,
+        is_running=lambda: application.running,
+    )
+    rt.extras["outbox_sender"] = sender
+    rt.extras["outbox_task"] = asyncio.get_running_loop().create_task(
+        _run_when_started(application, sender), name="outbox-sender"
+    )
+
+    queue = application.job_queue
+    if queue is None:
+        log.error("no JobQueue (install python-telegram-bot[job-queue]): schedules are off")
+        return
+    tz = settings.tz
+    schedules = (
+        (job_runs.MATCH, settings.match_schedule, _locked("matching", run_matching)),
+        (job_runs.DIGEST, settings.digest_schedule, _locked("digest", run_digest)),
+    )
+    for job, expression, callback in schedules:
+        trigger = WallClockCron(expression, tz)
+        queue.run_custom(
+            callback,
+            job_kwargs={
+                "trigger": trigger,
+                "misfire_grace_time": MISFIRE_GRACE,
+                "coalesce": True,
+                "max_instances": 1,
+            },
+            name=job,
+        )
+        if _catch_up(rt, job, trigger):
+            queue.run_once(callback, when=1, name=f"{job}-catch-up")
+    queue.run_repeating(
+        _locked("housekeeping", run_housekeeping),
+        interval=HOUSEKEEPING_EVERY,
+        first=5,
+        name="housekeeping",
+    )
+
+
+async def _run_when_started(
+    application: Application[Any, Any, Any, Any, Any, Any], sender: OutboxSender
+) -> None:
+    """post_init runs before the application is running; the sender starts once it is."""
+    while not application.running:
+        await asyncio.sleep(0.05)
+    await sender.run()
 
 
 async def stop(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
-    """Stops what `start` started."""
+    """Stops the sender; a message in flight finishes and is marked first."""
+    rt = runtime(application)
+    sender: OutboxSender | None = rt.extras.pop("outbox_sender", None)
+    task: asyncio.Task[None] | None = rt.extras.pop("outbox_task", None)
+    if sender is not None:
+        sender.stop()
+    if task is not None:
+        try:
+            await asyncio.wait_for(task, timeout=10)
+        except (TimeoutError, asyncio.CancelledError):
+            task.cancel()

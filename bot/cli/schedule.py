@@ -1,9 +1,112 @@
-"""Placeholder until its issue lands."""
+"""`matchbot digest` and `matchbot outbox`: the weekly digest by hand, and what waits to go out."""
+
+from __future__ import annotations
+
+import html
+import re
 
 import typer
+from rich.console import Console
+from rich.table import Table
 
-from bot.cli import pending_command
+from bot.cli import fail, settings
+from bot.context import Runtime
+from kooperation.db import engine_for, session_scope
+from kooperation.models import OutboxStatus
+from kooperation.services import outbox
+
+TAG = re.compile(r"<[^>]+>")
+
+
+def _console_text(rendered_html: str) -> str:
+    return html.unescape(TAG.sub("", rendered_html))
+
+
+def digest(
+    dry_run: bool = typer.Option(False, "--dry-run", help="Print the digests, queue nothing."),
+    send_now: bool = typer.Option(
+        False, "--send-now", help="Run the weekly digest job now: queue this week's digests."
+    ),
+    member: int | None = typer.Option(None, "--member", help="Only this member (id)."),
+    opportunities: bool = typer.Option(
+        True, help="Ask matching for new opportunities (loads the embedding model)."
+    ),
+) -> None:
+    """Shows (--dry-run) or queues (--send-now) this week's digests; the running bot sends them.
+
+    A digest already queued this week is never queued twice (key digest:<member>:<ISO week>).
+    """
+    if dry_run == send_now:
+        raise fail("choose one of --dry-run or --send-now", 2)
+    if send_now and member is not None:
+        raise fail("--member only works with --dry-run (the job runs for everyone)", 2)
+    loaded = settings()
+    from bot import jobs
+    from bot.handlers import followup  # noqa: F401  (registers the digest renderer)
+    from bot.outbox_render import render
+
+    rt = Runtime(settings=loaded, engine=engine_for(loaded.database_url))
+    result = jobs.run_digest(
+        rt, member_id=member, dry_run=dry_run, with_opportunities=opportunities
+    )
+    if dry_run:
+        for item in result.digests:
+            rendered = render("digest", item.language, item.payload())
+            typer.echo(f"── member {item.member_id} {item.member_name} ({item.language}) ──")
+            typer.echo(_console_text(rendered.text))
+            typer.echo("")
+        typer.echo(
+            f"{result.week}: {len(result.digests)} digests would go out, "
+            f"{result.empty} members with nothing to say, "
+            f"{result.already_queued} already queued this week."
+        )
+        return
+    typer.echo(
+        f"{result.week}: {result.queued} digests queued, {result.empty} members with nothing "
+        f"to say, {result.already_queued} already queued this week. The running bot sends them."
+    )
+
+
+def show_outbox(
+    limit: int = typer.Option(20, help="Rows per table."),
+    retry_failed: bool = typer.Option(
+        False, "--retry-failed", help="Put every failed message back into the queue."
+    ),
+) -> None:
+    """Lists pending and failed messages with their last error; exits 1 while any failed."""
+    loaded = settings()
+    console = Console()
+    with session_scope(engine_for(loaded.database_url)) as session:
+        if retry_failed:
+            count = outbox.retry_failed(session=session)
+            console.print(f"{count} failed messages queued again.")
+        counts = outbox.status_counts(session=session)
+        console.print(
+            f"Outbox: {counts['pending']} pending, {counts['failed']} failed, "
+            f"{counts['sent']} sent."
+        )
+        for status in (OutboxStatus.PENDING, OutboxStatus.FAILED):
+            rows = outbox.messages_by_status(session=session, status=status, limit=limit)
+            if not rows:
+                continue
+            table = Table(title=f"{status.value} (first {len(rows)})")
+            for column in ("id", "kind", "member", "chat", "due (UTC)", "attempts", "last error"):
+                table.add_column(column)
+            for row in rows:
+                table.add_row(
+                    str(row.id),
+                    row.kind,
+                    str(row.member_id or ""),
+                    str(row.chat_id),
+                    row.due_at.strftime("%Y-%m-%d %H:%M:%S"),
+                    str(row.attempts),
+                    row.last_error,
+                )
+            console.print(table)
+    if counts["failed"] and not retry_failed:
+        raise typer.Exit(1)
 
 
 def register(app: typer.Typer) -> None:
-    pending_command(app, "digest", "the weekly digest (issue 6)")
+    app.command("digest")(digest)
+    app.command("outbox")(show_outbox)

@@ -1,9 +1,206 @@
-"""Placeholder until its issue lands; replaced by the real handlers."""
+"""Buttons of the messages the bot sends on its own: follow-up answers, "extend 90 days",
+pausing the weekly digest; and the outbox renderers for those messages.
 
+Callback data: `fu:<match>:<c|t|n>` (follow-up answer), `ex:<listing>` (extend),
+`dg:p` / `dg:r` (digest pause / resume). Every press is checked in the service (the member's
+own match or listing, the right state); a stale or forged button changes nothing and says so.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
 from typing import Any
 
-from telegram.ext import Application
+from telegram import Update
+from telegram.constants import ParseMode
+from telegram.ext import Application, CallbackQueryHandler, ContextTypes
+
+from bot.context import runtime
+from bot.outbox_render import Rendered, renderer
+from bot.render import reply_html
+from bot.texts import language_of, plain, t
+from kooperation.models import Feedback
+from kooperation.services import digest as digests
+from kooperation.services import expiry, followups
+
+FEEDBACK_CODES = {"c": Feedback.COOPERATING, "t": Feedback.IN_TOUCH, "n": Feedback.NO_CONTACT}
+FOLLOWUP_DATA = re.compile(r"^fu:(\d{1,12}):([ctn])$")
+EXTEND_DATA = re.compile(r"^ex:(\d{1,12})$")
+
+
+def _date(language: str, day: date) -> str:
+    return day.strftime("%d.%m.%Y") if language_of(language) == "de" else day.isoformat()
+
+
+def _fallback_language(update: Update) -> str:
+    user = update.effective_user
+    return language_of(user.language_code if user else None)
+
+
+# ---------------------------------------------------------------------------- renderers
+@renderer(digests.DIGEST_KIND)
+def render_digest(language: str, payload: dict[str, Any]) -> Rendered:
+    """The weekly digest: sections only when they have something to say."""
+    lang = language_of(language)
+    reason_key = f"reason_{lang}"
+    lines = [t(lang, "digest.title", week=payload.get("week", ""))]
+    if payload.get("waiting"):
+        lines += ["", t(lang, "digest.waiting_heading")]
+        lines += [
+            t(
+                lang,
+                "digest.waiting_item",
+                own_title=item["own_title"],
+                other_title=item["other_title"],
+                cluster=item.get("other_cluster", ""),
+            )
+            for item in payload["waiting"]
+        ]
+        lines.append(t(lang, "digest.waiting_hint"))
+    if payload.get("introductions"):
+        lines += ["", t(lang, "digest.intro_heading")]
+        lines += [
+            t(
+                lang,
+                f"digest.intro_{item['state']}",
+                own_title=item["own_title"],
+                other_title=item.get("other_title", ""),
+                other_org=item.get("other_org", ""),
+            )
+            for item in payload["introductions"]
+        ]
+    if payload.get("opportunities"):
+        lines += ["", t(lang, "digest.opportunities_heading")]
+        for item in payload["opportunities"]:
+            lines.append(
+                t(
+                    lang,
+                    "digest.opportunity_item",
+                    kind=plain(lang, f"digest.kind_{item.get('kind', 'offer')}"),
+                    title=item["title"],
+                    cluster=item.get("cluster", ""),
+                    own_title=item["own_title"],
+                )
+            )
+            if item.get(reason_key):
+                lines.append(t(lang, "digest.opportunity_reason", reason=item[reason_key]))
+        lines.append(t(lang, "digest.opportunities_hint"))
+    return Rendered(text="\n".join(lines), buttons=[[(plain(lang, "digest.pause_button"), "dg:p")]])
+
+
+@renderer(followups.FOLLOWUP_KIND)
+def render_followup(language: str, payload: dict[str, Any]) -> Rendered:
+    lang = language_of(language)
+    match_id = int(payload["match_id"])
+    buttons = [
+        [(plain(lang, f"followup.{answer.value}"), f"fu:{match_id}:{code}")]
+        for code, answer in FEEDBACK_CODES.items()
+    ]
+    text = t(lang, "followup.ask", own_title=payload["own_title"], other_org=payload["other_org"])
+    return Rendered(text=text, buttons=buttons)
+
+
+def _extend_button(lang: str, payload: dict[str, Any]) -> list[list[tuple[str, str]]]:
+    label = plain(lang, "expiry.extend_button", days=payload.get("extend_days", 90))
+    return [[(label, f"ex:{int(payload['listing_id'])}")]]
+
+
+@renderer(expiry.REMINDER_KIND)
+def render_expiry_reminder(language: str, payload: dict[str, Any]) -> Rendered:
+    lang = language_of(language)
+    day = _date(lang, date.fromisoformat(payload["expires_on"]))
+    text = t(lang, "expiry.reminder", title=payload["title"], date=day)
+    return Rendered(text=text, buttons=_extend_button(lang, payload))
+
+
+@renderer(expiry.CLOSED_KIND)
+def render_listing_closed(language: str, payload: dict[str, Any]) -> Rendered:
+    lang = language_of(language)
+    text = t(lang, "expiry.closed", title=payload["title"])
+    return Rendered(text=text, buttons=_extend_button(lang, payload))
+
+
+# ---------------------------------------------------------------------------- buttons
+async def answer_followup(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Stores the member's follow-up answer (counted in /stats) and thanks them."""
+    query = update.callback_query
+    assert query is not None and query.data is not None
+    parsed = FOLLOWUP_DATA.match(query.data)
+    try:
+        if parsed is None:
+            raise followups.FollowupError("malformed callback data")
+        with runtime(context).session() as session:
+            result = followups.record_feedback(
+                session=session,
+                match_id=int(parsed.group(1)),
+                telegram_user_id=query.from_user.id,
+                feedback=FEEDBACK_CODES[parsed.group(2)],
+            )
+    except followups.FollowupError:
+        await query.answer(plain(_fallback_language(update), "followup.stale"), show_alert=True)
+        return
+    await query.answer()
+    lang = result.language
+    answer = plain(lang, f"followup.{result.feedback.value}")
+    await query.edit_message_text(
+        t(lang, "followup.thanks", own_title=result.own_title, answer=answer),
+        parse_mode=ParseMode.HTML,
+    )
+
+
+async def extend_listing(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Extends the listing by 90 days (reopens it if expiry closed it)."""
+    query = update.callback_query
+    assert query is not None and query.data is not None
+    parsed = EXTEND_DATA.match(query.data)
+    rt = runtime(context)
+    try:
+        if parsed is None:
+            raise expiry.ExtendError("malformed callback data")
+        with rt.session() as session:
+            result = expiry.extend_listing(
+                session=session,
+                settings=rt.settings,
+                listing_id=int(parsed.group(1)),
+                telegram_user_id=query.from_user.id,
+            )
+    except expiry.ExtendError:
+        await query.answer(plain(_fallback_language(update), "expiry.stale"), show_alert=True)
+        return
+    await query.answer()
+    lang = result.language
+    day = _date(lang, result.expires_at.astimezone(rt.settings.tz).date())
+    key = "expiry.reopened" if result.reopened else "expiry.extended"
+    await query.edit_message_text(
+        t(lang, key, title=result.title, date=day), parse_mode=ParseMode.HTML
+    )
+
+
+async def toggle_digest(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """`dg:p` pauses the weekly digest (offering to undo), `dg:r` switches it back on."""
+    query = update.callback_query
+    assert query is not None and query.data is not None
+    enable = query.data == "dg:r"
+    try:
+        with runtime(context).session() as session:
+            member = digests.set_digest(
+                session=session, telegram_user_id=query.from_user.id, enabled=enable
+            )
+    except digests.DigestSettingError:
+        await query.answer(plain(_fallback_language(update), "digest.stale"), show_alert=True)
+        return
+    await query.answer()
+    lang = member.language
+    if enable:
+        await query.edit_message_text(t(lang, "digest.resumed"), parse_mode=ParseMode.HTML)
+    else:
+        await reply_html(
+            update, t(lang, "digest.paused"), [[(plain(lang, "digest.resume_button"), "dg:r")]]
+        )
 
 
 def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
-    """Adds this module's handlers to the application."""
+    application.add_handler(CallbackQueryHandler(answer_followup, pattern=r"^fu:"))
+    application.add_handler(CallbackQueryHandler(extend_listing, pattern=r"^ex:"))
+    application.add_handler(CallbackQueryHandler(toggle_digest, pattern=r"^dg:[pr]$"))

@@ -8,13 +8,15 @@ this package stays free of Telegram and of the message catalogue.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import func, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from kooperation.models import Member, Outbox, utcnow
+from kooperation.models import Member, Outbox, OutboxStatus, utcnow
 
 
 def queue_message(
@@ -49,3 +51,134 @@ def queue_message(
     except IntegrityError:  # a concurrent writer queued the same key first
         return None
     return message
+
+
+# --------------------------------------------------------------------------- the sender's side
+#
+# The sender (bot/delivery.py) takes one row at a time: `claim_message` counts the attempt in
+# its own commit, then the message goes to Telegram, then `mark_sent` commits at once. A crash
+# between the two repeats at most that one message, and its `attempts` > 1 shows it.
+
+
+@dataclass(frozen=True)
+class DueMessage:
+    id: int
+    chat_id: int
+    attempts: int
+
+
+@dataclass(frozen=True)
+class OutgoingMessage:
+    """A claimed row with what the sender needs: the member's current language and state."""
+
+    id: int
+    member_id: int | None
+    chat_id: int
+    kind: str
+    payload: dict[str, Any]
+    language: str
+    attempts: int
+    reachable: bool
+
+
+def due_messages(*, session: Session, now: datetime, limit: int = 200) -> list[DueMessage]:
+    """Pending rows whose time has come, oldest first, from any process that queued them."""
+    rows = session.exec(
+        select(Outbox.id, Outbox.chat_id, Outbox.attempts)
+        .where(Outbox.status == OutboxStatus.PENDING, Outbox.due_at <= now)
+        .order_by(Outbox.due_at, Outbox.id)
+        .limit(limit)
+    ).all()
+    return [DueMessage(id=r[0], chat_id=r[1], attempts=r[2]) for r in rows]
+
+
+def next_due_at(*, session: Session) -> datetime | None:
+    """When the earliest pending row becomes due (None: nothing pending)."""
+    return session.exec(
+        select(func.min(Outbox.due_at)).where(Outbox.status == OutboxStatus.PENDING)
+    ).one()
+
+
+def claim_message(*, session: Session, due: DueMessage) -> OutgoingMessage | None:
+    """Counts one attempt and commits; None if another sender took the row or it is done.
+
+    The conditional UPDATE (still pending, attempts unchanged) makes two senders on one
+    database never send the same row twice, on SQLite and PostgreSQL alike.
+    """
+    claimed = session.execute(
+        update(Outbox)
+        .where(
+            Outbox.id == due.id,
+            Outbox.status == OutboxStatus.PENDING,
+            Outbox.attempts == due.attempts,
+        )
+        .values(attempts=due.attempts + 1)
+    )
+    session.commit()
+    if claimed.rowcount != 1:
+        return None
+    row = session.get(Outbox, due.id, populate_existing=True)
+    if row is None:
+        return None
+    member = session.get(Member, row.member_id) if row.member_id is not None else None
+    return OutgoingMessage(
+        id=row.id or due.id,
+        member_id=row.member_id,
+        chat_id=(member.chat_id if member and member.chat_id is not None else row.chat_id),
+        kind=row.kind,
+        payload=dict(row.payload or {}),
+        language=member.language if member else "de",
+        attempts=row.attempts,
+        reachable=member is None or member.active,
+    )
+
+
+def mark_sent(*, session: Session, message_id: int, now: datetime | None = None) -> None:
+    session.execute(
+        update(Outbox)
+        .where(Outbox.id == message_id)
+        .values(status=OutboxStatus.SENT, sent_at=now or utcnow(), last_error="")
+    )
+    session.commit()
+
+
+def mark_failed(
+    *, session: Session, message_id: int, error: str, retry_at: datetime | None
+) -> None:
+    """Records the error; `retry_at` None gives up (status failed), else the row waits."""
+    values: dict[str, Any] = {"last_error": error[:500]}
+    if retry_at is None:
+        values["status"] = OutboxStatus.FAILED
+    else:
+        values["due_at"] = retry_at
+    session.execute(update(Outbox).where(Outbox.id == message_id).values(**values))
+    session.commit()
+
+
+def retry_failed(*, session: Session, message_ids: list[int] | None = None) -> int:
+    """Puts failed rows back in the queue (all, or the given ids); returns how many."""
+    statement = update(Outbox).where(Outbox.status == OutboxStatus.FAILED)
+    if message_ids is not None:
+        statement = statement.where(Outbox.id.in_(message_ids))  # type: ignore[union-attr]
+    result = session.execute(
+        statement.values(status=OutboxStatus.PENDING, attempts=0, due_at=utcnow())
+    )
+    session.commit()
+    return result.rowcount
+
+
+def messages_by_status(*, session: Session, status: OutboxStatus, limit: int = 50) -> list[Outbox]:
+    """Rows in one state, the most urgent (pending) or most recent (failed) first."""
+    order = Outbox.due_at if status == OutboxStatus.PENDING else Outbox.id.desc()  # type: ignore[union-attr]
+    return list(
+        session.exec(
+            select(Outbox).where(Outbox.status == status).order_by(order).limit(limit)
+        ).all()
+    )
+
+
+def status_counts(*, session: Session) -> dict[str, int]:
+    rows = session.exec(select(Outbox.status, func.count()).group_by(Outbox.status)).all()
+    counts = {status.value: 0 for status in OutboxStatus}
+    counts.update({status: count for status, count in rows})
+    return counts

@@ -1,0 +1,361 @@
+"""The weekly digest, composed per member as data.
+
+What a member hears about: introductions of their listings that moved since their last digest
+(and their state), approved matches still waiting for their answer, and up to five new
+opportunities from other clusters. The opportunities come from matching, which this package
+must not import: the caller passes them in (`find_opportunities`), see `bot/jobs.py`.
+Nothing to say → no digest. The payload is data; `bot/` renders it in the member's language.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import or_
+from sqlmodel import Session, col, select
+
+from kooperation.models import (
+    Answer,
+    Cluster,
+    Listing,
+    ListingStatus,
+    Match,
+    MatchStatus,
+    Member,
+    Organization,
+    Outbox,
+    utcnow,
+)
+from kooperation.services.followups import listing_label
+from kooperation.services.outbox import queue_message
+
+DIGEST_KIND = "digest"
+MAX_OPPORTUNITIES = 5
+DEFAULT_WINDOW = timedelta(days=7)
+COMMIT_EVERY = 200
+
+
+@dataclass(frozen=True)
+class Opportunity:
+    """A listing from elsewhere that fits one of the member's own listings (from matching)."""
+
+    own_listing_id: int
+    other_listing_id: int
+    score: float
+    reason_de: str = ""
+    reason_en: str = ""
+
+
+OpportunityFinder = Callable[[Member, list[int], datetime], Sequence[Opportunity]]
+"""(member, ids of their active own listings, new since) → the best candidates, best first."""
+
+
+@dataclass
+class Digest:
+    member_id: int
+    week: str
+    language: str = "de"
+    member_name: str = ""
+    waiting: list[dict[str, Any]] = field(default_factory=list)
+    introductions: list[dict[str, Any]] = field(default_factory=list)
+    opportunities: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def is_empty(self) -> bool:
+        return not (self.waiting or self.introductions or self.opportunities)
+
+    def payload(self) -> dict[str, Any]:
+        return {
+            "week": self.week,
+            "waiting": self.waiting,
+            "introductions": self.introductions,
+            "opportunities": self.opportunities,
+        }
+
+
+@dataclass
+class DigestRun:
+    week: str
+    members: int = 0
+    queued: int = 0
+    empty: int = 0
+    already_queued: int = 0
+    digests: list[Digest] = field(default_factory=list)
+
+
+def iso_week(moment: datetime, tz: ZoneInfo) -> str:
+    """The ISO week of `moment` in the programme's time zone, e.g. "2026-W48"."""
+    year, week, _ = moment.astimezone(tz).isocalendar()
+    return f"{year}-W{week:02d}"
+
+
+class DigestSettingError(Exception):
+    """The digest button was pressed by someone who is not a known member."""
+
+
+def set_digest(*, session: Session, telegram_user_id: int, enabled: bool) -> Member:
+    """Turns the member's digest on or off (idempotent, unlike the /settings toggle)."""
+    member = session.exec(select(Member).where(Member.telegram_user_id == telegram_user_id)).first()
+    if member is None:
+        raise DigestSettingError("unknown member")
+    if member.digest_enabled != enabled:
+        member.digest_enabled = enabled
+        session.add(member)
+        session.commit()
+    return member
+
+
+def digest_key(member_id: int, week: str) -> str:
+    return f"digest:{member_id}:{week}"
+
+
+def digest_recipients(*, session: Session, member_id: int | None = None) -> list[Member]:
+    """Members who get digests: consented, reachable, digest on, not paused, in an organization."""
+    statement = select(Member).where(
+        col(Member.digest_enabled).is_(True),
+        col(Member.paused).is_(False),
+        col(Member.active).is_(True),
+        col(Member.chat_id).is_not(None),
+        col(Member.consent_at).is_not(None),
+        col(Member.organization_id).is_not(None),
+    )
+    if member_id is not None:
+        statement = statement.where(Member.id == member_id)
+    return list(session.exec(statement.order_by(col(Member.id))).all())
+
+
+def own_listings(*, session: Session, member: Member) -> list[Listing]:
+    """Listings the member speaks for: their own, and their organization's without an author."""
+    return list(
+        session.exec(
+            select(Listing)
+            .where(
+                or_(
+                    Listing.member_id == member.id,
+                    (Listing.organization_id == member.organization_id)
+                    & col(Listing.member_id).is_(None),
+                )
+            )
+            .order_by(col(Listing.id))
+        ).all()
+    )
+
+
+def last_digest_at(*, session: Session, member_id: int) -> datetime | None:
+    return session.exec(
+        select(Outbox.created_at)
+        .where(Outbox.member_id == member_id, Outbox.kind == DIGEST_KIND)
+        .order_by(col(Outbox.created_at).desc())
+    ).first()
+
+
+def digest_since(*, session: Session, member: Member, now: datetime) -> datetime:
+    """The start of "new": the member's last digest, or a week ago for the first one."""
+    last = last_digest_at(session=session, member_id=member.id or 0)
+    return last if last is not None and last < now else now - DEFAULT_WINDOW
+
+
+def _cluster_name(session: Session, organization: Organization | None) -> str:
+    if organization is None:
+        return ""
+    cluster = session.get(Cluster, organization.cluster_id)
+    return (cluster.short_name or cluster.name) if cluster else ""
+
+
+def _last_change(match: Match) -> datetime | None:
+    moments = [
+        moment
+        for moment in (
+            match.decided_at,
+            match.need_answered_at,
+            match.offer_answered_at,
+            match.introduced_at,
+        )
+        if moment is not None
+    ]
+    return max(moments) if moments else None
+
+
+def _match_items(
+    session: Session, own: dict[int, Listing], since: datetime
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """(approved matches waiting for the member's answer, introductions that moved since)."""
+    if not own:
+        return [], []
+    ids = list(own)
+    matches = session.exec(
+        select(Match)
+        .where(
+            or_(col(Match.need_id).in_(ids), col(Match.offer_id).in_(ids)),
+            col(Match.status).in_(
+                [MatchStatus.APPROVED, MatchStatus.INTRODUCED, MatchStatus.DECLINED]
+            ),
+        )
+        .order_by(col(Match.id))
+    ).all()
+    waiting: list[dict[str, Any]] = []
+    introductions: list[dict[str, Any]] = []
+    for match in matches:
+        is_need = match.need_id in own
+        mine = own[match.need_id] if is_need else own[match.offer_id]
+        other = session.get(Listing, match.offer_id if is_need else match.need_id)
+        if other is None:
+            continue
+        own_answer = match.need_answer if is_need else match.offer_answer
+        other_org = session.get(Organization, other.organization_id)
+        item: dict[str, Any] = {
+            "match_id": match.id,
+            "own_title": listing_label(mine),
+            "other_title": listing_label(other),
+            "other_cluster": _cluster_name(session, other_org),
+        }
+        if match.status == MatchStatus.APPROVED and own_answer is None:
+            item["reason_de"], item["reason_en"] = match.reason_de, match.reason_en
+            waiting.append(item)
+            continue
+        changed = _last_change(match)
+        if changed is None or changed < since:
+            continue
+        if match.status == MatchStatus.INTRODUCED:
+            item["state"] = "introduced"
+            item["other_org"] = other_org.name if other_org else ""
+        elif match.status == MatchStatus.DECLINED:
+            item["state"] = "closed"  # neutral: the other side is not told who declined
+        elif own_answer == Answer.ACCEPTED:
+            item["state"] = "waiting_other"
+        else:
+            continue
+        introductions.append(item)
+    return waiting, introductions
+
+
+def _opportunity_items(
+    session: Session,
+    member: Member,
+    own: dict[int, Listing],
+    found: Sequence[Opportunity],
+) -> list[dict[str, Any]]:
+    items: list[dict[str, Any]] = []
+    seen: set[int] = set()
+    for candidate in found:
+        if len(items) >= MAX_OPPORTUNITIES:
+            break
+        mine = own.get(candidate.own_listing_id)
+        other = session.get(Listing, candidate.other_listing_id)
+        if (
+            mine is None
+            or other is None
+            or other.id in seen
+            or other.status != ListingStatus.ACTIVE
+            or other.organization_id == member.organization_id
+        ):
+            continue
+        seen.add(candidate.other_listing_id)
+        organization = session.get(Organization, other.organization_id)
+        items.append(
+            {
+                "listing_id": other.id,
+                "kind": other.kind,
+                "title": listing_label(other),
+                "cluster": _cluster_name(session, organization),
+                "own_title": listing_label(mine),
+                "score": round(float(candidate.score), 3),
+                "reason_de": candidate.reason_de,
+                "reason_en": candidate.reason_en,
+            }
+        )
+    return items
+
+
+def compose_digest(
+    *,
+    session: Session,
+    member: Member,
+    week: str,
+    since: datetime,
+    find_opportunities: OpportunityFinder | None = None,
+) -> Digest:
+    """What this member's digest would say this week (possibly nothing: `is_empty`)."""
+    listings = own_listings(session=session, member=member)
+    own = {listing.id: listing for listing in listings if listing.id is not None}
+    waiting, introductions = _match_items(session, own, since)
+    found: Sequence[Opportunity] = ()
+    active_ids = [i for i, listing in own.items() if listing.status == ListingStatus.ACTIVE]
+    if find_opportunities is not None and active_ids:
+        found = find_opportunities(member, active_ids, since)
+    return Digest(
+        member_id=member.id or 0,
+        week=week,
+        language=member.language,
+        member_name=member.display_name or member.username,
+        waiting=waiting,
+        introductions=introductions,
+        opportunities=_opportunity_items(session, member, own, found),
+    )
+
+
+def run_digest(
+    *,
+    session: Session,
+    tz: ZoneInfo,
+    now: datetime | None = None,
+    find_opportunities: OpportunityFinder | None = None,
+    member_id: int | None = None,
+    dry_run: bool = False,
+) -> DigestRun:
+    """Composes this week's digest for every recipient and queues the non-empty ones.
+
+    Safe to run again in the same week (after a crash, by hand): a member whose digest for the
+    week is already queued is skipped before anything is composed. With `dry_run` nothing is
+    queued and the digests are returned instead.
+    """
+    now = now or utcnow()
+    week = iso_week(now, tz)
+    run = DigestRun(week=week)
+    queued_keys = set(
+        session.exec(
+            select(Outbox.dedupe_key).where(
+                Outbox.kind == DIGEST_KIND, col(Outbox.dedupe_key).like(f"digest:%:{week}")
+            )
+        ).all()
+    )
+    for member in digest_recipients(session=session, member_id=member_id):
+        run.members += 1
+        key = digest_key(member.id or 0, week)
+        if key in queued_keys and not dry_run:
+            run.already_queued += 1
+            continue
+        since = digest_since(session=session, member=member, now=now)
+        digest = compose_digest(
+            session=session,
+            member=member,
+            week=week,
+            since=since,
+            find_opportunities=find_opportunities,
+        )
+        if digest.is_empty:
+            run.empty += 1
+            continue
+        if dry_run:
+            run.digests.append(digest)
+            continue
+        queued = queue_message(
+            session=session,
+            member=member,
+            kind=DIGEST_KIND,
+            dedupe_key=key,
+            payload=digest.payload(),
+            due_at=now,
+        )
+        if queued is None:
+            run.already_queued += 1
+        else:
+            run.queued += 1
+            if run.queued % COMMIT_EVERY == 0:
+                session.commit()
+    session.commit()
+    return run
