@@ -1,9 +1,65 @@
-"""Placeholder until its issue lands; replaced by the real handlers."""
+"""The error handler: every exception is logged with its context; the user gets an apology."""
 
+from __future__ import annotations
+
+import logging
 from typing import Any
 
+from telegram import Update
+from telegram.error import Forbidden, TelegramError
 from telegram.ext import Application
+
+from bot.context import runtime
+from bot.members import current
+from bot.render import reply_html
+from bot.texts import t
+from bot.ui import Context, answer
+from kooperation.services import members
+
+log = logging.getLogger(__name__)
+
+
+def _describe(update: object) -> str:
+    if not isinstance(update, Update):
+        return f"non-update {type(update).__name__}"
+    user = update.effective_user
+    chat = update.effective_chat
+    kind = "callback" if update.callback_query else "message" if update.message else "other"
+    data = update.callback_query.data if update.callback_query else None
+    text = (update.message.text or "")[:60] if update.message else None
+    return (
+        f"update_id={update.update_id} kind={kind} user={user.id if user else None} "
+        f"chat={chat.id if chat else None} data={data!r} text={text!r}"
+    )
+
+
+async def on_error(update: object, context: Context) -> None:
+    """Logs the failure; a blocked bot (403) marks the member unreachable, else apologises."""
+    error = context.error
+    if isinstance(error, Forbidden):
+        log.warning("Telegram refused to deliver (%s): %s", error, _describe(update))
+        if isinstance(update, Update) and update.effective_user is not None:
+            with runtime(context).session() as session:
+                members.mark_unreachable_by_telegram_id(
+                    session=session, telegram_user_id=update.effective_user.id
+                )
+        return
+    log.error("handler failed: %s", _describe(update), exc_info=error)
+    if not isinstance(update, Update) or update.effective_chat is None:
+        return
+    try:
+        language = current(update, context).language
+        await answer(update)
+        await reply_html(update, t(language, "common.error"))
+    except Forbidden:
+        with runtime(context).session() as session:
+            members.mark_unreachable_by_telegram_id(
+                session=session, telegram_user_id=update.effective_user.id
+            )
+    except (TelegramError, Exception):
+        log.exception("could not apologise for the failed update")
 
 
 def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
-    """Adds this module's handlers to the application."""
+    """Installs the error handler."""
+    application.add_error_handler(on_error)

@@ -1,9 +1,59 @@
-"""Placeholder until its issue lands; replaced by the real handlers."""
+"""/matches: my proposals and introductions with their state, as a contact may see them."""
+
+from __future__ import annotations
 
 from typing import Any
 
-from telegram.ext import Application
+from telegram import Update
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler
+
+from bot.context import runtime
+from bot.members import current
+from bot.render import reply_html
+from bot.texts import Markup, plain, t
+from bot.ui import PRIVATE, Context, answer, not_registered, say
+from kooperation.services import listings
+
+
+async def my_matches(update: Update, context: Context) -> None:
+    """Lists every proposal for my listings; a manager's reason is never shown."""
+    who = current(update, context)
+    await answer(update)
+    if not who.registered:
+        await not_registered(update, who)
+        return
+    with runtime(context).session() as session:
+        summaries = listings.matches_of(session=session, member_id=who.member_id)
+    if not summaries:
+        await say(update, who.language, "matches.none")
+        return
+    lines = [t(who.language, "matches.title", count=len(summaries))]
+    for item in summaries:
+        other = (
+            t(
+                who.language,
+                "matches.other",
+                organization=item.other_organization,
+                cluster=item.other_cluster,
+                title=item.other_title,
+            )
+            if item.other_organization
+            else Markup("")
+        )
+        lines.append(
+            t(
+                who.language,
+                "matches.item",
+                kind=plain(who.language, f"listings.kind.{item.my_kind}"),
+                title=item.my_title,
+                state=plain(who.language, f"matches.state.{item.state}"),
+                other=other,
+            )
+        )
+    await reply_html(update, "\n\n".join(lines))
 
 
 def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
-    """Adds this module's handlers to the application."""
+    """Adds /matches and its menu button."""
+    application.add_handler(CommandHandler("matches", my_matches, filters=PRIVATE))
+    application.add_handler(CallbackQueryHandler(my_matches, pattern=r"^mn:matches$"))

@@ -1,9 +1,86 @@
-"""Placeholder until its issue lands; replaced by the real handlers."""
+"""/help, /menu, /cancel outside a conversation, and the fallbacks: never silence.
+
+Registered last: whatever no other handler took ends here — unknown commands and text lead
+back to the main menu, media get a hint, unknown or stale buttons change nothing and say so.
+"""
+
+from __future__ import annotations
 
 from typing import Any
 
-from telegram.ext import Application
+from telegram import Update
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler, MessageHandler, filters
+
+from bot.members import current
+from bot.texts import t
+from bot.ui import NOT_TEXT, PRIVATE, Context, answer, not_registered, say, show_menu, stale
+
+
+async def menu(update: Update, context: Context) -> None:
+    """/menu: the main menu (or the way to /start)."""
+    who = current(update, context)
+    await answer(update)
+    if not who.registered:
+        await not_registered(update, who)
+        return
+    await show_menu(update, who)
+
+
+async def help_(update: Update, context: Context) -> None:
+    """/help: what the bot does and its commands."""
+    who = current(update, context)
+    await answer(update)
+    await say(update, who.language, "menu.help")
+    if who.registered:
+        await show_menu(update, who)
+
+
+async def nothing_to_cancel(update: Update, context: Context) -> None:
+    """/cancel outside any conversation."""
+    who = current(update, context)
+    if not who.registered:
+        await not_registered(update, who)
+        return
+    await show_menu(update, who, t(who.language, "menu.nothing_to_cancel"))
+
+
+async def unknown_command(update: Update, context: Context) -> None:
+    """A command the bot does not know: say so, show the menu."""
+    who = current(update, context)
+    if not who.registered:
+        await not_registered(update, who)
+        return
+    await show_menu(update, who, t(who.language, "menu.unknown_command"))
+
+
+async def unknown_text(update: Update, context: Context) -> None:
+    """Free text outside a conversation: the menu shows what the bot can do."""
+    who = current(update, context)
+    if not who.registered:
+        await not_registered(update, who)
+        return
+    await show_menu(update, who, t(who.language, "menu.unknown_text"))
+
+
+async def media(update: Update, context: Context) -> None:
+    """A sticker, photo, voice message or file: the bot works with text and buttons."""
+    who = current(update, context)
+    await say(update, who.language, "common.media_hint")
+
+
+async def unknown_button(update: Update, context: Context) -> None:
+    """A button no handler took: stale, forged or from an older version; nothing changes."""
+    await stale(update, current(update, context))
 
 
 def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
-    """Adds this module's handlers to the application."""
+    """Adds help/menu and the catch-all fallbacks (this module comes last)."""
+    application.add_handler(CommandHandler(["help"], help_, filters=PRIVATE))
+    application.add_handler(CommandHandler(["menu"], menu, filters=PRIVATE))
+    application.add_handler(CallbackQueryHandler(help_, pattern=r"^mn:help$"))
+    application.add_handler(CommandHandler("cancel", nothing_to_cancel, filters=PRIVATE))
+    message = filters.UpdateType.MESSAGE & PRIVATE
+    application.add_handler(MessageHandler(message & filters.COMMAND, unknown_command))
+    application.add_handler(MessageHandler(message & filters.TEXT, unknown_text))
+    application.add_handler(MessageHandler(NOT_TEXT, media))
+    application.add_handler(CallbackQueryHandler(unknown_button))

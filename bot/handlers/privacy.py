@@ -1,9 +1,151 @@
-"""Placeholder until its issue lands; replaced by the real handlers."""
+"""/privacy, /export (JSON of everything stored about me) and /delete_me (with confirmation)."""
 
+from __future__ import annotations
+
+import html
+import json
+import logging
 from typing import Any
 
-from telegram.ext import Application
+from telegram import Update
+from telegram.error import BadRequest
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler
+
+from bot.context import runtime
+from bot.members import current
+from bot.render import send_html
+from bot.texts import plain, t
+from bot.ui import PRIVATE, Context, answer, edit, say, stale
+from kooperation.services import members, privacy
+
+log = logging.getLogger(__name__)
+
+EXPORT_FILENAME = "kooperationsboerse-meine-daten.json"
+CHUNK = 3500
+DELETE_ASKED = "delete_asked"
+
+
+async def overview(update: Update, context: Context) -> None:
+    """What the bot stores and why, with buttons to export or delete."""
+    who = current(update, context)
+    await answer(update)
+    buttons = (
+        [
+            [
+                (plain(who.language, "privacy.button_export"), "pv:exp"),
+                (plain(who.language, "privacy.button_delete"), "pv:del"),
+            ]
+        ]
+        if who.member is not None
+        else None
+    )
+    await say(update, who.language, "privacy.overview", buttons)
+
+
+def export_chunks(document: str, limit: int = CHUNK) -> list[str]:
+    """The JSON split at line breaks so that each escaped part fits a `<pre>` message."""
+    parts: list[str] = []
+    current_part: list[str] = []
+    size = 0
+    for line in document.split("\n"):
+        escaped = len(html.escape(line, quote=False)) + 1
+        while escaped > limit:  # one huge line (a long listing text): cut it
+            cut = limit // 6
+            parts.extend(["\n".join(current_part)] if current_part else [])
+            current_part, size = [], 0
+            parts.append(line[:cut])
+            line = line[cut:]
+            escaped = len(html.escape(line, quote=False)) + 1
+        if size + escaped > limit and current_part:
+            parts.append("\n".join(current_part))
+            current_part, size = [], 0
+        current_part.append(line)
+        size += escaped
+    if current_part:
+        parts.append("\n".join(current_part))
+    return parts
+
+
+async def export(update: Update, context: Context) -> None:
+    """Sends everything stored about me as a JSON file (as text if files are refused)."""
+    who = current(update, context)
+    await answer(update)
+    user = update.effective_user
+    try:
+        with runtime(context).session() as session:
+            data = privacy.export_member_data(session=session, telegram_user_id=user.id)
+    except members.NotRegistered:
+        await say(update, who.language, "privacy.nothing_stored")
+        return
+    data["conversation"] = dict(context.user_data or {})
+    document = json.dumps(data, ensure_ascii=False, indent=2, default=str)
+    chat_id = update.effective_chat.id
+    try:
+        await context.bot.send_document(
+            chat_id=chat_id,
+            document=document.encode("utf-8"),
+            filename=EXPORT_FILENAME,
+            caption=plain(who.language, "privacy.export_caption"),
+        )
+        return
+    except BadRequest as error:
+        log.info("sendDocument refused (%s); sending the export as text", error)
+    await say(update, who.language, "privacy.export_as_text")
+    for part in export_chunks(document):
+        await send_html(context.bot, chat_id, t(who.language, "privacy.export_part", json=part))
+
+
+async def ask_delete(update: Update, context: Context) -> None:
+    """Asks to confirm the deletion; only a confirmation after this question counts."""
+    who = current(update, context)
+    await answer(update)
+    if who.member is None:
+        await say(update, who.language, "privacy.nothing_stored")
+        return
+    context.user_data[DELETE_ASKED] = True
+    await say(
+        update,
+        who.language,
+        "privacy.confirm_delete",
+        [
+            [
+                (plain(who.language, "privacy.button_delete_yes"), "pv:del:yes"),
+                (plain(who.language, "privacy.button_delete_no"), "pv:del:no"),
+            ]
+        ],
+    )
+
+
+async def delete(update: Update, context: Context) -> None:
+    """Deletes my personal data and listings; anonymous counts stay."""
+    who = current(update, context)
+    if who.member is None or not context.user_data.get(DELETE_ASKED):
+        await stale(update, who)
+        return
+    await answer(update)
+    user_id = update.effective_user.id
+    with runtime(context).session() as session:
+        result = privacy.delete_member_data(session=session, telegram_user_id=user_id)
+    context.user_data.clear()
+    context.application.drop_user_data(user_id)
+    await edit(update, t(who.language, "privacy.deleted", listings=result.listings))
+
+
+async def keep(update: Update, context: Context) -> None:
+    """No at the confirmation: nothing deleted."""
+    who = current(update, context)
+    context.user_data.pop(DELETE_ASKED, None)
+    await answer(update)
+    await edit(update, t(who.language, "privacy.kept"))
 
 
 def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
-    """Adds this module's handlers to the application."""
+    """Adds /privacy, /export, /delete_me and their buttons."""
+    application.add_handler(CommandHandler("privacy", overview, filters=PRIVATE))
+    application.add_handler(CallbackQueryHandler(overview, pattern=r"^mn:privacy$"))
+    application.add_handler(CommandHandler("export", export, filters=PRIVATE))
+    application.add_handler(CallbackQueryHandler(export, pattern=r"^pv:exp$"))
+    application.add_handler(CommandHandler("delete_me", ask_delete, filters=PRIVATE))
+    application.add_handler(CallbackQueryHandler(ask_delete, pattern=r"^pv:del$"))
+    application.add_handler(CallbackQueryHandler(delete, pattern=r"^pv:del:yes$"))
+    application.add_handler(CallbackQueryHandler(keep, pattern=r"^pv:del:no$"))

@@ -1,9 +1,169 @@
-"""Placeholder until its issue lands; replaced by the real handlers."""
+"""/settings: language, weekly digest, pause all matching, name and e-mail."""
+
+from __future__ import annotations
 
 from typing import Any
 
-from telegram.ext import Application
+from telegram import Update
+from telegram.ext import (
+    Application,
+    CallbackQueryHandler,
+    CommandHandler,
+    ConversationHandler,
+    MessageHandler,
+)
+
+from bot.context import runtime
+from bot.members import Who, current
+from bot.render import Buttons, reply_html
+from bot.texts import plain, t
+from bot.ui import NOT_TEXT, PRIVATE, TEXT, Context, answer, edit, not_registered, say, show_menu
+from kooperation.models import Member
+from kooperation.services import members
+from kooperation.validation import InvalidInput
+
+NAME, EMAIL = range(2)
+END = ConversationHandler.END
+
+
+def _view(language: str, member: Member) -> tuple[str, Buttons]:
+    on, off = plain(language, "settings.on"), plain(language, "settings.off")
+    text = t(
+        language,
+        "settings.overview",
+        language=plain(language, f"settings.language_name.{language}"),
+        digest=on if member.digest_enabled else off,
+        paused=on if member.paused else off,
+        name=member.display_name,
+        email=member.email or plain(language, "settings.no_email"),
+    )
+    other = "en" if language == "de" else "de"
+    return text, [
+        [(plain(other, "settings.button_language"), f"st:lang:{other}")],
+        [
+            (
+                plain(
+                    language,
+                    "settings.button_digest_off"
+                    if member.digest_enabled
+                    else "settings.button_digest_on",
+                ),
+                "st:dig",
+            ),
+            (
+                plain(
+                    language, "settings.button_resume" if member.paused else "settings.button_pause"
+                ),
+                "st:pause",
+            ),
+        ],
+        [
+            (plain(language, "settings.button_name"), "st:name"),
+            (plain(language, "settings.button_email"), "st:mail"),
+        ],
+    ]
+
+
+async def show(update: Update, context: Context) -> None:
+    """The settings overview with a button per setting."""
+    who = current(update, context)
+    await answer(update)
+    if not who.registered or who.member is None:
+        await not_registered(update, who)
+        return
+    text, buttons = _view(who.language, who.member)
+    await reply_html(update, text, buttons)
+
+
+async def toggle(update: Update, context: Context) -> None:
+    """Language, digest or pause: changes one setting and redraws the overview."""
+    who = current(update, context)
+    if not who.registered:
+        await not_registered(update, who)
+        return
+    data = update.callback_query.data or ""
+    with runtime(context).session() as session:
+        if data.startswith("st:lang:"):
+            member = members.set_language(
+                session=session, member_id=who.member_id, language=data.rsplit(":", 1)[-1]
+            )
+        elif data == "st:dig":
+            member = members.toggle_digest(session=session, member_id=who.member_id)
+        else:
+            member = members.toggle_paused(session=session, member_id=who.member_id)
+    await answer(update, plain(member.language, "settings.saved"))
+    text, buttons = _view(member.language, member)
+    await edit(update, text, buttons)
+
+
+async def ask(update: Update, context: Context) -> int:
+    """Asks for the new name or e-mail address."""
+    who = current(update, context)
+    if not who.registered:
+        await not_registered(update, who)
+        return END
+    await answer(update)
+    if update.callback_query.data == "st:name":
+        await say(update, who.language, "settings.ask_name")
+        return NAME
+    await say(update, who.language, "settings.ask_email")
+    return EMAIL
+
+
+async def _store(update: Update, context: Context, field: str) -> int:
+    who = current(update, context)
+    try:
+        with runtime(context).session() as session:
+            if field == "name":
+                member = members.set_display_name(
+                    session=session, member_id=who.member_id, name=update.message.text
+                )
+            else:
+                member = members.set_email(
+                    session=session, member_id=who.member_id, email=update.message.text
+                )
+    except InvalidInput as error:
+        await say(update, who.language, f"common.invalid.{error.code}", **error.params)
+        return NAME if field == "name" else EMAIL
+    await show_menu(update, Who(member, who.language), t(who.language, "settings.saved_long"))
+    return END
+
+
+async def store_name(update: Update, context: Context) -> int:
+    """Keeps the new name; back to the menu."""
+    return await _store(update, context, "name")
+
+
+async def store_email(update: Update, context: Context) -> int:
+    """Keeps the new e-mail ("-" removes it); back to the menu."""
+    return await _store(update, context, "email")
+
+
+async def hint_text(update: Update, context: Context) -> None:
+    await say(update, current(update, context).language, "common.text_expected")
+
+
+async def cancel(update: Update, context: Context) -> int:
+    who = current(update, context)
+    await show_menu(update, who, t(who.language, "common.cancelled"))
+    return END
 
 
 def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
-    """Adds this module's handlers to the application."""
+    """Adds /settings, its toggles and the name/e-mail conversation."""
+    application.add_handler(CommandHandler("settings", show, filters=PRIVATE))
+    application.add_handler(CallbackQueryHandler(show, pattern=r"^mn:settings$"))
+    application.add_handler(CallbackQueryHandler(toggle, pattern=r"^st:(lang:(de|en)|dig|pause)$"))
+    application.add_handler(
+        ConversationHandler(
+            entry_points=[CallbackQueryHandler(ask, pattern=r"^st:(name|mail)$")],
+            states={
+                NAME: [MessageHandler(TEXT, store_name), MessageHandler(NOT_TEXT, hint_text)],
+                EMAIL: [MessageHandler(TEXT, store_email), MessageHandler(NOT_TEXT, hint_text)],
+            },
+            fallbacks=[CommandHandler("cancel", cancel, filters=PRIVATE)],
+            name="settings",
+            persistent=True,
+            allow_reentry=True,
+        )
+    )
