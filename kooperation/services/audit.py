@@ -96,7 +96,7 @@ class AuditEntry:
 def actor_label(member: Member | None, telegram_id: int | None = None) -> str:
     """How a person appears in logs and messages: name, @username or Telegram id."""
     if member is None:
-        return f"tg:{telegram_id}" if telegram_id else "system"
+        return f"tg:{telegram_id}" if telegram_id else "cli"
     if member.display_name:
         return member.display_name
     if member.username:
