@@ -23,6 +23,7 @@ from kooperation.models import (
     Listing,
     ManagerCluster,
     Match,
+    MatchRound,
     MatchStatus,
     Member,
     Organization,
@@ -366,17 +367,34 @@ def reviewers(*, session: Session, settings: Settings | None = None) -> list[Mem
     return list(session.exec(query.order_by(col(Member.id))).all())
 
 
+def new_proposals_of_round(*, session: Session, round_id: int) -> list[Match]:
+    """Pending proposals of this round, plus those matched incrementally (a contact just
+    posted; no round) since the previous round started, which no round announced yet."""
+    previous = session.exec(
+        select(MatchRound.started_at)
+        .where(col(MatchRound.id) < round_id)
+        .order_by(col(MatchRound.id).desc())
+    ).first()
+    incremental = col(Match.round_id).is_(None)
+    if previous is not None:
+        incremental = incremental & (col(Match.created_at) >= previous)
+    return list(
+        session.exec(
+            select(Match).where(
+                Match.status == MatchStatus.PROPOSED,
+                or_(Match.round_id == round_id, incremental),
+            )
+        ).all()
+    )
+
+
 def notify_managers_of_new_proposals(
     *, session: Session, round_id: int, settings: Settings | None = None
 ) -> int:
-    """Queues ONE message per reviewer with new proposals of this round in their clusters
-    ("7 new proposals to review"); dedupe key per reviewer and round. Commits; returns how
-    many messages were queued."""
-    new = list(
-        session.exec(
-            select(Match).where(Match.round_id == round_id, Match.status == MatchStatus.PROPOSED)
-        ).all()
-    )
+    """Queues ONE message per reviewer with new proposals in their clusters ("7 new proposals
+    to review"), never one per proposal; dedupe key per reviewer and round. "New" is what
+    `new_proposals_of_round` says. Commits; returns how many messages were queued."""
+    new = new_proposals_of_round(session=session, round_id=round_id)
     if not new:
         return 0
     clusters_of = {m.id: set(roles.match_cluster_ids(session=session, match=m)) for m in new}

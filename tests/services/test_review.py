@@ -212,3 +212,20 @@ def test_one_message_per_manager_after_a_round_whatever_the_number_of_proposals(
     assert (queued, again) == (2, 0)
     counts = {r.member_id: r.payload["count"] for r in rows}
     assert counts == {logistics.id: 7, it_manager.id: 1}
+
+
+def test_proposals_matched_right_after_posting_are_announced_with_the_next_round(
+    session: Session, settings: Settings
+) -> None:
+    _, _, before = seed.two_sided(session, 1000)  # incremental, before the previous round
+    previous = seed.match_round(session)
+    _, _, incremental = seed.two_sided(session, 1010)  # incremental, after it
+    current = seed.match_round(session)
+    _, _, of_round = seed.two_sided(session, 1020, round_id=current.id)
+    assert before.created_at < previous.started_at <= incremental.created_at
+    new = review.new_proposals_of_round(session=session, round_id=current.id)
+    assert {m.id for m in new} == {incremental.id, of_round.id}
+    manager = seed.manager(session, 50, "logistics")
+    review.notify_managers_of_new_proposals(session=session, round_id=current.id)
+    message = session.exec(select(Outbox).where(Outbox.member_id == manager.id)).one()
+    assert (message.payload["count"], message.payload["pending"]) == (2, 3)
