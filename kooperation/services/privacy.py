@@ -179,10 +179,11 @@ def delete_member_data(*, session: Session, telegram_user_id: int) -> Deletion:
         if member.email and organization.contact_email == member.email:
             organization.contact_email = ""
         session.add(organization)
-    for match in matches:
-        session.delete(match)
-    for listing in listings:
-        session.delete(listing)
+    match_ids = [match.id for match in matches]
+    if match_ids:
+        session.exec(delete(Match).where(col(Match.id).in_(match_ids)))  # type: ignore[call-overload]
+    if ids:
+        session.exec(delete(Listing).where(col(Listing.id).in_(ids)))  # type: ignore[call-overload]
     session.exec(delete(Outbox).where(col(Outbox.member_id) == member.id))  # type: ignore[call-overload]
     for state in session.exec(select(BotState)).all():
         if _state_belongs_to(state.key, telegram_user_id):

@@ -1,0 +1,134 @@
+"""Finding, registering and joining organizations."""
+
+from __future__ import annotations
+
+import pytest
+from sqlmodel import Session, select
+
+from kooperation.models import Cluster, Member, Organization, utcnow
+from kooperation.services import members, organizations
+from kooperation.validation import InvalidInput
+
+
+def cluster_id(session: Session, slug: str = "it") -> int:
+    return session.exec(select(Cluster.id).where(Cluster.slug == slug)).one()
+
+
+def add_org(session: Session, name: str, **kw: object) -> Organization:
+    organization = Organization(name=name, cluster_id=cluster_id(session), **kw)
+    session.add(organization)
+    session.commit()
+    return organization
+
+
+def consented(session: Session, telegram_user_id: int = 42) -> Member:
+    return members.give_consent(
+        session=session,
+        telegram_user_id=telegram_user_id,
+        chat_id=telegram_user_id,
+        username="erika",
+        language="de",
+    )
+
+
+def test_search_finds_by_part_of_the_name_ignoring_case_and_umlaut_case(session: Session) -> None:
+    add_org(session, "Müller Antriebstechnik GmbH")
+    add_org(session, "Schmidt Logistik KG")
+    add_org(session, "Mueller Software")
+    hits = [o.name for o in organizations.search_organizations(session=session, query="MÜLLER")]
+    assert hits[0] == "Müller Antriebstechnik GmbH"
+    assert "Schmidt Logistik KG" not in hits
+
+
+def test_search_ranks_a_prefix_before_a_mere_substring(session: Session) -> None:
+    add_org(session, "Nord Logistik")
+    add_org(session, "Logistik Nord")
+    hits = organizations.search_organizations(session=session, query="logistik")
+    assert [o.name for o in hits] == ["Logistik Nord", "Nord Logistik"]
+
+
+def test_search_tolerates_a_typo_but_not_unrelated_names(session: Session) -> None:
+    add_org(session, "Batteriewerk Ost")
+    add_org(session, "Fischer IT")
+    hits = organizations.search_organizations(session=session, query="Bateriewerk")
+    assert [o.name for o in hits] == ["Batteriewerk Ost"]
+
+
+def test_search_query_must_have_two_letters(session: Session) -> None:
+    with pytest.raises(InvalidInput):
+        organizations.search_organizations(session=session, query=" x ")
+
+
+def test_register_creates_an_organization_with_an_invite_code_and_joins_the_member(
+    session: Session,
+) -> None:
+    member = consented(session)
+    organization = organizations.register_organization(
+        session=session,
+        name="  Zellwerk  GmbH ",
+        cluster_slug="automotive",
+        size="medium",
+        region="Chemnitz",
+        member_id=member.id,
+    )
+    session.refresh(member)
+    assert organization.name == "Zellwerk GmbH"
+    assert organization.cluster_id == cluster_id(session, "automotive")
+    assert organization.size == "medium" and organization.region == "Chemnitz"
+    assert organization.invite_code and not organization.invite_code.startswith("mgr-")
+    assert member.organization_id == organization.id
+
+
+def test_register_refuses_an_unknown_cluster_or_size(session: Session) -> None:
+    with pytest.raises(ValueError):
+        organizations.register_organization(
+            session=session, name="X GmbH", cluster_slug="space", size="small", region="Halle"
+        )
+    with pytest.raises(ValueError):
+        organizations.register_organization(
+            session=session, name="X GmbH", cluster_slug="it", size="huge", region="Halle"
+        )
+
+
+def test_invite_code_joins_and_an_unknown_code_is_refused(session: Session) -> None:
+    organization = add_org(session, "Einlader AG", invite_code="abc123")
+    member = consented(session)
+    joined = organizations.join_by_invite_code(session=session, member_id=member.id, code="abc123")
+    assert joined.id == organization.id
+    with pytest.raises(members.OrganizationNotFound):
+        organizations.join_by_invite_code(session=session, member_id=member.id, code="nope")
+
+
+def test_imported_organization_gets_an_invite_code_on_first_use(session: Session) -> None:
+    organization = add_org(session, "Importiert GmbH")
+    code = organizations.invite_code_for(session=session, organization_id=organization.id)
+    assert (
+        code
+        and organizations.invite_code_for(session=session, organization_id=organization.id) == code
+    )
+
+
+def test_consent_creates_the_member_and_a_message_reactivates_a_blocked_one(
+    session: Session,
+) -> None:
+    assert members.member_by_telegram_id(session=session, telegram_user_id=42) is None
+    member = consented(session)
+    assert member.consent_at is not None and member.consent_at <= utcnow()
+    members.mark_unreachable(session=session, member_id=member.id)
+    assert members.member_by_telegram_id(session=session, telegram_user_id=42).active is False
+    seen = members.seen(session=session, telegram_user_id=42, chat_id=42, username="erika2")
+    assert seen.active is True and seen.username == "erika2"
+
+
+def test_contact_settings_are_validated(session: Session) -> None:
+    member = consented(session)
+    with pytest.raises(InvalidInput):
+        members.set_email(session=session, member_id=member.id, email="kaputt")
+    members.set_email(session=session, member_id=member.id, email="e@firma.de")
+    assert members.toggle_digest(session=session, member_id=member.id).digest_enabled is False
+    assert members.toggle_paused(session=session, member_id=member.id).paused is True
+    assert (
+        members.set_language(session=session, member_id=member.id, language="en").language == "en"
+    )
+    with pytest.raises(members.MemberError):
+        members.set_language(session=session, member_id=member.id, language="fr")
