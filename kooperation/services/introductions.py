@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import or_, update
 from sqlmodel import Session, col, select
 
 from kooperation.models import (
@@ -26,6 +26,7 @@ from kooperation.models import (
     MatchStatus,
     Member,
     Organization,
+    Outbox,
     utcnow,
 )
 from kooperation.services.outbox import queue_message
@@ -318,3 +319,24 @@ def _introduce(session: Session, match: Match, both: dict[str, SideInfo]) -> str
     session.commit()
     session.refresh(match)
     return match.status
+
+
+def messages_of_match(*, session: Session, match_id: int) -> list[Outbox]:
+    """Every message the review and introduction of this match queued, oldest first.
+
+    For `matchbot demo` and support: render each with `bot.outbox_render.render(row.kind,
+    language, row.payload)` to show what each side and the manager received.
+    """
+    keys = [f"{kind}:{match_id}:%" for kind in ("intro_offer", "intro_contact", "intro_closed")]
+    return list(
+        session.exec(
+            select(Outbox)
+            .where(
+                or_(
+                    *(col(Outbox.dedupe_key).like(key) for key in keys),
+                    col(Outbox.dedupe_key) == f"intro_result:{match_id}",
+                )
+            )
+            .order_by(col(Outbox.id))
+        ).all()
+    )

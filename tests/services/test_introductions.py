@@ -132,3 +132,24 @@ def test_listing_without_author_is_answered_by_the_organizations_contact(
     admin = seed.admin(session, 52)
     review.approve_match(session=session, settings=settings, member=admin, match_id=match.id)
     assert kinds(session, offer_contact.id) == ["intro_offer"]
+
+
+def test_messages_of_a_match_tell_the_whole_story_in_order(
+    session: Session, settings: Settings
+) -> None:
+    need_contact, offer_contact, manager, match = approved(session, settings)
+    _, _, other = seed.two_sided(session, 2000)
+    review.approve_match(session=session, settings=settings, member=manager, match_id=other.id)
+    for member in (need_contact, offer_contact):
+        introductions.answer_introduction(
+            session=session, member=member, match_id=match.id, accept=True
+        )
+    story = introductions.messages_of_match(session=session, match_id=match.id)
+    assert [(m.kind, m.member_id) for m in story] == [
+        ("intro_offer", need_contact.id),
+        ("intro_offer", offer_contact.id),
+        ("intro_contact", need_contact.id),
+        ("intro_contact", offer_contact.id),
+        ("intro_result_manager", manager.id),
+    ]
+    assert other.id not in {m.payload["match_id"] for m in story}
