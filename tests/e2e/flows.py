@@ -75,7 +75,11 @@ def onboard_new_company(
     contact.reply()  # consent saved
     contact.reply()  # which company?
     contact.send(company)
-    contact.tap(contact.with_button(f"ob:cl:{cluster}"), data=f"ob:cl:{cluster}")
+    answer = contact.reply()
+    if any(b.get("callback_data") == "ob:new" for b in answer.buttons):  # similar names exist
+        contact.tap(answer, data="ob:new")
+        answer = contact.with_button(f"ob:cl:{cluster}")
+    contact.tap(answer, data=f"ob:cl:{cluster}")
     contact.tap(contact.with_button(f"ob:sz:{size}"), data=f"ob:sz:{size}")
     contact.reply()  # region?
     contact.send(region)
