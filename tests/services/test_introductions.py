@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import threading
+
 import pytest
+from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from kooperation.config import Settings
-from kooperation.models import Listing, Match, MatchStatus, Outbox
+from kooperation.models import Listing, Match, MatchStatus, Member, Outbox
 from kooperation.services import introductions, review
 from tests import review_seed as seed
 
@@ -153,3 +156,36 @@ def test_messages_of_a_match_tell_the_whole_story_in_order(
         ("intro_result_manager", manager.id),
     ]
     assert other.id not in {m.payload["match_id"] for m in story}
+
+
+def test_both_sides_accepting_at_the_same_moment_introduce_once(
+    engine: Engine, settings: Settings
+) -> None:
+    with Session(engine, expire_on_commit=False) as session:
+        need_contact, offer_contact, _, match = approved(session, settings)
+    barrier = threading.Barrier(2)
+    errors: list[BaseException] = []
+
+    def accept(member_id: int) -> None:
+        with Session(engine, expire_on_commit=False) as own:
+            member = own.get(Member, member_id)
+            barrier.wait()
+            try:
+                introductions.answer_introduction(
+                    session=own, member=member, match_id=match.id, accept=True
+                )
+            except BaseException as error:  # surfaced by the assertion below
+                errors.append(error)
+
+    threads = [threading.Thread(target=accept, args=(m.id,)) for m in (need_contact, offer_contact)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    with Session(engine) as check:
+        assert check.get(Match, match.id).status == MatchStatus.INTRODUCED
+        contacts = check.exec(select(Outbox).where(Outbox.kind == "intro_contact")).all()
+        assert sorted(r.member_id for r in contacts) == sorted([need_contact.id, offer_contact.id])
+        results = check.exec(select(Outbox).where(Outbox.kind == "intro_result_manager")).all()
+        assert len(results) == 1
