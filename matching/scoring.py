@@ -1,0 +1,571 @@
+"""Scoring needs × offers: one matrix product per block, components named and kept.
+
+score(need i, offer j) = w_sem · semantic + w_lex · lexical + w_tags · tags
+                         + cross_cluster + kmu + reciprocity
+
+- semantic: cosine of the embeddings after removing each language's mean offset (so a German
+  need does not prefer German offers for being German), standardised per need:
+  (cos − μ_i) / (SEMANTIC_Z · σ_i), where μ_i, σ_i describe need i's similarity to the offer
+  pool. A score therefore means the same for every need and every language: "how far this offer
+  stands out for this need". Statistics of small pools are shrunk towards reference statistics
+  of the model, so a pool of three offers does not make a mediocre offer look outstanding.
+- lexical: cosine of TF-IDF word features (`matching.lexical`), rescues exact terms.
+- tags: cosine of the listings' tag sets.
+- cross_cluster: the bonus when the two organizations belong to different clusters.
+- kmu: the bonus times the share of KMU (small and medium firms) among the two organizations.
+- reciprocity: the bonus when the offer's organization also needs what the need's
+  organization offers (one of its needs has one of their offers among its candidates).
+
+Search is exact: `Pool.rank` does a dense product per block of needs, adds the sparse lexical
+product and the cluster bonus, and keeps the best `fetch` offers per need with argpartition;
+tags, KMU and reciprocity are then computed for those candidates only (they are small,
+bounded bonuses, and `fetch` is several times the number of offers kept).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field, fields
+from datetime import datetime
+from functools import lru_cache
+
+import numpy as np
+from scipy import sparse
+
+from matching.embedders import Embedder, normalise
+from matching.lexical import LexicalIndex
+
+SEMANTIC_Z = 5.0  # a need's offer 5 standard deviations above its average one scores 1.0
+PRIOR_WEIGHT = 30  # how many pool rows the reference statistics count as
+BLOCK_ROWS = 1024
+STATS_SAMPLE = 2048
+
+# Generic listings of the region's companies, used only as the model's reference statistics
+# (mean vector per language, spread of unrelated pairs) for small pools.
+REFERENCE_TEXTS = {
+    "de": [
+        "Wir suchen einen Dienstleister für die Reinigung unserer Büroräume in Leipzig.",
+        "Unsere Steuerkanzlei bietet Beratung zur Buchhaltung für kleine Betriebe an.",
+        "Gesucht wird ein Caterer für unser Sommerfest mit rund 200 Gästen.",
+        "Wir vermieten Konferenzräume mit Technik für Workshops und Schulungen.",
+        "Für unseren Messestand suchen wir einen Messebauer mit Erfahrung.",
+        "Wir bieten Fotografie und Videoproduktion für Unternehmenswebseiten.",
+        "Wir suchen Unterstützung bei der Einführung einer neuen Zeiterfassung.",
+        "Unser Betrieb übernimmt Lohnfertigung von Metallteilen in kleinen Serien.",
+    ],
+    "en": [
+        "We are looking for a cleaning service for our office building in Leipzig.",
+        "Our tax advisory firm offers bookkeeping support for small businesses.",
+        "We need a caterer for our summer party with about 200 guests.",
+        "We rent out conference rooms with equipment for workshops and training.",
+        "For our trade fair booth we are looking for an experienced stand builder.",
+        "We offer photography and video production for company websites.",
+        "We need help introducing a new time-tracking system.",
+        "Our workshop does contract manufacturing of metal parts in small batches.",
+    ],
+}
+
+
+@dataclass(frozen=True)
+class Weights:
+    """How the components add up; defaults come from Settings (chosen by bench/quality.py)."""
+
+    semantic: float = 0.6
+    lexical: float = 0.3
+    tags: float = 0.1
+    cross_cluster: float = 0.05
+    kmu: float = 0.02
+    reciprocity: float = 0.05
+
+    @classmethod
+    def from_settings(cls, settings: object) -> Weights:
+        return cls(
+            semantic=float(getattr(settings, "weight_semantic", cls.semantic)),
+            lexical=float(getattr(settings, "weight_lexical", cls.lexical)),
+            tags=float(getattr(settings, "weight_tags", cls.tags)),
+            cross_cluster=float(getattr(settings, "cross_cluster_bonus", cls.cross_cluster)),
+            kmu=float(getattr(settings, "kmu_bonus", cls.kmu)),
+            reciprocity=float(getattr(settings, "reciprocity_bonus", cls.reciprocity)),
+        )
+
+
+@dataclass(frozen=True)
+class Item:
+    """What scoring needs to know about one listing."""
+
+    id: int
+    kind: str
+    organization_id: int
+    cluster_id: int
+    text: str
+    language: str = "de"
+    kmu: bool = True
+    tags: tuple[str, ...] = ()
+    ref: str | None = None
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+
+
+@dataclass
+class Scored:
+    """One need↔offer pair with every component of its score (positions into the pool)."""
+
+    need: int
+    offer: int
+    score: float
+    semantic: float
+    lexical: float
+    tags: float
+    cross_cluster: float
+    kmu: float
+    reciprocity: float = 0.0
+    components: dict[str, float] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, float]:
+        return {
+            "semantic": round(self.semantic, 4),
+            "lexical": round(self.lexical, 4),
+            "tags": round(self.tags, 4),
+            "cross_cluster": round(self.cross_cluster, 4),
+            "kmu": round(self.kmu, 4),
+            "reciprocity": round(self.reciprocity, 4),
+        }
+
+
+@dataclass(frozen=True)
+class Reference:
+    """A model's reference statistics: language mean vectors and unrelated-pair cosines."""
+
+    mean: dict[str, np.ndarray]
+    cos_mean: float
+    cos_std: float
+
+
+@lru_cache(maxsize=8)
+def _reference_for(embedder: Embedder) -> Reference:
+    vectors = {lang: embedder.encode(texts) for lang, texts in REFERENCE_TEXTS.items()}
+    mean = {lang: v.mean(axis=0) for lang, v in vectors.items()}
+    overall = np.mean(list(mean.values()), axis=0)
+    centred = normalise(np.vstack([v - (mean[lang] - overall) for lang, v in vectors.items()]))
+    cos = centred @ centred.T
+    off_diagonal = cos[~np.eye(len(cos), dtype=bool)]
+    return Reference(
+        mean=mean, cos_mean=float(off_diagonal.mean()), cos_std=float(off_diagonal.std())
+    )
+
+
+def reference(embedder: Embedder) -> Reference:
+    """Reference statistics of `embedder`, computed once per process (16 short texts)."""
+    return _reference_for(embedder)
+
+
+def centre_languages(vectors: np.ndarray, languages: Sequence[str], ref: Reference) -> np.ndarray:
+    """Removes each language's offset from the overall mean, then renormalises.
+
+    A language's mean over the pool is shrunk towards the model's reference mean, so a pool
+    with one English listing does not subtract that listing from itself.
+    """
+    if len(vectors) == 0:
+        return vectors
+    langs = np.asarray(languages)
+    means: dict[str, np.ndarray] = {}
+    for lang in sorted(set(languages)):
+        rows = vectors[langs == lang]
+        prior = ref.mean.get(lang, vectors.mean(axis=0))
+        means[lang] = (rows.sum(axis=0) + PRIOR_WEIGHT * prior) / (len(rows) + PRIOR_WEIGHT)
+    overall = np.mean(list(means.values()), axis=0)
+    shifted = vectors.copy()
+    for lang, mean in means.items():
+        shifted[langs == lang] -= (mean - overall).astype(np.float32)
+    return normalise(shifted)
+
+
+@dataclass
+class Ranking:
+    """Ranked need↔offer pairs as parallel arrays, grouped by need, best first per need.
+
+    `need` and `offer` are positions into `Pool.needs` / `Pool.offers`.
+    """
+
+    need: np.ndarray
+    offer: np.ndarray
+    score: np.ndarray
+    semantic: np.ndarray
+    lexical: np.ndarray
+    tags: np.ndarray
+    cross_cluster: np.ndarray
+    kmu: np.ndarray
+    reciprocity: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.need)
+
+    def pairs(self) -> list[Scored]:
+        return [
+            Scored(
+                need=int(self.need[i]),
+                offer=int(self.offer[i]),
+                score=float(self.score[i]),
+                semantic=float(self.semantic[i]),
+                lexical=float(self.lexical[i]),
+                tags=float(self.tags[i]),
+                cross_cluster=float(self.cross_cluster[i]),
+                kmu=float(self.kmu[i]),
+                reciprocity=float(self.reciprocity[i]),
+            )
+            for i in range(len(self.need))
+        ]
+
+    def by_need(self) -> dict[int, list[Scored]]:
+        grouped: dict[int, list[Scored]] = {}
+        for scored in self.pairs():
+            grouped.setdefault(scored.need, []).append(scored)
+        return grouped
+
+    @classmethod
+    def concat(cls, parts: Sequence[Ranking]) -> Ranking:
+        names = [f.name for f in fields(cls)]
+        if not parts:
+            return cls(
+                **{
+                    n: np.zeros(0, np.int64 if n in {"need", "offer"} else np.float32)
+                    for n in names
+                }
+            )
+        return cls(**{n: np.concatenate([getattr(p, n) for p in parts]) for n in names})
+
+    def take(self, keep: np.ndarray) -> Ranking:
+        return Ranking(**{f.name: getattr(self, f.name)[keep] for f in fields(self)})
+
+
+def _sorted_by_need(ranking: Ranking) -> Ranking:
+    order = np.lexsort((-ranking.score, ranking.need))
+    return ranking.take(order)
+
+
+def _position_in_group(groups: np.ndarray) -> np.ndarray:
+    """0, 1, 2, … within each run of equal values of a sorted array."""
+    if len(groups) == 0:
+        return np.zeros(0, np.int64)
+    starts = np.r_[0, np.flatnonzero(np.diff(groups)) + 1]
+    lengths = np.diff(np.r_[starts, len(groups)])
+    return np.arange(len(groups)) - np.repeat(starts, lengths)
+
+
+class Pool:
+    """Active needs and offers in memory: vectors, lexical rows, tags, clusters, orgs.
+
+    `rank` ranks offers for needs (the full round, the dry run, a new need);
+    `rank_needs_for_offer` ranks needs for one offer (a new offer). Both give the same
+    score for the same pair.
+    """
+
+    def __init__(
+        self,
+        *,
+        needs: Sequence[Item],
+        offers: Sequence[Item],
+        need_vectors: np.ndarray,
+        offer_vectors: np.ndarray,
+        weights: Weights,
+        reference: Reference,
+        min_score: float = 0.35,
+    ) -> None:
+        self.needs = list(needs)
+        self.offers = list(offers)
+        self.weights = weights
+        self.reference = reference
+        self.min_score = min_score
+        languages = [i.language for i in self.needs] + [i.language for i in self.offers]
+        dim = need_vectors.shape[1] if len(need_vectors) else offer_vectors.shape[1]
+        stacked = np.vstack([need_vectors.reshape(-1, dim), offer_vectors.reshape(-1, dim)]).astype(
+            np.float32
+        )
+        centred = centre_languages(stacked, languages, reference)
+        self.need_vectors = np.ascontiguousarray(centred[: len(self.needs)])
+        self.offer_vectors = np.ascontiguousarray(centred[len(self.needs) :])
+        self.lexicon = LexicalIndex([i.text for i in self.needs] + [i.text for i in self.offers])
+        self.need_lex = sparse.csr_matrix(self.lexicon.matrix[: len(self.needs)])
+        self.offer_lex = sparse.csr_matrix(self.lexicon.matrix[len(self.needs) :])
+        self.offer_lex_t = sparse.csr_matrix(self.offer_lex.T)
+        self.need_tags, self.offer_tags = self._tag_matrices()
+        self.need_cluster = np.array([i.cluster_id for i in self.needs], dtype=np.int64)
+        self.offer_cluster = np.array([i.cluster_id for i in self.offers], dtype=np.int64)
+        self.need_org = np.array([i.organization_id for i in self.needs], dtype=np.int64)
+        self.offer_org = np.array([i.organization_id for i in self.offers], dtype=np.int64)
+        self.need_kmu = np.array([i.kmu for i in self.needs], dtype=np.float32)
+        self.offer_kmu = np.array([i.kmu for i in self.offers], dtype=np.float32)
+        self.need_position = {item.id: n for n, item in enumerate(self.needs)}
+        self.offer_position = {item.id: n for n, item in enumerate(self.offers)}
+        m = len(self.offers)
+        self.stats_columns = np.linspace(0, m - 1, min(m, STATS_SAMPLE)).round().astype(np.int64)
+        self._need_stats: tuple[np.ndarray, np.ndarray] | None = None
+
+    def _tag_matrices(self) -> tuple[np.ndarray, np.ndarray]:
+        vocabulary: dict[str, int] = {}
+        for item in [*self.needs, *self.offers]:
+            for tag in item.tags:
+                vocabulary.setdefault(tag.strip().lower(), len(vocabulary))
+
+        def matrix(items: list[Item]) -> np.ndarray:
+            out = np.zeros((len(items), max(len(vocabulary), 1)), dtype=np.float32)
+            for row, item in enumerate(items):
+                for tag in item.tags:
+                    out[row, vocabulary[tag.strip().lower()]] = 1.0
+            return normalise(out)
+
+        return matrix(self.needs), matrix(self.offers)
+
+    @property
+    def bonus_max(self) -> float:
+        """The most that tags and bonuses can add to a pair's score."""
+        w = self.weights
+        return w.tags + w.cross_cluster + w.kmu + w.reciprocity
+
+    # ---- statistics ---------------------------------------------------------------------
+
+    def _shrink(self, mean: np.ndarray, var: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
+        prior_mean, prior_var = self.reference.cos_mean, self.reference.cos_std**2
+        mean = (n * mean + PRIOR_WEIGHT * prior_mean) / (n + PRIOR_WEIGHT)
+        var = (n * var + PRIOR_WEIGHT * prior_var) / (n + PRIOR_WEIGHT)
+        return mean.astype(np.float32), np.sqrt(np.maximum(var, 1e-6)).astype(np.float32)
+
+    def row_stats(self, cos: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """μ, σ per need from its cosines to the fixed sample of ≤ 2048 offers (`cos` rows
+        hold all offers), shrunk towards the model's reference statistics."""
+        return self._shrink_sample(cos[:, self.stats_columns])
+
+    def need_stats(self) -> tuple[np.ndarray, np.ndarray]:
+        """μ, σ of every need (computed once per pool; `rank` over all needs fills it free)."""
+        if self._need_stats is None:
+            sample = self.offer_vectors[self.stats_columns].T
+            means, stds = [], []
+            for start in range(0, len(self.needs), BLOCK_ROWS):
+                block = self.need_vectors[start : start + BLOCK_ROWS]
+                mean, std = self._shrink_sample(block @ sample)
+                means.append(mean)
+                stds.append(std)
+            self._need_stats = (
+                np.concatenate(means) if means else np.zeros(0, np.float32),
+                np.concatenate(stds) if stds else np.zeros(0, np.float32),
+            )
+        return self._need_stats
+
+    def _shrink_sample(self, sample: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        n = sample.shape[1]
+        if n == 0:
+            zeros = np.zeros(len(sample), np.float32)
+            return self._shrink(zeros, zeros, 0)
+        mean = sample.mean(axis=1)
+        var = np.einsum("ij,ij->i", sample, sample) / n - mean * mean
+        return self._shrink(mean, var, n)
+
+    # ---- scoring ------------------------------------------------------------------------
+
+    def _pairs(
+        self,
+        need: np.ndarray,
+        offer: np.ndarray,
+        cos: np.ndarray,
+        lexical: np.ndarray,
+        mean: np.ndarray,
+        std: np.ndarray,
+    ) -> Ranking:
+        """Every component for the given pairs (reciprocity still zero)."""
+        w = self.weights
+        semantic = (cos - mean) / (SEMANTIC_Z * std)
+        tags = np.einsum("pt,pt->p", self.need_tags[need], self.offer_tags[offer])
+        cross = np.where(self.need_cluster[need] != self.offer_cluster[offer], w.cross_cluster, 0)
+        kmu = w.kmu * (self.need_kmu[need] + self.offer_kmu[offer]) / 2
+        score = w.semantic * semantic + w.lexical * lexical + w.tags * tags + cross + kmu
+        f32 = np.float32
+        return Ranking(
+            need=need.astype(np.int64),
+            offer=offer.astype(np.int64),
+            score=score.astype(f32),
+            semantic=semantic.astype(f32),
+            lexical=lexical.astype(f32),
+            tags=tags.astype(f32),
+            cross_cluster=cross.astype(f32),
+            kmu=kmu.astype(f32),
+            reciprocity=np.zeros(len(need), f32),
+        )
+
+    def _rank_block(self, rows: np.ndarray, top_k: int) -> tuple[Ranking, np.ndarray, np.ndarray]:
+        """Top offers of other organizations for a block of needs; also returns μ, σ.
+
+        Keeps every pair that can still reach a need's top `top_k` once bonuses are added:
+        pairs whose score is within `weights.reciprocity` of the need's k-th best.
+        """
+        w = self.weights
+        m = len(self.offers)
+        cos = self.need_vectors[rows] @ self.offer_vectors.T
+        mean, std = self.row_stats(cos)
+        scale = (w.semantic / (SEMANTIC_Z * std)).astype(np.float32)  # score per unit cosine
+        safe_scale = np.maximum(scale, 1e-6)
+        # base (in cosine units) = cos + w_lex·lex/scale: the row order of score minus bonuses
+        lex = (self.need_lex[rows] @ self.offer_lex_t).tocsr()
+        lex.sort_indices()
+        lex_rows = np.repeat(np.arange(len(rows)), np.diff(lex.indptr))
+        lex_keys = lex_rows * m + lex.indices
+        base = cos.copy() if lex.nnz else cos
+        if lex.nnz:
+            base[lex_rows, lex.indices] += w.lexical * lex.data / safe_scale[lex_rows]
+        # candidates: a threshold per need from a column sample, then exactness check
+        fetch = 2 * top_k + 16
+        step = max(1, m // 1024)
+        sample = base[:, ::step]
+        q = min(sample.shape[1], -(-fetch // step) + (2 if step > 1 else 0))
+        threshold = np.partition(sample, sample.shape[1] - q, axis=1)[:, sample.shape[1] - q]
+        cand_r, cand_c = np.nonzero(base >= threshold[:, None])
+        ranking = self._candidates(rows, cand_r, cand_c, cos, lex_keys, lex.data, mean, std)
+        # a need is exact when its k-th score beats anything below its threshold could reach
+        bound = scale * (threshold - mean) + self.bonus_max
+        kth = self._kth_score(ranking, len(rows), top_k)
+        counts = np.bincount(ranking.need, minlength=len(rows))
+        inexact = np.flatnonzero((kth < bound) & (counts < m))
+        if len(inexact):
+            cand_r = np.repeat(inexact, m)
+            cand_c = np.tile(np.arange(m), len(inexact))
+            redo = self._candidates(rows, cand_r, cand_c, cos, lex_keys, lex.data, mean, std)
+            keep = ~np.isin(ranking.need, inexact)
+            ranking = Ranking.concat([ranking.take(keep), redo])
+        ranking = _sorted_by_need(ranking)
+        kth = self._kth_score(ranking, len(rows), top_k)
+        ranking = ranking.take(ranking.score >= kth[ranking.need] - w.reciprocity)
+        ranking.need = rows[ranking.need]
+        return ranking, mean, std
+
+    def _candidates(
+        self,
+        rows: np.ndarray,
+        cand_r: np.ndarray,
+        cand_c: np.ndarray,
+        cos: np.ndarray,
+        lex_keys: np.ndarray,
+        lex_data: np.ndarray,
+        mean: np.ndarray,
+        std: np.ndarray,
+    ) -> Ranking:
+        """Components of candidate pairs (block row, offer column), same organization dropped."""
+        other = self.need_org[rows[cand_r]] != self.offer_org[cand_c]
+        cand_r, cand_c = cand_r[other], cand_c[other]
+        keys = cand_r * len(self.offers) + cand_c
+        at = np.searchsorted(lex_keys, keys)
+        at_clipped = np.minimum(at, max(len(lex_keys) - 1, 0))
+        hit = (at < len(lex_keys)) & (lex_keys[at_clipped] == keys) if len(lex_keys) else at < 0
+        lexical = np.where(hit, lex_data[at_clipped] if len(lex_keys) else 0.0, 0.0)
+        ranking = self._pairs(
+            rows[cand_r], cand_c, cos[cand_r, cand_c], lexical, mean[cand_r], std[cand_r]
+        )
+        ranking.need = cand_r.astype(np.int64)  # block rows until the caller maps them back
+        return ranking
+
+    @staticmethod
+    def _kth_score(ranking: Ranking, n_rows: int, top_k: int) -> np.ndarray:
+        """The k-th best score per block row (−inf when a row has fewer than k pairs)."""
+        kth = np.full(n_rows, -np.inf, dtype=np.float32)
+        if len(ranking) == 0:
+            return kth
+        ordered = _sorted_by_need(ranking)
+        position = _position_in_group(ordered.need)
+        at_k = position == top_k - 1
+        kth[ordered.need[at_k]] = ordered.score[at_k]
+        return kth
+
+    def rank(self, *, top_k: int, need_positions: Iterable[int] | None = None) -> Ranking:
+        """The best `top_k` offers of other organizations per need, exact, best first.
+
+        Reciprocity: a pair (A needs, B offers) gets its bonus when one of B's needs fits one
+        of A's offers with at least `min_score`. Ranking all needs reads that off the other
+        needs' candidates; ranking a few needs scores B's needs × A's offers directly.
+        """
+        everyone = need_positions is None
+        rows_all = (
+            np.arange(len(self.needs)) if everyone else np.fromiter(need_positions, dtype=np.int64)
+        )
+        if top_k <= 0 or len(rows_all) == 0 or len(self.offers) == 0:
+            return Ranking.concat([])
+        parts, means, stds = [], [], []
+        for start in range(0, len(rows_all), BLOCK_ROWS):
+            part, mean, std = self._rank_block(rows_all[start : start + BLOCK_ROWS], top_k)
+            parts.append(part)
+            means.append(mean)
+            stds.append(std)
+        ranking = Ranking.concat(parts)
+        if everyone:
+            self._need_stats = (np.concatenate(means), np.concatenate(stds))
+            self._reciprocity_from(ranking)
+        else:
+            self._reciprocity_direct(ranking)
+        ranking = _sorted_by_need(ranking)
+        return ranking.take(_position_in_group(ranking.need) < top_k)
+
+    def rank_needs_for_offer(self, offer: int, *, top_k: int) -> Ranking:
+        """The best `top_k` needs of other organizations for one offer (a new offer)."""
+        if top_k <= 0 or len(self.needs) == 0:
+            return Ranking.concat([])
+        mean, std = self.need_stats()
+        cos = self.need_vectors @ self.offer_vectors[offer]
+        lexical = (self.need_lex @ self.offer_lex_t[:, [offer]]).toarray().ravel()
+        needs = np.flatnonzero(self.need_org != self.offer_org[offer])
+        ranking = self._pairs(
+            needs,
+            np.full(len(needs), offer),
+            cos[needs],
+            lexical[needs],
+            mean[needs],
+            std[needs],
+        )
+        order = np.argsort(-ranking.score, kind="stable")
+        ranking = ranking.take(order)
+        if len(ranking) > top_k:
+            cut = ranking.score[top_k - 1] - self.weights.reciprocity
+            ranking = ranking.take(ranking.score >= cut)
+        self._reciprocity_direct(ranking)
+        ranking = ranking.take(np.argsort(-ranking.score, kind="stable")[:top_k])
+        return ranking
+
+    def _reciprocity_from(self, ranking: Ranking) -> None:
+        bonus = self.weights.reciprocity
+        if not bonus or len(ranking) == 0:
+            return
+        shift = np.int64(1) << 32
+        need_org, offer_org = self.need_org[ranking.need], self.offer_org[ranking.offer]
+        strong = ranking.score >= self.min_score
+        wanted = np.unique(need_org[strong] * shift + offer_org[strong])
+        mutual = np.isin(offer_org * shift + need_org, wanted)
+        ranking.reciprocity[mutual] = bonus
+        ranking.score[mutual] += bonus
+
+    def _reciprocity_direct(self, ranking: Ranking) -> None:
+        """For a few pairs: does one of B's needs fit one of A's offers with min_score?"""
+        bonus = self.weights.reciprocity
+        if not bonus or len(ranking) == 0:
+            return
+        mean, std = self.need_stats()
+        cache: dict[tuple[int, int], bool] = {}
+        for i in range(len(ranking)):
+            a = int(self.need_org[ranking.need[i]])
+            b = int(self.offer_org[ranking.offer[i]])
+            if (a, b) not in cache:
+                rows = np.flatnonzero(self.need_org == b)
+                cols = np.flatnonzero(self.offer_org == a)
+                hit = False
+                if len(rows) and len(cols):
+                    need = np.repeat(rows, len(cols))
+                    offer = np.tile(cols, len(rows))
+                    cos = np.einsum("pd,pd->p", self.need_vectors[need], self.offer_vectors[offer])
+                    lexical = np.asarray(
+                        self.need_lex[need].multiply(self.offer_lex[offer]).sum(axis=1)
+                    ).ravel()
+                    pairs = self._pairs(need, offer, cos, lexical, mean[need], std[need])
+                    hit = bool((pairs.score >= self.min_score).any())
+                cache[(a, b)] = hit
+            if cache[(a, b)]:
+                ranking.reciprocity[i] = bonus
+                ranking.score[i] += bonus
+
+    def shared_terms(self, need: int, offer: int, language: str, limit: int = 4) -> list[str]:
+        """Key terms the need and the offer both name, in the reader's language."""
+        return self.lexicon.shared_terms(need, len(self.needs) + offer, language, limit)
