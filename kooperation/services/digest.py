@@ -9,13 +9,13 @@ Nothing to say → no digest. The payload is data; `bot/` renders it in the memb
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import or_
+from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from kooperation.models import (
@@ -28,6 +28,7 @@ from kooperation.models import (
     Member,
     Organization,
     Outbox,
+    UTCDateTime,
     utcnow,
 )
 from kooperation.services.followups import listing_label
@@ -128,42 +129,102 @@ def digest_recipients(*, session: Session, member_id: int | None = None) -> list
     return list(session.exec(statement.order_by(col(Member.id))).all())
 
 
+CHUNK = 2000
+DIGEST_STATUSES = (MatchStatus.APPROVED, MatchStatus.INTRODUCED, MatchStatus.DECLINED)
+
+
+def _chunks(ids: Sequence[int]) -> Iterator[list[int]]:
+    unique = sorted(set(ids))
+    for index in range(0, len(unique), CHUNK):
+        yield unique[index : index + CHUNK]
+
+
+@dataclass
+class DigestData:
+    """Everything the digests of a set of members need, read in a few queries per run.
+
+    Composing 10,000 digests one query at a time costs minutes; this keeps it to seconds.
+    """
+
+    own: dict[int, list[Listing]]
+    listings: dict[int, Listing]
+    matches: dict[int, list[Match]]
+    organizations: dict[int, Organization]
+    clusters: dict[int, Cluster]
+    last_digest: dict[int, datetime]
+
+    @classmethod
+    def load(cls, session: Session, members: Sequence[Member]) -> DigestData:
+        member_ids = [m.id for m in members if m.id is not None]
+        org_ids = [m.organization_id for m in members if m.organization_id is not None]
+        listings: dict[int, Listing] = {}
+        for chunk in _chunks(org_ids):
+            for listing in session.exec(
+                select(Listing).where(col(Listing.organization_id).in_(chunk))
+            ).all():
+                listings[listing.id or 0] = listing
+        own: dict[int, list[Listing]] = {}
+        speaker = {m.id: m for m in members}
+        by_org: dict[int, list[Member]] = {}
+        for member in members:
+            by_org.setdefault(member.organization_id or 0, []).append(member)
+        for listing in sorted(listings.values(), key=lambda item: item.id or 0):
+            if listing.member_id is not None:
+                if listing.member_id in speaker:
+                    own.setdefault(listing.member_id, []).append(listing)
+            else:
+                for member in by_org.get(listing.organization_id, []):
+                    own.setdefault(member.id or 0, []).append(listing)
+        own_ids = [i for mine in own.values() for i in (x.id for x in mine) if i is not None]
+        matches: dict[int, list[Match]] = {}
+        found: dict[int, Match] = {}
+        for chunk in _chunks(own_ids):
+            for column in (Match.need_id, Match.offer_id):
+                for match in session.exec(
+                    select(Match).where(
+                        col(column).in_(chunk), col(Match.status).in_(DIGEST_STATUSES)
+                    )
+                ).all():
+                    found[match.id or 0] = match
+        for match in sorted(found.values(), key=lambda item: item.id or 0):
+            for listing_id in (match.need_id, match.offer_id):
+                matches.setdefault(listing_id, []).append(match)
+        missing = [i for m in found.values() for i in (m.need_id, m.offer_id) if i not in listings]
+        for chunk in _chunks(missing):
+            for listing in session.exec(select(Listing).where(col(Listing.id).in_(chunk))).all():
+                listings[listing.id or 0] = listing
+        organizations = {
+            o.id or 0: o
+            for chunk in _chunks([x.organization_id for x in listings.values()])
+            for o in session.exec(select(Organization).where(col(Organization.id).in_(chunk))).all()
+        }
+        clusters = {c.id or 0: c for c in session.exec(select(Cluster)).all()}
+        last_digest: dict[int, datetime] = {}
+        for chunk in _chunks(member_ids):
+            for member_id, created in session.exec(
+                select(Outbox.member_id, func.max(Outbox.created_at))
+                .where(Outbox.kind == DIGEST_KIND, col(Outbox.member_id).in_(chunk))
+                .group_by(Outbox.member_id)
+            ).all():
+                if member_id is not None and created is not None:
+                    last_digest[member_id] = UTCDateTime().process_result_value(created, None)
+        return cls(own, listings, matches, organizations, clusters, last_digest)
+
+    def cluster_name(self, organization_id: int) -> str:
+        organization = self.organizations.get(organization_id)
+        cluster = self.clusters.get(organization.cluster_id) if organization else None
+        return (cluster.short_name or cluster.name) if cluster else ""
+
+
 def own_listings(*, session: Session, member: Member) -> list[Listing]:
     """Listings the member speaks for: their own, and their organization's without an author."""
-    return list(
-        session.exec(
-            select(Listing)
-            .where(
-                or_(
-                    Listing.member_id == member.id,
-                    (Listing.organization_id == member.organization_id)
-                    & col(Listing.member_id).is_(None),
-                )
-            )
-            .order_by(col(Listing.id))
-        ).all()
-    )
+    return DigestData.load(session, [member]).own.get(member.id or 0, [])
 
 
-def last_digest_at(*, session: Session, member_id: int) -> datetime | None:
-    return session.exec(
-        select(Outbox.created_at)
-        .where(Outbox.member_id == member_id, Outbox.kind == DIGEST_KIND)
-        .order_by(col(Outbox.created_at).desc())
-    ).first()
-
-
-def digest_since(*, session: Session, member: Member, now: datetime) -> datetime:
+def digest_since(data: DigestData, member: Member, now: datetime) -> datetime:
     """The start of "new": the member's last digest, or a week ago for the first one."""
-    last = last_digest_at(session=session, member_id=member.id or 0)
+    last = data.last_digest.get(member.id or 0)
     return last if last is not None and last < now else now - DEFAULT_WINDOW
-
-
-def _cluster_name(session: Session, organization: Organization | None) -> str:
-    if organization is None:
-        return ""
-    cluster = session.get(Cluster, organization.cluster_id)
-    return (cluster.short_name or cluster.name) if cluster else ""
 
 
 def _last_change(match: Match) -> datetime | None:
@@ -181,37 +242,25 @@ def _last_change(match: Match) -> datetime | None:
 
 
 def _match_items(
-    session: Session, own: dict[int, Listing], since: datetime
+    data: DigestData, own: dict[int, Listing], since: datetime
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """(approved matches waiting for the member's answer, introductions that moved since)."""
-    if not own:
-        return [], []
-    ids = list(own)
-    matches = session.exec(
-        select(Match)
-        .where(
-            or_(col(Match.need_id).in_(ids), col(Match.offer_id).in_(ids)),
-            col(Match.status).in_(
-                [MatchStatus.APPROVED, MatchStatus.INTRODUCED, MatchStatus.DECLINED]
-            ),
-        )
-        .order_by(col(Match.id))
-    ).all()
+    matches = {m.id: m for listing_id in own for m in data.matches.get(listing_id, [])}
     waiting: list[dict[str, Any]] = []
     introductions: list[dict[str, Any]] = []
-    for match in matches:
+    for match in sorted(matches.values(), key=lambda item: item.id or 0):
         is_need = match.need_id in own
         mine = own[match.need_id] if is_need else own[match.offer_id]
-        other = session.get(Listing, match.offer_id if is_need else match.need_id)
+        other = data.listings.get(match.offer_id if is_need else match.need_id)
         if other is None:
             continue
         own_answer = match.need_answer if is_need else match.offer_answer
-        other_org = session.get(Organization, other.organization_id)
+        other_org = data.organizations.get(other.organization_id)
         item: dict[str, Any] = {
             "match_id": match.id,
             "own_title": listing_label(mine),
             "other_title": listing_label(other),
-            "other_cluster": _cluster_name(session, other_org),
+            "other_cluster": data.cluster_name(other.organization_id),
         }
         if match.status == MatchStatus.APPROVED and own_answer is None:
             item["reason_de"], item["reason_en"] = match.reason_de, match.reason_en
@@ -235,6 +284,7 @@ def _match_items(
 
 def _opportunity_items(
     session: Session,
+    data: DigestData,
     member: Member,
     own: dict[int, Listing],
     found: Sequence[Opportunity],
@@ -245,7 +295,9 @@ def _opportunity_items(
         if len(items) >= MAX_OPPORTUNITIES:
             break
         mine = own.get(candidate.own_listing_id)
-        other = session.get(Listing, candidate.other_listing_id)
+        other = data.listings.get(candidate.other_listing_id) or session.get(
+            Listing, candidate.other_listing_id
+        )
         if (
             mine is None
             or other is None
@@ -255,13 +307,16 @@ def _opportunity_items(
         ):
             continue
         seen.add(candidate.other_listing_id)
-        organization = session.get(Organization, other.organization_id)
+        if other.organization_id not in data.organizations:
+            organization = session.get(Organization, other.organization_id)
+            if organization is not None:
+                data.organizations[other.organization_id] = organization
         items.append(
             {
                 "listing_id": other.id,
                 "kind": other.kind,
                 "title": listing_label(other),
-                "cluster": _cluster_name(session, organization),
+                "cluster": data.cluster_name(other.organization_id),
                 "own_title": listing_label(mine),
                 "score": round(float(candidate.score), 3),
                 "reason_de": candidate.reason_de,
@@ -278,11 +333,12 @@ def compose_digest(
     week: str,
     since: datetime,
     find_opportunities: OpportunityFinder | None = None,
+    data: DigestData | None = None,
 ) -> Digest:
     """What this member's digest would say this week (possibly nothing: `is_empty`)."""
-    listings = own_listings(session=session, member=member)
-    own = {listing.id: listing for listing in listings if listing.id is not None}
-    waiting, introductions = _match_items(session, own, since)
+    data = data or DigestData.load(session, [member])
+    own = {listing.id: listing for listing in data.own.get(member.id or 0, []) if listing.id}
+    waiting, introductions = _match_items(data, own, since)
     found: Sequence[Opportunity] = ()
     active_ids = [i for i, listing in own.items() if listing.status == ListingStatus.ACTIVE]
     if find_opportunities is not None and active_ids:
@@ -294,7 +350,7 @@ def compose_digest(
         member_name=member.display_name or member.username,
         waiting=waiting,
         introductions=introductions,
-        opportunities=_opportunity_items(session, member, own, found),
+        opportunities=_opportunity_items(session, data, member, own, found),
     )
 
 
@@ -323,39 +379,43 @@ def run_digest(
             )
         ).all()
     )
-    for member in digest_recipients(session=session, member_id=member_id):
+    recipients = digest_recipients(session=session, member_id=member_id)
+    if not dry_run:
+        owed = [m for m in recipients if digest_key(m.id or 0, week) not in queued_keys]
+        run.already_queued = run.members = len(recipients) - len(owed)
+        recipients = owed
+    data = DigestData.load(session, recipients)
+    composed: list[tuple[Member, Digest]] = []
+    for member in recipients:  # compose everything first: reading only, no locks held
         run.members += 1
-        key = digest_key(member.id or 0, week)
-        if key in queued_keys and not dry_run:
-            run.already_queued += 1
-            continue
-        since = digest_since(session=session, member=member, now=now)
         digest = compose_digest(
             session=session,
             member=member,
             week=week,
-            since=since,
+            since=digest_since(data, member, now),
             find_opportunities=find_opportunities,
+            data=data,
         )
         if digest.is_empty:
             run.empty += 1
-            continue
-        if dry_run:
+        elif dry_run:
             run.digests.append(digest)
-            continue
+        else:
+            composed.append((member, digest))
+    for member, digest in composed:
         queued = queue_message(
             session=session,
             member=member,
             kind=DIGEST_KIND,
-            dedupe_key=key,
+            dedupe_key=digest_key(member.id or 0, week),
             payload=digest.payload(),
             due_at=now,
         )
         if queued is None:
             run.already_queued += 1
-        else:
-            run.queued += 1
-            if run.queued % COMMIT_EVERY == 0:
-                session.commit()
+            continue
+        run.queued += 1
+        if run.queued % COMMIT_EVERY == 0:  # the sender can start on the first ones
+            session.commit()
     session.commit()
     return run
