@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import contextlib
+import warnings
 from typing import Any
 
 from telegram import Update
 from telegram.constants import ParseMode
 from telegram.error import BadRequest
-from telegram.ext import CallbackContext, filters
+from telegram.ext import CallbackContext, ConversationHandler, filters
+from telegram.warnings import PTBUserWarning
 
 from bot.members import Who
 from bot.render import Buttons, keyboard, reply_html
@@ -92,3 +94,14 @@ async def stale(update: Update, who: Who, key: str = "common.stale_button") -> N
 async def not_registered(update: Update, who: Who) -> None:
     await answer(update)
     await say(update, who.language, "common.not_registered")
+
+
+def conversation(**options: Any) -> ConversationHandler[Any]:
+    """A ConversationHandler keyed per chat and user.
+
+    PTB warns that button presses are then not tracked per message; that is intended: every
+    callback is validated against the state and the stored draft, so an old button is refused.
+    """
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", PTBUserWarning)
+        return ConversationHandler(**options)

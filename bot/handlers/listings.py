@@ -32,6 +32,7 @@ from bot.ui import (
     TEXT,
     Context,
     answer,
+    conversation,
     edit,
     not_registered,
     say,
@@ -369,7 +370,7 @@ async def change_status(update: Update, context: Context) -> None:
 
 
 def build() -> ConversationHandler[Any]:
-    return ConversationHandler(
+    return conversation(
         entry_points=[
             CommandHandler(["need", "offer"], begin, filters=PRIVATE),
             CallbackQueryHandler(begin, pattern=r"^mn:(need|offer)$"),

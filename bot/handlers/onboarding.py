@@ -27,7 +27,18 @@ from bot.context import runtime
 from bot.members import Who, current
 from bot.render import reply_html
 from bot.texts import plain, t
-from bot.ui import NOT_TEXT, PRIVATE, TEXT, Context, answer, edit, say, show_menu, stale
+from bot.ui import (
+    NOT_TEXT,
+    PRIVATE,
+    TEXT,
+    Context,
+    answer,
+    conversation,
+    edit,
+    say,
+    show_menu,
+    stale,
+)
 from kooperation.models import Size
 from kooperation.reference import cluster_specs
 from kooperation.services import members, organizations
@@ -329,7 +340,7 @@ async def stale_button(update: Update, context: Context) -> None:
 
 def build() -> ConversationHandler[Any]:
     hint = MessageHandler(NOT_TEXT, hint_text)
-    return ConversationHandler(
+    return conversation(
         entry_points=[CommandHandler("start", start, filters=PRIVATE)],
         states={
             CONSENT: [

@@ -17,7 +17,18 @@ from bot.context import runtime
 from bot.members import Who, current
 from bot.render import Buttons, reply_html
 from bot.texts import plain, t
-from bot.ui import NOT_TEXT, PRIVATE, TEXT, Context, answer, edit, not_registered, say, show_menu
+from bot.ui import (
+    NOT_TEXT,
+    PRIVATE,
+    TEXT,
+    Context,
+    answer,
+    conversation,
+    edit,
+    not_registered,
+    say,
+    show_menu,
+)
 from kooperation.models import Member
 from kooperation.services import members
 from kooperation.validation import InvalidInput
@@ -31,7 +42,7 @@ def _view(language: str, member: Member) -> tuple[str, Buttons]:
     text = t(
         language,
         "settings.overview",
-        language=plain(language, f"settings.language_name.{language}"),
+        language_name=plain(language, f"settings.language_name.{language}"),
         digest=on if member.digest_enabled else off,
         paused=on if member.paused else off,
         name=member.display_name,
@@ -155,7 +166,7 @@ def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
     application.add_handler(CallbackQueryHandler(show, pattern=r"^mn:settings$"))
     application.add_handler(CallbackQueryHandler(toggle, pattern=r"^st:(lang:(de|en)|dig|pause)$"))
     application.add_handler(
-        ConversationHandler(
+        conversation(
             entry_points=[CallbackQueryHandler(ask, pattern=r"^st:(name|mail)$")],
             states={
                 NAME: [MessageHandler(TEXT, store_name), MessageHandler(NOT_TEXT, hint_text)],

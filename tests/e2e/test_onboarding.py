@@ -177,3 +177,38 @@ def test_commands_are_published_in_german_and_english(emulator, bot):
     assert {"de", "en"} <= languages
     german = next(c for c in calls if c["params"].get("language_code") == "de")
     assert "Bedarf melden" in str(german["params"]["commands"])
+
+
+def test_settings_change_language_digest_pause_name_and_email(emulator, bot):
+    contact = Contact.new(emulator, new_user_id(), language="de")
+    onboard_new_company(contact, company="Einstellungs GmbH")
+    contact.send("/settings")
+    view = contact.with_button("st:dig")
+    assert "Wöchentliche Übersicht: ja" in view.text and "E-Mail: keine" in view.text
+    contact.tap(view, data="st:dig")
+    view = contact.reply(edited=True)
+    assert "Wöchentliche Übersicht: nein" in view.text
+    contact.tap(view, data="st:pause")
+    view = contact.reply(edited=True)
+    assert "Matching pausiert: ja" in view.text
+    contact.tap(view, data="st:lang:en")
+    view = contact.reply(edited=True)
+    assert "Weekly digest: no" in view.text and "Matching paused: yes" in view.text
+
+    contact.tap(view, data="st:mail")
+    assert "e-mail address" in contact.reply().text
+    contact.send("not-an-address")
+    assert "does not look like an e-mail" in contact.reply().text
+    contact.send("erika@einstellung.de")
+    assert "Saved." in contact.with_button("mn:need").text
+    contact.tap(view, data="st:name")
+    contact.reply()
+    contact.send("Erika Neu")
+    contact.with_button("mn:need")
+
+    with _session(bot) as session:
+        member = session.exec(
+            select(Member).where(Member.telegram_user_id == contact.user.user_id)
+        ).one()
+    assert (member.language, member.digest_enabled, member.paused) == ("en", False, True)
+    assert (member.email, member.display_name) == ("erika@einstellung.de", "Erika Neu")
