@@ -140,7 +140,6 @@ class OutboxSender:
             if wait > 0:
                 retry_in = min(retry_in, wait)
                 continue
-            await self._pace()
             await self.deliver(row)
             processed += 1
         return processed, max(retry_in, 0.01)
@@ -174,6 +173,7 @@ class OutboxSender:
             return
         waits = 0
         while True:
+            await self._pace()  # right before the API call, so the limit holds for calls
             try:
                 await send_html(self.bot, message.chat_id, rendered.text, rendered.buttons)
                 break
@@ -185,8 +185,8 @@ class OutboxSender:
                 if waits > MAX_RETRY_AFTER_WAITS or not self.active:
                     await self._failed(message, f"RetryAfter: {pause:.0f} s")
                     return
-                self._next_slot = time.monotonic() + pause
                 await asyncio.sleep(pause)
+                self._next_slot = time.monotonic()
                 if not self.active:  # shutting down: the row stays pending for the next start
                     return
             except Forbidden as error:

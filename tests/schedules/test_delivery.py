@@ -102,7 +102,9 @@ async def test_the_overall_rate_stays_under_the_limit(
     await sender(bot, engine, rate_per_second=10.0).drain()
     times = [at for at, _, _ in bot.sent]
     assert len(times) == 12
-    assert times[-1] - times[0] >= 11 / 10 - 0.02
+    # Slots are kept on average: a late message is followed by an early one, never a burst.
+    assert all(times[i + 10] - times[i] >= 0.9 - 0.01 for i in range(len(times) - 10))
+    assert times[-1] - times[0] >= 1.0
 
 
 async def test_flood_control_is_waited_out_then_the_message_goes(

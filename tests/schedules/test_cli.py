@@ -1,0 +1,86 @@
+"""`matchbot digest --dry-run | --send-now` and `matchbot outbox`."""
+
+from __future__ import annotations
+
+import pytest
+import typer
+from sqlmodel import Session, select
+from typer.testing import CliRunner
+
+from bot import cli
+from kooperation.models import Outbox, utcnow
+from kooperation.services.outbox import claim_message, due_messages, mark_failed, queue_message
+from tests.schedules.conftest import World
+
+
+@pytest.fixture
+def matchbot(monkeypatch: pytest.MonkeyPatch, database_url: str, engine) -> typer.Typer:
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    if not cli.app.registered_commands:
+        cli._register()
+    return cli.app
+
+
+def run(app: typer.Typer, *args: str):
+    return CliRunner().invoke(app, list(args), catch_exceptions=False)
+
+
+def test_dry_run_prints_the_digest_of_one_member_and_queues_nothing(
+    matchbot: typer.Typer, session: Session, world: World
+) -> None:
+    need_side = world.company("Spedition & Söhne", "logistics", language="en")
+    offer_side = world.company("Software", "it")
+    world.match(
+        world.listing(need_side, "need", "Kühlkette <live>"),
+        world.listing(offer_side, "offer", "Telematik"),
+    )
+    result = run(
+        matchbot, "digest", "--dry-run", "--member", str(need_side.id), "--no-opportunities"
+    )
+    assert result.exit_code == 0, result.output
+    assert "Your weekly Kooperationsbörse digest" in result.output
+    assert "“Kühlkette <live>” ↔ “Telematik”" in result.output
+    assert "1 digests would go out" in result.output
+    assert session.exec(select(Outbox)).first() is None
+
+
+def test_send_now_queues_this_weeks_digests_once(
+    matchbot: typer.Typer, session: Session, world: World
+) -> None:
+    need_side = world.company("Spedition", "logistics")
+    offer_side = world.company("Software", "it")
+    world.match(world.listing(need_side, "need", "A"), world.listing(offer_side, "offer", "B"))
+    first = run(matchbot, "digest", "--send-now", "--no-opportunities")
+    second = run(matchbot, "digest", "--send-now", "--no-opportunities")
+    assert "2 digests queued" in first.output
+    assert "0 digests queued" in second.output and "2 already queued" in second.output
+
+
+def test_digest_needs_exactly_one_mode(matchbot: typer.Typer) -> None:
+    result = CliRunner().invoke(matchbot, ["digest"])
+    assert result.exit_code == 2
+    assert "--dry-run or --send-now" in result.output
+
+
+def test_outbox_lists_pending_and_failed_messages_with_their_error(
+    matchbot: typer.Typer, session: Session, world: World
+) -> None:
+    member = world.company("Firma", "it")
+    for key in ("a", "b"):
+        queue_message(session=session, member=member, kind="digest", dedupe_key=key)
+    session.commit()
+    due = due_messages(session=session, now=utcnow())[0]
+    claim_message(session=session, due=due)
+    mark_failed(
+        session=session, message_id=due.id, error="BadRequest: chat not found", retry_at=None
+    )
+
+    result = run(matchbot, "outbox")
+    assert result.exit_code == 1  # failures exist: a monitoring script notices
+    assert "1 pending, 1 failed, 0 sent" in result.output
+    assert "chat not found" in result.output
+
+    retried = run(matchbot, "outbox", "--retry-failed")
+    assert retried.exit_code == 0
+    assert "1 failed messages queued again" in retried.output
+    assert "2 pending, 0 failed" in retried.output
