@@ -85,14 +85,13 @@ async def _change(update: Update, context: Context, who: Caller, args: list[str]
                 key = "managers.appointed" if created else "managers.already_manager"
                 label = audit.actor_label(member)
             else:
-                removed = roles.remove_manager(
+                cluster, removed = roles.remove_manager(
                     session=session,
                     settings=settings,
                     actor=who.member,
                     telegram_user_id=telegram_user_id,
                     cluster_slug=slug,
                 )
-                cluster = roles.cluster_or_error(session=session, slug=slug)
                 key = "managers.removed" if removed else "managers.not_manager"
                 label = f"tg:{telegram_user_id}"
         except roles.UnknownCluster:

@@ -278,7 +278,7 @@ def remove_manager(
     actor: Member | None,
     telegram_user_id: int,
     cluster_slug: str,
-) -> bool:
+) -> tuple[Cluster, bool]:
     """An admin takes a cluster away from a manager; False when they did not manage it."""
     require_admin(
         session=session,
@@ -291,7 +291,7 @@ def remove_manager(
     member = session.exec(select(Member).where(Member.telegram_user_id == telegram_user_id)).first()
     row = session.get(ManagerCluster, (member.id, cluster.id)) if member else None
     if member is None or row is None:
-        return False
+        return cluster, False
     session.delete(row)
     session.flush()
     left = session.exec(select(ManagerCluster).where(ManagerCluster.member_id == member.id)).first()
@@ -306,7 +306,7 @@ def remove_manager(
         detail={"cluster": cluster.slug},
     )
     session.commit()
-    return True
+    return cluster, True
 
 
 def managers_by_cluster(*, session: Session) -> dict[int, list[Member]]:

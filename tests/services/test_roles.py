@@ -73,9 +73,10 @@ def test_removing_the_last_cluster_makes_a_manager_a_member_again(
 ) -> None:
     admin = seed.admin(session, 1)
     manager = seed.manager(session, 2, "it")
-    assert roles.remove_manager(
+    cluster, removed = roles.remove_manager(
         session=session, settings=settings, actor=admin, telegram_user_id=2, cluster_slug="it"
     )
+    assert removed and cluster.slug == "it"
     session.refresh(manager)
     assert manager.role == Role.MEMBER
     assert not roles.is_staff(session=session, settings=settings, member=manager)
