@@ -28,6 +28,7 @@ from bot.outbox_render import Rendered, renderer
 from bot.render import Buttons
 from bot.staff import Caller, Context, answer_query, callback_id, caller, edit_or_reply
 from bot.texts import Markup, plain, t
+from bot.ui import conversation
 from kooperation.services import audit, review, roles
 from kooperation.services.review import QueuePosition, ReviewCard
 
@@ -310,7 +311,7 @@ def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
     """Adds /review, its buttons and the reject-reason conversation."""
     reject_now = CallbackQueryHandler(reject_now_pressed, pattern=r"^rv:x:\d+$")
     application.add_handler(
-        ConversationHandler(
+        conversation(
             entry_points=[CallbackQueryHandler(reject_pressed, pattern=r"^rv:r:\d+$")],
             states={
                 REASON: [
@@ -325,7 +326,6 @@ def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
                 MessageHandler(filters.COMMAND, command_while_rejecting),
             ],
             name="review_reject",
-            per_message=False,
             allow_reentry=True,
         )
     )
