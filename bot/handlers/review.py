@@ -5,6 +5,7 @@ manager of another cluster or a forged button changes nothing, is answered and a
 
     /review ─► card ─rv:a:<id>─► approved (introduction starts) ─rv:n─► next card
                  ├──rv:s:<id>─► next card (this one comes back with the next /review)
+                 ├──rv:n:<id>─► the card after this one (this one stays in the queue)
                  └──rv:r:<id>─► REASON ─text | rv:x:<id>─► rejected ─rv:n─► next card
                                        └──rv:c | /cancel─► nothing decided
 """
@@ -70,7 +71,7 @@ def render_card(language: str, card: ReviewCard, pending: int) -> tuple[Markup, 
         ],
         [
             (plain(language, "review.button_skip"), f"rv:s:{card.match_id}"),
-            (plain(language, "review.button_next"), "rv:n"),
+            (plain(language, "review.button_next"), f"rv:n:{card.match_id}"),
         ],
     ]
     return t(language, "review.card", **params), buttons
@@ -85,8 +86,11 @@ async def _refused(update: Update, who: Caller) -> None:
     await edit_or_reply(update, t(who.language, "review.not_allowed"))
 
 
-async def _show_next(update: Update, context: Context, who: Caller) -> None:
-    """Shows the best pending proposal not skipped in this review session."""
+async def _show_next(
+    update: Update, context: Context, who: Caller, after: int | None = None
+) -> None:
+    """Shows the best pending proposal not skipped in this review session (or the one
+    following `after`)."""
     skipped = context.user_data.setdefault(SKIPPED, []) if context.user_data is not None else []
     try:
         with runtime(context).session() as session:
@@ -95,6 +99,7 @@ async def _show_next(update: Update, context: Context, who: Caller) -> None:
                 settings=runtime(context).settings,
                 member=who.member,
                 skipped=skipped,
+                after=after,
                 telegram_user_id=who.telegram_user_id,
             )
     except roles.NotAllowed:
@@ -117,8 +122,8 @@ async def review_command(update: Update, context: Context) -> None:
 
 
 async def next_pressed(update: Update, context: Context) -> None:
-    """rv:n – the next card in place of this message."""
-    await _show_next(update, context, caller(update, context))
+    """rv:n – the best card; rv:n:<id> – the card after that one; in place of this message."""
+    await _show_next(update, context, caller(update, context), after=callback_id(update))
 
 
 async def skip_pressed(update: Update, context: Context) -> None:
@@ -332,7 +337,7 @@ def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
     application.add_handler(CommandHandler("review", review_command, filters=PRIVATE))
     application.add_handler(CallbackQueryHandler(approve_pressed, pattern=r"^rv:a:\d+$"))
     application.add_handler(CallbackQueryHandler(skip_pressed, pattern=r"^rv:s:\d+$"))
-    application.add_handler(CallbackQueryHandler(next_pressed, pattern=r"^rv:n$"))
+    application.add_handler(CallbackQueryHandler(next_pressed, pattern=r"^rv:n(:\d+)?$"))
     application.add_handler(reject_now)
     application.add_handler(CallbackQueryHandler(cancel_reject, pattern=r"^rv:c$"))
     application.add_handler(CallbackQueryHandler(forged_pressed, pattern=r"^rv:"))

@@ -195,9 +195,14 @@ def next_card(
     settings: Settings,
     member: Member | None,
     skipped: Collection[int] = (),
+    after: int | None = None,
     telegram_user_id: int | None = None,
 ) -> QueuePosition:
-    """The best pending proposal the manager has not skipped, and how many are pending."""
+    """The best pending proposal the manager has not skipped, and how many are pending.
+
+    `after`: browse on from this proposal (the one following it in the queue, wrapping
+    around) instead of starting at the best one.
+    """
     clusters = roles.require_staff(
         session=session,
         settings=settings,
@@ -207,7 +212,10 @@ def next_card(
     )
     pending = pending_matches(session=session, cluster_ids=clusters)
     skipped_set = set(skipped)
-    first = next((m for m in pending if m.id not in skipped_set), None)
+    ids = [m.id for m in pending]
+    start = ids.index(after) + 1 if after in ids else 0
+    rotated = pending[start:] + pending[:start]
+    first = next((m for m in rotated if m.id not in skipped_set), None)
     return QueuePosition(
         card=card(session=session, match=first) if first else None,
         pending=len(pending),

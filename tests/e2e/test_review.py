@@ -55,6 +55,9 @@ def test_review_card_shows_both_sides_score_reason_marks_and_counter(emulator, b
     assert "Score 0.71" in card.text and "semantic 0.62" in card.text
     assert "Both mention cold chain." in card.text and "cross-cluster" in card.text
     assert card.button_texts == ["✅ Approve", "❌ Reject", "⏭ Skip", "▶️ Next"]
+    user.press(card, text="▶️ Next")
+    following = user.wait_reply(timeout=10, edited=True)
+    assert "Proposal #" in following.text and f"Proposal #{match.id}<" not in following.text
 
 
 def test_member_pressing_a_forged_approve_button_is_refused_and_logged(

@@ -229,3 +229,25 @@ def test_proposals_matched_right_after_posting_are_announced_with_the_next_round
     review.notify_managers_of_new_proposals(session=session, round_id=current.id)
     message = session.exec(select(Outbox).where(Outbox.member_id == manager.id)).one()
     assert (message.payload["count"], message.payload["pending"]) == (2, 3)
+
+
+def test_next_browses_on_from_the_current_card_and_wraps_around(
+    session: Session, settings: Settings
+) -> None:
+    matches = [seed.two_sided(session, 1000 + 10 * i)[2] for i in range(3)]
+    for match, score in zip(matches, (0.9, 0.8, 0.7), strict=True):
+        match.score = score
+        session.add(match)
+    session.commit()
+    admin = seed.admin(session, 52)
+
+    def after(match_id: int | None, skipped: list[int] = []) -> int:  # noqa: B006
+        position = review.next_card(
+            session=session, settings=settings, member=admin, after=match_id, skipped=skipped
+        )
+        return position.card.match_id
+
+    first, second, third = (m.id for m in matches)
+    assert after(None) == first
+    assert (after(first), after(second), after(third)) == (second, third, first)
+    assert after(first, skipped=[second]) == third
