@@ -83,6 +83,7 @@ class OutboxSender:
         self.is_running = is_running or (lambda: True)
         self.stats = DeliveryStats()
         self._chat_free_at: dict[int, float] = {}
+        self._blocked: set[int] = set()  # found blocked since this sender started
         self._next_slot = 0.0
         self._wake = asyncio.Event()
         self._stopping = False
@@ -162,7 +163,7 @@ class OutboxSender:
         if message is None:
             return
         self._chat_free_at[message.chat_id] = time.monotonic() + self.per_chat_interval
-        if not message.reachable:
+        if not message.reachable or message.member_id in self._blocked:
             await self._give_up(message, "member unreachable (blocked the bot)")
             return
         try:
@@ -192,6 +193,7 @@ class OutboxSender:
             except Forbidden as error:
                 log.info("outbox %s: chat %s blocked the bot", message.id, message.chat_id)
                 if message.member_id is not None:
+                    self._blocked.add(message.member_id)
                     await asyncio.to_thread(self._mark_unreachable, message.member_id)
                 await self._give_up(message, f"Forbidden: {error.message}")
                 return
@@ -204,7 +206,7 @@ class OutboxSender:
         self.stats.sent += 1
 
     # ------------------------------------------------------------------ database steps
-    def _claim(self, due: outbox.DueMessage) -> outbox.OutgoingMessage | None:
+    def _claim(self, due: outbox.DueMessage) -> outbox.DueMessage | None:
         with session_scope(self.engine) as session:
             return outbox.claim_message(session=session, due=due)
 
@@ -216,11 +218,11 @@ class OutboxSender:
         with session_scope(self.engine) as session:
             mark_unreachable(session=session, member_id=member_id)
 
-    async def _give_up(self, message: outbox.OutgoingMessage, error: str) -> None:
+    async def _give_up(self, message: outbox.DueMessage, error: str) -> None:
         self.stats.failed += 1
         await asyncio.to_thread(self._record_failure, message.id, error, None)
 
-    async def _failed(self, message: outbox.OutgoingMessage, error: str) -> None:
+    async def _failed(self, message: outbox.DueMessage, error: str) -> None:
         """Backs off exponentially; after `max_attempts` the row fails for good."""
         if message.attempts >= self.max_attempts:
             log.error(

@@ -8,13 +8,13 @@ this package stays free of Telegram and of the message catalogue.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, update
+from sqlalchemy import bindparam, func, update
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from kooperation.models import Member, Outbox, OutboxStatus, utcnow
 
@@ -60,16 +60,31 @@ def queue_message(
 # between the two repeats at most that one message, and its `attempts` > 1 shows it.
 
 
+_table = Outbox.__table__  # type: ignore[attr-defined]
+# Built once: the sender runs these for every message, and a prebuilt Core statement skips
+# most of SQLAlchemy's per-call work (about a third of the sender's CPU time with the ORM).
+_CLAIM = (
+    _table.update()
+    .where(
+        _table.c.id == bindparam("message_id"),
+        _table.c.status == OutboxStatus.PENDING.value,
+        _table.c.attempts == bindparam("seen"),
+    )
+    .values(attempts=_table.c.attempts + 1)
+)
+_SENT = (
+    _table.update()
+    .where(_table.c.id == bindparam("message_id"))
+    .values(status=OutboxStatus.SENT.value, sent_at=bindparam("at"), last_error="")
+)
+
+
 @dataclass(frozen=True)
 class DueMessage:
-    id: int
-    chat_id: int
-    attempts: int
+    """A pending row with what the sender needs to send it.
 
-
-@dataclass(frozen=True)
-class OutgoingMessage:
-    """A claimed row with what the sender needs: the member's current language and state."""
+    `language` and `reachable` are the member's at the time the batch was read (seconds ago).
+    """
 
     id: int
     member_id: int | None
@@ -84,12 +99,35 @@ class OutgoingMessage:
 def due_messages(*, session: Session, now: datetime, limit: int = 200) -> list[DueMessage]:
     """Pending rows whose time has come, oldest first, from any process that queued them."""
     rows = session.exec(
-        select(Outbox.id, Outbox.chat_id, Outbox.attempts)
+        select(
+            Outbox.id,
+            Outbox.member_id,
+            Outbox.chat_id,
+            Outbox.kind,
+            Outbox.payload,
+            Outbox.attempts,
+            Member.chat_id,
+            Member.language,
+            Member.active,
+        )
+        .outerjoin(Member, col(Member.id) == col(Outbox.member_id))
         .where(Outbox.status == OutboxStatus.PENDING, Outbox.due_at <= now)
-        .order_by(Outbox.due_at, Outbox.id)
+        .order_by(col(Outbox.due_at), col(Outbox.id))
         .limit(limit)
     ).all()
-    return [DueMessage(id=r[0], chat_id=r[1], attempts=r[2]) for r in rows]
+    return [
+        DueMessage(
+            id=r[0],
+            member_id=r[1],
+            chat_id=r[6] if r[6] is not None else r[2],
+            kind=r[3],
+            payload=dict(r[4] or {}),
+            language=r[7] or "de",
+            attempts=r[5],
+            reachable=r[8] is None or bool(r[8]),
+        )
+        for r in rows
+    ]
 
 
 def next_due_at(*, session: Session) -> datetime | None:
@@ -99,46 +137,22 @@ def next_due_at(*, session: Session) -> datetime | None:
     ).one()
 
 
-def claim_message(*, session: Session, due: DueMessage) -> OutgoingMessage | None:
+def claim_message(*, session: Session, due: DueMessage) -> DueMessage | None:
     """Counts one attempt and commits; None if another sender took the row or it is done.
 
     The conditional UPDATE (still pending, attempts unchanged) makes two senders on one
-    database never send the same row twice, on SQLite and PostgreSQL alike.
+    database never send the same row twice, on SQLite and PostgreSQL alike. Returns the row
+    with its new attempt count.
     """
-    claimed = session.execute(
-        update(Outbox)
-        .where(
-            Outbox.id == due.id,
-            Outbox.status == OutboxStatus.PENDING,
-            Outbox.attempts == due.attempts,
-        )
-        .values(attempts=due.attempts + 1)
-    )
+    claimed = session.connection().execute(_CLAIM, {"message_id": due.id, "seen": due.attempts})
     session.commit()
     if claimed.rowcount != 1:
         return None
-    row = session.get(Outbox, due.id, populate_existing=True)
-    if row is None:
-        return None
-    member = session.get(Member, row.member_id) if row.member_id is not None else None
-    return OutgoingMessage(
-        id=row.id or due.id,
-        member_id=row.member_id,
-        chat_id=(member.chat_id if member and member.chat_id is not None else row.chat_id),
-        kind=row.kind,
-        payload=dict(row.payload or {}),
-        language=member.language if member else "de",
-        attempts=row.attempts,
-        reachable=member is None or member.active,
-    )
+    return replace(due, attempts=due.attempts + 1)
 
 
 def mark_sent(*, session: Session, message_id: int, now: datetime | None = None) -> None:
-    session.execute(
-        update(Outbox)
-        .where(Outbox.id == message_id)
-        .values(status=OutboxStatus.SENT, sent_at=now or utcnow(), last_error="")
-    )
+    session.connection().execute(_SENT, {"message_id": message_id, "at": now or utcnow()})
     session.commit()
 
 
