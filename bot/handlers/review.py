@@ -306,8 +306,9 @@ async def forged_pressed(update: Update, context: Context) -> None:
 
 @renderer("manager_new_proposals")
 def render_new_proposals(language: str, payload: dict[str, Any]) -> Rendered:
+    key = "review.new_proposal_one" if payload["count"] == 1 else "review.new_proposals"
     return Rendered(
-        t(language, "review.new_proposals", count=payload["count"], pending=payload["pending"]),
+        t(language, key, count=payload["count"], pending=payload["pending"]),
         [[(plain(language, "review.button_review_now"), "rv:n")]],
     )
 

@@ -74,3 +74,5 @@ def test_new_proposals_are_one_counted_message() -> None:
     rendered = render("manager_new_proposals", "en", PAYLOADS["manager_new_proposals"])
     assert "7 new proposals" in rendered.text
     assert rendered.buttons == [[("Review now", "rv:n")]]
+    one = render("manager_new_proposals", "de", {"count": 1, "pending": 1, "round_id": 2})
+    assert "1 neuer Vorschlag" in one.text

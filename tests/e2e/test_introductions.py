@@ -65,8 +65,8 @@ def test_round_to_introduction_full_loop(emulator, bot, db, engine, settings: Se
         (match,) = fresh.exec(select(Match).where(Match.round_id == round_id)).all()
 
     manager = emulator.user(maria.telegram_user_id)
-    notice = manager.wait_reply(timeout=15, contains="neue Vorschläge")
-    assert "<b>1 neue Vorschläge</b>" in notice.text
+    notice = manager.wait_reply(timeout=15, contains="zu prüfen")
+    assert "<b>1 neuer Vorschlag</b>" in notice.text
     manager.press(notice, data="rv:n")
     card = manager.wait_reply(timeout=10, edited=True)
     assert "Zellwerk Sachsen GmbH" in card.text and "KühlTrans Leipzig" in card.text
