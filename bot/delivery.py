@@ -28,7 +28,7 @@ from telegram.error import Forbidden, RetryAfter
 from telegram.warnings import PTBDeprecationWarning
 
 from bot.outbox_render import render
-from bot.render import send_html
+from bot.render import Buttons, send_html, split_message
 from kooperation.db import session_scope
 from kooperation.models import utcnow
 from kooperation.services import outbox
@@ -172,12 +172,25 @@ class OutboxSender:
             log.exception("outbox %s (%s): rendering failed", message.id, message.kind)
             await self._failed(message, f"render: {error!r}")
             return
+        parts = split_message(rendered.text)
+        for index, part in enumerate(parts):
+            if index:  # a long message goes out in parts, still one per second into a chat
+                await asyncio.sleep(self.per_chat_interval)
+            buttons = rendered.buttons if index == len(parts) - 1 else None
+            if not await self._send(message, part, buttons):
+                return
+        self._chat_free_at[message.chat_id] = time.monotonic() + self.per_chat_interval
+        await asyncio.to_thread(self._mark_sent, message.id)
+        self.stats.sent += 1
+
+    async def _send(self, message: outbox.DueMessage, text: str, buttons: Buttons | None) -> bool:
+        """One API call with the error policy; False if the row was given up or postponed."""
         waits = 0
         while True:
             await self._pace()  # right before the API call, so the limit holds for calls
             try:
-                await send_html(self.bot, message.chat_id, rendered.text, rendered.buttons)
-                break
+                await send_html(self.bot, message.chat_id, text, buttons)
+                return True
             except RetryAfter as error:
                 waits += 1
                 self.stats.rate_limited += 1
@@ -185,25 +198,22 @@ class OutboxSender:
                 log.warning("outbox %s: flood control, waiting %.1f s", message.id, pause)
                 if waits > MAX_RETRY_AFTER_WAITS or not self.active:
                     await self._failed(message, f"RetryAfter: {pause:.0f} s")
-                    return
+                    return False
                 await asyncio.sleep(pause)
                 self._next_slot = time.monotonic()
                 if not self.active:  # shutting down: the row stays pending for the next start
-                    return
+                    return False
             except Forbidden as error:
                 log.info("outbox %s: chat %s blocked the bot", message.id, message.chat_id)
                 if message.member_id is not None:
                     self._blocked.add(message.member_id)
                     await asyncio.to_thread(self._mark_unreachable, message.member_id)
                 await self._give_up(message, f"Forbidden: {error.message}")
-                return
+                return False
             except Exception as error:
                 log.warning("outbox %s: send failed: %r", message.id, error)
                 await self._failed(message, f"{type(error).__name__}: {error}")
-                return
-        self._chat_free_at[message.chat_id] = time.monotonic() + self.per_chat_interval
-        await asyncio.to_thread(self._mark_sent, message.id)
-        self.stats.sent += 1
+                return False
 
     # ------------------------------------------------------------------ database steps
     def _claim(self, due: outbox.DueMessage) -> outbox.DueMessage | None:

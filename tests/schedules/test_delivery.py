@@ -218,3 +218,24 @@ async def test_rows_queued_by_another_process_are_picked_up_while_running(
     running.stop()
     await asyncio.wait_for(task, 5)
     assert [chat for _, chat, _ in bot.sent] == [members[1].chat_id]
+
+
+async def test_a_long_message_goes_out_in_parts_a_second_apart_with_buttons_on_the_last(
+    session: Session, engine: Engine, members: list[Member]
+) -> None:
+    item = {"match_id": 1, "own_title": "x" * 80, "other_title": "y" * 80, "other_cluster": "IT"}
+    queue(session, members[0], "long", waiting=[item] * 40)
+
+    markups: list[object] = []
+
+    class Recording(ScriptedBot):
+        async def send_message(self, **kwargs: Any) -> None:
+            markups.append(kwargs.get("reply_markup"))
+            await super().send_message(**kwargs)
+
+    bot = Recording()
+    await sender(bot, engine).drain()
+    assert len(bot.sent) == 2 and all(len(text) <= 4096 for _, _, text in bot.sent)
+    assert bot.sent[1][0] - bot.sent[0][0] >= 0.99
+    assert markups[0] is None and markups[1] is not None
+    assert rows(session)[0].status == OutboxStatus.SENT
