@@ -206,6 +206,19 @@ def _sender(application: Application[Any, Any, Any, Any, Any, Any]) -> OutboxSen
     return runtime(application).extras.get("outbox_sender")
 
 
+def wake_sender(
+    context: CallbackContext[Any, Any, Any, Any] | Application[Any, Any, Any, Any, Any, Any],
+) -> None:
+    """A handler that queued outbox rows may call this to have them sent at once.
+
+    Without it the sender still finds them on its next poll, within about a second.
+    """
+    app = context if isinstance(context, Application) else context.application
+    sender = _sender(app)
+    if sender is not None:
+        sender.wake()
+
+
 def _locked(name: str, work: Callable[[Runtime], Any]) -> Callable[..., Any]:
     """A job callback that runs `work` in a thread, never twice at once, then wakes the sender."""
     lock = asyncio.Lock()
