@@ -96,9 +96,8 @@ def run_matching(rt: Runtime) -> int | None:
 
     Returns the round's id. Blocking: call it in a worker thread.
     """
-    from matching.rounds import run_round
-
     from kooperation.services.review import notify_managers_of_new_proposals
+    from matching.rounds import run_round
 
     started = utcnow()
     with rt.session() as session:
