@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import warnings
+from collections.abc import Awaitable, Callable
+from contextvars import ContextVar
 from typing import Any
 
 from telegram import Update
@@ -13,7 +16,7 @@ from telegram.ext import CallbackContext, ConversationHandler, filters
 from telegram.warnings import PTBUserWarning
 
 from bot.members import Who
-from bot.render import Buttons, keyboard, reply_html
+from bot.render import Buttons, keyboard, send_html
 from bot.texts import plain, t
 
 Context = CallbackContext[Any, Any, Any, Any]
@@ -25,22 +28,53 @@ NOT_TEXT = filters.UpdateType.MESSAGE & PRIVATE & ~filters.TEXT & ~filters.Statu
 """Stickers, photos, voice, files, locations … where the bot waits for text."""
 
 
+class _Outgoing:
+    """Replies of a conversation step, held back until the step's state is stored."""
+
+    def __init__(self) -> None:
+        self.items: list[Callable[[], Awaitable[object]]] = []
+        self.open = True
+
+
+_OUTGOING: ContextVar[_Outgoing | None] = ContextVar("outgoing", default=None)
+
+
+async def _deliver(send: Callable[[], Awaitable[object]]) -> None:
+    outgoing = _OUTGOING.get()
+    if outgoing is not None and outgoing.open:
+        outgoing.items.append(send)
+    else:
+        await send()
+
+
+async def reply(update: Update, text: str, buttons: Buttons | None = None) -> None:
+    """Sends already rendered HTML into the update's chat (split if long)."""
+    chat = update.effective_chat
+    if chat is not None:
+        bot = update.get_bot()
+        await _deliver(lambda: send_html(bot, chat.id, text, buttons))
+
+
 async def say(
     update: Update, language: str, key: str, buttons: Buttons | None = None, **params: object
 ) -> None:
-    await reply_html(update, t(language, key, **params), buttons)
+    await reply(update, t(language, key, **params), buttons)
 
 
-async def answer(update: Update, text: str | None = None, alert: bool = False) -> None:
-    """Answers a callback query (stops the button's spinner); no-op for messages."""
+async def _answer_now(update: Update, text: str | None, alert: bool) -> None:
     query = update.callback_query
     if query is not None:
         with contextlib.suppress(BadRequest):  # too old to answer: nothing to stop
             await query.answer(text=text, show_alert=alert)
 
 
-async def edit(update: Update, text: str, buttons: Buttons | None = None) -> None:
-    """Replaces the message the pressed button belongs to; sends anew if it cannot be edited."""
+async def answer(update: Update, text: str | None = None, alert: bool = False) -> None:
+    """Answers a callback query (stops the button's spinner); no-op for messages."""
+    if update.callback_query is not None:
+        await _deliver(lambda: _answer_now(update, text, alert))
+
+
+async def _edit_now(update: Update, text: str, buttons: Buttons | None) -> None:
     query = update.callback_query
     message = query.message if query is not None else None
     if message is not None and getattr(message, "message_id", 0):
@@ -55,7 +89,14 @@ async def edit(update: Update, text: str, buttons: Buttons | None = None) -> Non
         except BadRequest as error:
             if "not modified" in str(error).lower():
                 return
-    await reply_html(update, text, buttons)
+    chat = update.effective_chat
+    if chat is not None:
+        await send_html(update.get_bot(), chat.id, text, buttons)
+
+
+async def edit(update: Update, text: str, buttons: Buttons | None = None) -> None:
+    """Replaces the message the pressed button belongs to; sends anew if it cannot be edited."""
+    await _deliver(lambda: _edit_now(update, text, buttons))
 
 
 def menu_buttons(language: str) -> Buttons:
@@ -82,7 +123,7 @@ async def show_menu(update: Update, who: Who, lead: str | None = None) -> None:
     parts.append(t(who.language, "menu.title"))
     if who.is_manager:
         parts.append(t(who.language, "menu.manager_hint"))
-    await reply_html(update, "\n\n".join(parts), menu_buttons(who.language))
+    await reply(update, "\n\n".join(parts), menu_buttons(who.language))
 
 
 async def stale(update: Update, who: Who, key: str = "common.stale_button") -> None:
@@ -96,12 +137,54 @@ async def not_registered(update: Update, who: Who) -> None:
     await say(update, who.language, "common.not_registered")
 
 
+Callback = Callable[[Update, Context], Awaitable[object]]
+
+
+def _durable(name: str, callback: Callback) -> Callback:
+    """Stores the step's new state and user_data *before* its replies go out.
+
+    PTB sets the conversation state only after the callback returns, and the write-through
+    handler stores it after that; a crash in between would leave the user looking at an
+    answer whose state was lost. Holding the replies back until the state is written means:
+    whatever the user has seen is in the database.
+    """
+
+    @functools.wraps(callback)
+    async def step(update: Update, context: Context) -> object:
+        outgoing = _Outgoing()
+        token = _OUTGOING.set(outgoing)
+        try:
+            state = await callback(update, context)
+        finally:
+            _OUTGOING.reset(token)
+            outgoing.open = False
+        persistence = context.application.persistence
+        user, chat = update.effective_user, update.effective_chat
+        if persistence is not None and user is not None and chat is not None:
+            if state is not None:
+                stored = None if state == ConversationHandler.END else state
+                await persistence.update_conversation(name, (chat.id, user.id), stored)
+            if context.user_data is not None:
+                await persistence.update_user_data(user.id, context.user_data)
+        for send in outgoing.items:
+            await send()
+        return state
+
+    return step
+
+
 def conversation(**options: Any) -> ConversationHandler[Any]:
-    """A ConversationHandler keyed per chat and user.
+    """A persistent ConversationHandler keyed per chat and user whose steps are durable.
 
     PTB warns that button presses are then not tracked per message; that is intended: every
     callback is validated against the state and the stored draft, so an old button is refused.
     """
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", PTBUserWarning)
-        return ConversationHandler(**options)
+        handler = ConversationHandler(**options)
+    handlers = [*handler.entry_points, *handler.fallbacks]
+    for state_handlers in handler.states.values():
+        handlers.extend(state_handlers)
+    for inner in handlers:
+        inner.callback = _durable(options["name"], inner.callback)
+    return handler

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 from typing import Any
 
 from telegram import Update
@@ -35,6 +36,7 @@ from bot.ui import (
     conversation,
     edit,
     not_registered,
+    reply,
     say,
     show_menu,
     stale,
@@ -157,7 +159,7 @@ async def receive_text(update: Update, context: Context) -> int:
         await say(update, who.language, f"listings.invalid.{error.code}", **error.params)
         return TEXT_STATE
     text, buttons = _preview(who.language, draft)
-    await send_html(context.bot, update.effective_chat.id, text, buttons)
+    await reply(update, text, buttons)
     return PREVIEW
 
 
@@ -170,7 +172,7 @@ async def keep_text(update: Update, context: Context) -> int:
         return TEXT_STATE
     await answer(update)
     text, buttons = _preview(who.language, draft)
-    await send_html(context.bot, update.effective_chat.id, text, buttons)
+    await reply(update, text, buttons)
     return PREVIEW
 
 
@@ -241,12 +243,21 @@ async def confirm(update: Update, context: Context) -> int:
     return END
 
 
+MATCHING_LOCK = "matching_lock"
+
+
 def _match_listing(context: Context, listing_id: int) -> int:
-    """Runs in a worker thread: incremental matching of one listing against the pool."""
+    """Runs in a worker thread: incremental matching of one listing against the pool.
+
+    One run at a time per process (`runtime.extras["matching_lock"]`, a threading.Lock other
+    matching callers in the bot may share): two listings confirmed at once would otherwise
+    embed the same pool rows twice and collide on the embedding table's unique key.
+    """
     from matching.rounds import match_listing
 
     state = runtime(context)
-    with state.session() as session:
+    lock = state.extras.setdefault(MATCHING_LOCK, threading.Lock())
+    with lock, state.session() as session:
         return len(match_listing(session=session, settings=state.settings, listing_id=listing_id))
 
 
@@ -261,7 +272,9 @@ async def _match_in_background(
         log.exception("incremental matching failed for listing %s", listing_id)
         await send_html(context.bot, chat_id, t(language, "listings.match_failed"))
         return
-    key = "listings.candidates_found" if found else "listings.no_candidates"
+    key = {0: "listings.no_candidates", 1: "listings.candidates_found_one"}.get(
+        found, "listings.candidates_found"
+    )
     await send_html(context.bot, chat_id, t(language, key, count=found))
 
 
@@ -345,7 +358,7 @@ async def my_listings(update: Update, context: Context) -> None:
     await say(update, who.language, "listings.mine_title", count=len(mine))
     for listing in mine:
         text, buttons = _listing_view(who.language, listing)
-        await send_html(context.bot, update.effective_chat.id, text, buttons)
+        await reply(update, text, buttons)
 
 
 async def change_status(update: Update, context: Context) -> None:

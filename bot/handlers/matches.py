@@ -9,9 +9,8 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
 from bot.context import runtime
 from bot.members import current
-from bot.render import reply_html
 from bot.texts import Markup, plain, t
-from bot.ui import PRIVATE, Context, answer, not_registered, say
+from bot.ui import PRIVATE, Context, answer, not_registered, reply, say
 from kooperation.services import listings
 
 
@@ -50,7 +49,7 @@ async def my_matches(update: Update, context: Context) -> None:
                 other=other,
             )
         )
-    await reply_html(update, "\n\n".join(lines))
+    await reply(update, "\n\n".join(lines))
 
 
 def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:

@@ -25,7 +25,6 @@ from telegram.ext import (
 
 from bot.context import runtime
 from bot.members import Who, current
-from bot.render import reply_html
 from bot.texts import plain, t
 from bot.ui import (
     NOT_TEXT,
@@ -35,6 +34,7 @@ from bot.ui import (
     answer,
     conversation,
     edit,
+    reply,
     say,
     show_menu,
     stale,
@@ -76,7 +76,7 @@ async def start(update: Update, context: Context) -> int:
         context.user_data["start_payload"] = payload[:64]
     if who.member is None or who.member.consent_at is None:
         text, buttons = _welcome(who.language)
-        await reply_html(update, text, buttons)
+        await reply(update, text, buttons)
         return CONSENT
     await _redeem_payload(update, context, who)
     return await _next_step(update, context, current(update, context))

@@ -15,7 +15,7 @@ from telegram.ext import (
 
 from bot.context import runtime
 from bot.members import Who, current
-from bot.render import Buttons, reply_html
+from bot.render import Buttons
 from bot.texts import plain, t
 from bot.ui import (
     NOT_TEXT,
@@ -26,6 +26,7 @@ from bot.ui import (
     conversation,
     edit,
     not_registered,
+    reply,
     say,
     show_menu,
 )
@@ -83,7 +84,7 @@ async def show(update: Update, context: Context) -> None:
         await not_registered(update, who)
         return
     text, buttons = _view(who.language, who.member)
-    await reply_html(update, text, buttons)
+    await reply(update, text, buttons)
 
 
 async def toggle(update: Update, context: Context) -> None:

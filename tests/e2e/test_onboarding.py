@@ -7,7 +7,9 @@ from sqlmodel import Session, select
 from kooperation.db import engine_for
 from kooperation.models import Cluster, Listing, Member, Organization
 from tests.e2e.conftest import new_user_id
-from tests.e2e.flows import Contact, onboard_new_company, post_listing
+from tests.e2e.flows import NO_MATCHING, Contact, onboard_new_company, post_listing, running_bot
+
+bot = running_bot(EMBEDDING_MODEL=NO_MATCHING)
 
 NEED = "Wir suchen einen Partner für Prüfstände für Batteriezellen in Sachsen."
 

@@ -7,7 +7,9 @@ from sqlmodel import Session, select
 from kooperation.db import engine_for
 from kooperation.models import Listing, Member, Organization
 from tests.e2e.conftest import new_user_id
-from tests.e2e.flows import Contact, onboard_new_company
+from tests.e2e.flows import NO_MATCHING, Contact, onboard_new_company, running_bot
+
+bot = running_bot(EMBEDDING_MODEL=NO_MATCHING)
 
 NEED = "Wir suchen einen Partner für das Recycling von Batteriemodulen."
 
@@ -26,7 +28,7 @@ def test_registration_continues_after_a_hard_kill(emulator, bot):
     clusters = erika.with_button("ob:cl:logistics")
 
     bot.kill()  # SIGKILL: no shutdown hook, no periodic flush
-    bot.start()
+    bot.start(EMBEDDING_MODEL=NO_MATCHING)
 
     erika.tap(clusters, data="ob:cl:logistics")
     erika.tap(erika.with_button("ob:sz:medium"), data="ob:sz:medium")
@@ -55,7 +57,7 @@ def test_a_draft_in_the_preview_survives_a_hard_kill_with_its_tags(emulator, bot
     preview = erika.reply(edited=True)
 
     bot.kill()
-    bot.start()
+    bot.start(EMBEDDING_MODEL=NO_MATCHING)
 
     erika.tap(preview, data="ls:t:funding")
     preview = erika.reply(edited=True)
@@ -77,7 +79,7 @@ def test_waiting_for_the_text_survives_a_graceful_restart_too(emulator, bot):
     assert "New offer" in erika.reply().text
 
     bot.stop()
-    bot.start()
+    bot.start(EMBEDDING_MODEL=NO_MATCHING)
 
     erika.send("We offer retrofit kits for automated guided vehicles.")
     assert "Preview – Offer" in erika.with_button("ls:ok").text

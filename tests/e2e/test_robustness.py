@@ -8,24 +8,18 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
 
-import pytest
 from sqlmodel import Session, select
 
 from kooperation.db import engine_for
 from kooperation.models import Listing, Member
-from tests.e2e.conftest import BotRunner, new_user_id
-from tests.e2e.flows import Contact, onboard_new_company, post_listing
+from tests.e2e.conftest import new_user_id
+from tests.e2e.flows import NO_MATCHING, Contact, onboard_new_company, post_listing, running_bot
 
 NEED = "Wir suchen einen Partner für die Wartung fahrerloser Transportsysteme."
 
 
-@pytest.fixture(scope="module")
-def bot(bot_runner: BotRunner) -> Iterator[BotRunner]:
-    bot_runner.start(EMBEDDING_MODEL="no-such-model")
-    yield bot_runner
-    bot_runner.stop()
+bot = running_bot(EMBEDDING_MODEL=NO_MATCHING)
 
 
 def _session(bot) -> Session:  # type: ignore[no-untyped-def]
