@@ -18,13 +18,13 @@ from zoneinfo import ZoneInfo
 
 from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.cron import CronTrigger
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 from telegram.ext import Application, CallbackContext
 
 from bot.context import Runtime, runtime
 from bot.delivery import OutboxSender
 from kooperation.config import Settings
-from kooperation.models import MatchRound, Member, utcnow
+from kooperation.models import Member, utcnow
 from kooperation.services import digest as digests
 from kooperation.services import expiry, followups, job_runs
 
@@ -103,12 +103,13 @@ def run_matching(rt: Runtime) -> int | None:
     with rt.session() as session:
         result = run_round(session=session, settings=rt.settings)
         session.commit()
-        round_id = session.exec(
-            select(MatchRound.id)
-            .where(col(MatchRound.started_at) >= started - timedelta(seconds=1))
-            .order_by(col(MatchRound.id).desc())
-        ).first()
-        log.info("matching round %s: %s", round_id, result)
+        round_id = result.round.id if result.round is not None else None
+        log.info(
+            "matching round %s: %s proposed, %s embedded",
+            round_id,
+            result.proposed,
+            result.embedded,
+        )
         if round_id is not None:
             notify_managers_of_new_proposals(
                 session=session, round_id=round_id, settings=rt.settings
