@@ -5,6 +5,9 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+import time_machine
+from apscheduler.schedulers.background import BackgroundScheduler
+
 from bot.jobs import WallClockCron, missed_slot
 
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -89,3 +92,39 @@ def test_a_run_missed_while_down_is_owed_once_whatever_the_number_of_missed_slot
     assert owed == datetime(2026, 11, 29, 1, 0, tzinfo=UTC)  # only the latest slot
     assert missed_slot(trigger, now, owed) is None  # that run happened: nothing owed
     assert missed_slot(trigger, now, None) is None  # never ran on this database: nothing owed
+
+
+def test_with_a_frozen_clock_the_scheduler_plans_each_job_for_the_right_instant() -> None:
+    """What APScheduler does when it (re)plans a job: ask the trigger with the current time."""
+    cases = [
+        # (frozen now, schedule, next run in UTC)
+        (
+            datetime(2026, 3, 29, 0, 30, tzinfo=UTC),
+            "0 2 * * *",
+            datetime(2026, 3, 29, 1, 0, tzinfo=UTC),
+        ),
+        (
+            datetime(2026, 10, 25, 0, 30, tzinfo=UTC),
+            "0 2 * * *",
+            datetime(2026, 10, 26, 1, 0, tzinfo=UTC),
+        ),
+        (
+            datetime(2026, 3, 29, 12, 0, tzinfo=UTC),
+            "0 8 * * mon",
+            datetime(2026, 3, 30, 6, 0, tzinfo=UTC),
+        ),
+        (
+            datetime(2026, 10, 25, 12, 0, tzinfo=UTC),
+            "0 8 * * mon",
+            datetime(2026, 10, 26, 7, 0, tzinfo=UTC),
+        ),
+    ]
+    for now, expression, expected in cases:
+        with time_machine.travel(now, tick=False):
+            scheduler = BackgroundScheduler(timezone=BERLIN)
+            scheduler.start(paused=True)
+            try:
+                job = scheduler.add_job(print, WallClockCron(expression, BERLIN))
+                assert job.next_run_time == expected, (now, expression)
+            finally:
+                scheduler.shutdown(wait=False)
