@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import timedelta
 
 import pytest
 import time_machine
+from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from kooperation.config import Settings
@@ -127,3 +129,36 @@ def test_members_cannot_create_invites(session: Session, settings: Settings) -> 
         roles.create_manager_invite(
             session=session, settings=settings, actor=member, cluster=seed.cluster(session, "it")
         )
+
+
+def test_two_people_opening_one_invite_at_once_make_one_manager(
+    engine: Engine, settings: Settings
+) -> None:
+    with Session(engine, expire_on_commit=False) as session:
+        invite = roles.create_manager_invite(
+            session=session, settings=settings, actor=None, cluster=seed.cluster(session, "it")
+        )
+        people = [seed.contact(session, 10 + i, None).id for i in range(2)]
+    barrier = threading.Barrier(2)
+    outcomes: list[str] = []
+
+    def redeem(member_id: int) -> None:
+        with Session(engine, expire_on_commit=False) as own:
+            member = own.get(Member, member_id)
+            barrier.wait()
+            try:
+                roles.redeem_manager_invite(
+                    session=own, settings=settings, member=member, code=invite.code
+                )
+                outcomes.append("manager")
+            except roles.InviteInvalid as refused:
+                outcomes.append(refused.reason)
+
+    threads = [threading.Thread(target=redeem, args=(member_id,)) for member_id in people]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(outcomes) == ["manager", "used"]
+    with Session(engine) as check:
+        assert len(check.exec(select(ManagerCluster)).all()) == 1
