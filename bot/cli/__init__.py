@@ -7,6 +7,7 @@ import os
 import sys
 
 import typer
+from sqlalchemy.engine import Engine
 
 from kooperation.config import Settings, SettingsError, load_settings
 
@@ -31,6 +32,15 @@ def settings() -> Settings:
     if loaded.log_level != "DEBUG":
         logging.getLogger("alembic").setLevel(logging.WARNING)
     return loaded
+
+
+def database(loaded: Settings) -> Engine:
+    """The engine for DATABASE_URL, its schema brought to head first (a no-op when current),
+    so that no command meets a missing table on a fresh machine."""
+    from kooperation import db
+
+    db.upgrade(loaded.database_url)
+    return db.engine_for(loaded.database_url)
 
 
 def fail(message: str, code: int = 1) -> typer.Exit:

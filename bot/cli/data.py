@@ -8,8 +8,8 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from bot.cli import fail, settings
-from kooperation.db import engine_for, session_scope
+from bot.cli import database, fail, settings
+from kooperation.db import session_scope
 from kooperation.services.exporter import export_listings_csv
 from kooperation.services.importer import ImportFileError, import_listings
 
@@ -29,7 +29,7 @@ def import_csv(
     console = Console(stderr=True)
     try:
         with (
-            session_scope(engine_for(loaded.database_url)) as session,
+            session_scope(database(loaded)) as session,
             Progress(
                 TextColumn("Importing"),
                 BarColumn(),
@@ -69,7 +69,7 @@ def export(
     if ctx.invoked_subcommand is not None:
         return
     loaded = settings()
-    with session_scope(engine_for(loaded.database_url)) as session:
+    with session_scope(database(loaded)) as session:
         content = export_listings_csv(session=session, include_closed=include_closed)
     if output:
         output.write_text(content, encoding="utf-8")
