@@ -78,6 +78,7 @@ async def start(update: Update, context: Context) -> int:
         text, buttons = _welcome(who.language)
         await reply(update, text, buttons)
         return CONSENT
+    context.user_data.pop("draft", None)  # /start starts over: a half-written listing is dropped
     await _redeem_payload(update, context, who)
     return await _next_step(update, context, current(update, context))
 

@@ -150,8 +150,12 @@ def test_new_contact_searching_their_company_posts_a_need_in_at_most_eight_steps
 def test_registered_member_gets_the_menu_on_start_and_unknown_input_leads_back_to_it(emulator, bot):
     contact = Contact.new(emulator, new_user_id(), language="de")
     onboard_new_company(contact, company="Menütest AG")
-    contact.send("/start")
+    contact.send("/need")
+    contact.reply()
+    contact.send("/start")  # leaves the half-written need behind
     assert "Willkommen zurück" in contact.with_button("mn:need").text
+    contact.send("Wir suchen eigentlich gar nichts, das war ein Versehen.")
+    assert "Hauptmenü" in contact.with_button("mn:need").text
     contact.send("/gibtsnicht")
     assert "Diesen Befehl kenne ich nicht" in contact.with_button("mn:need").text
     contact.send("hallo?")
