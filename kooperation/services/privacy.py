@@ -139,6 +139,23 @@ def bump_counter(*, session: Session, name: str, by: int = 1) -> None:
     session.add(counter)
 
 
+DELETION_COUNTERS = (
+    "members_deleted",
+    "needs_deleted",
+    "offers_deleted",
+    "matches_deleted",
+    "introductions_deleted",
+)
+
+
+def deletion_counts(*, session: Session) -> dict[str, int]:
+    """What deleted members took with them, for statistics that must not shrink."""
+    rows = session.exec(select(StatCounter).where(col(StatCounter.name).in_(DELETION_COUNTERS)))
+    counts = dict.fromkeys(DELETION_COUNTERS, 0)
+    counts.update({row.name: row.value for row in rows})
+    return counts
+
+
 @dataclass(frozen=True)
 class Deletion:
     listings: int
