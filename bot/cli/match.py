@@ -1,9 +1,123 @@
-"""Placeholder until its issue lands."""
+"""`matchbot match`: a full matching round now, or a dry run that ranks without writing."""
+
+from __future__ import annotations
+
+import json
 
 import typer
+from rich.console import Console
+from rich.table import Table
 
-from bot.cli import pending_command
+from bot.cli import fail, settings
+from kooperation import db as database
+from kooperation.models import Listing
+
+
+def match(
+    dry_run: bool = typer.Option(
+        False, "--dry-run", help="Write nothing; list every active need's best offers."
+    ),
+    top: int = typer.Option(
+        5, "--top", min=1, help="With --dry-run: offers listed per need (before limits)."
+    ),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
+) -> None:
+    """Runs a matching round and prints what it proposed (or, with --dry-run, the ranking)."""
+    from matching.embedders import EmbedderUnavailable
+    from matching.rounds import ranked_pairs, run_round
+
+    loaded = settings()
+    engine = database.engine_for(loaded.database_url)
+    try:
+        with database.session_scope(engine) as session:
+            if dry_run:
+                pairs = ranked_pairs(session=session, settings=loaded, top_k=top)
+                if as_json:
+                    typer.echo(
+                        json.dumps([p.as_json() for p in pairs], ensure_ascii=False, indent=2)
+                    )
+                    return
+                _print_ranking(pairs)
+                return
+            result = run_round(session=session, settings=loaded)
+            rows = [
+                {
+                    "match_id": m.id,
+                    "need_id": m.need_id,
+                    "offer_id": m.offer_id,
+                    "need_ref": _ref(session, m.need_id),
+                    "offer_ref": _ref(session, m.offer_id),
+                    "score": round(m.score, 4),
+                    "reason_de": m.reason_de,
+                    "reason_en": m.reason_en,
+                }
+                for m in result.matches
+            ]
+            if as_json:
+                typer.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+                return
+            _print_proposals(rows, result.embedded, result.needs, result.offers)
+    except EmbedderUnavailable as error:
+        raise fail(str(error), 2) from None
+
+
+def _ref(session: object, listing_id: int) -> str:
+    listing = session.get(Listing, listing_id)  # type: ignore[attr-defined]
+    return (listing.ref or f"#{listing_id}") if listing else f"#{listing_id}"
+
+
+def _print_ranking(pairs: list) -> None:
+    table = Table(title="Dry run: best offers per need (nothing written)")
+    for column in (
+        "need",
+        "rank",
+        "offer",
+        "score",
+        "semantic",
+        "lexical",
+        "tags",
+        "bonus",
+        "known",
+    ):
+        table.add_column(column)
+    for p in pairs:
+        c = p.components
+        bonus = c["cross_cluster"] + c["kmu"] + c["reciprocity"]
+        table.add_row(
+            p.need_ref or f"#{p.need_id}",
+            str(p.rank),
+            p.offer_ref or f"#{p.offer_id}",
+            f"{p.score:.3f}",
+            f"{c['semantic']:.3f}",
+            f"{c['lexical']:.3f}",
+            f"{c['tags']:.2f}",
+            f"{bonus:.2f}",
+            p.existing_status or "",
+        )
+    Console().print(table)
+
+
+def _print_proposals(rows: list[dict], embedded: int, needs: int, offers: int) -> None:
+    console = Console()
+    console.print(
+        f"{needs} active needs, {offers} active offers; embedded {embedded} listings; "
+        f"proposed {len(rows)} matches."
+    )
+    if not rows:
+        return
+    table = Table(title="New proposals")
+    for column in ("match", "need", "offer", "score", "reason"):
+        table.add_column(column)
+    for row in rows:
+        table.add_row(
+            str(row["match_id"]),
+            row["need_ref"],
+            row["offer_ref"],
+            f"{row['score']:.3f}",
+            row["reason_en"],
+        )
+    console.print(table)
 
 
 def register(app: typer.Typer) -> None:
-    pending_command(app, "match", "the matching engine (issue 3)")
+    app.command("match")(match)

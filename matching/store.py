@@ -1,0 +1,110 @@
+"""The embedding cache: one vector per (listing, model), reused while the text is unchanged.
+
+The key is the single model's name (an ensemble caches each member on its own, so switching
+from `usem3+e5` to `e5` re-embeds nothing) and a SHA-256 of the embedded text. A changed text
+or a new model is embedded on the next use; unchanged texts are never embedded twice.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from sqlalchemy import select
+from sqlmodel import Session
+
+from kooperation.models import Embedding, utcnow
+from matching.embedders import Embedder, EnsembleEmbedder, components
+
+CHUNK = 900  # ids per IN (…) query; SQLite allows 999 parameters in older builds
+
+
+def content_hash(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True)
+class ToEmbed:
+    listing_id: int
+    text: str
+
+
+def ensure_vectors(
+    *, session: Session, embedder: Embedder, items: Sequence[ToEmbed], write: bool = True
+) -> tuple[np.ndarray, int]:
+    """Vectors for `items` in their order, and how many listings had to be embedded.
+
+    Missing or stale vectors are embedded in batches and, with `write`, stored (the caller
+    commits). With `write=False` (a dry run) nothing is written.
+    """
+    embedded: set[int] = set()
+    parts = []
+    for model in components(embedder):
+        vectors, fresh = _vectors_for_model(session, model, items, write)
+        parts.append(vectors)
+        embedded |= fresh
+    if isinstance(embedder, EnsembleEmbedder):
+        return embedder.combine(parts), len(embedded)
+    return parts[0], len(embedded)
+
+
+def _vectors_for_model(
+    session: Session, model: Embedder, items: Sequence[ToEmbed], write: bool
+) -> tuple[np.ndarray, set[int]]:
+    hashes = [content_hash(item.text) for item in items]
+    ids = [item.listing_id for item in items]
+    stored: dict[int, tuple[int, str, bytes, int]] = {}
+    for start in range(0, len(ids), CHUNK):
+        rows = session.execute(
+            select(
+                Embedding.listing_id,
+                Embedding.id,
+                Embedding.content_hash,
+                Embedding.vector,
+                Embedding.dim,
+            ).where(
+                Embedding.model == model.name, Embedding.listing_id.in_(ids[start : start + CHUNK])
+            )
+        )
+        for listing_id, row_id, digest, vector, dim in rows:
+            stored[listing_id] = (row_id, digest, vector, dim)
+    out = np.zeros((len(items), model.dim), dtype=np.float32)
+    stale: list[int] = []
+    for n, (listing_id, digest) in enumerate(zip(ids, hashes, strict=True)):
+        hit = stored.get(listing_id)
+        if hit and hit[1] == digest and hit[3] == model.dim:
+            out[n] = np.frombuffer(hit[2], dtype="<f4")
+        else:
+            stale.append(n)
+    if stale:
+        fresh = model.encode([items[n].text for n in stale])
+        out[stale] = fresh
+        if write:
+            now = utcnow()
+            for n, vector in zip(stale, fresh, strict=True):
+                blob = vector.astype("<f4").tobytes()
+                hit = stored.get(ids[n])
+                if hit:
+                    row = session.get(Embedding, hit[0])
+                    if row is not None:
+                        row.content_hash, row.vector, row.dim, row.created_at = (
+                            hashes[n],
+                            blob,
+                            model.dim,
+                            now,
+                        )
+                        continue
+                session.add(
+                    Embedding(
+                        listing_id=ids[n],
+                        model=model.name,
+                        content_hash=hashes[n],
+                        dim=model.dim,
+                        vector=blob,
+                        created_at=now,
+                    )
+                )
+            session.flush()
+    return out, {ids[n] for n in stale}
