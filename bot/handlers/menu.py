@@ -68,6 +68,11 @@ async def media(update: Update, context: Context) -> None:
     await say(update, who.language, "common.media_hint")
 
 
+async def edited(update: Update, context: Context) -> None:
+    """An edited message: the bot works with what was sent; the edit is not picked up."""
+    await say(update, current(update, context).language, "common.edit_ignored")
+
+
 async def unknown_button(update: Update, context: Context) -> None:
     """A button no handler took: stale, forged or from an older version; nothing changes."""
     await stale(update, current(update, context))
@@ -83,4 +88,5 @@ def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
     application.add_handler(MessageHandler(message & filters.COMMAND, unknown_command))
     application.add_handler(MessageHandler(message & filters.TEXT, unknown_text))
     application.add_handler(MessageHandler(NOT_TEXT, media))
+    application.add_handler(MessageHandler(filters.UpdateType.EDITED_MESSAGE & PRIVATE, edited))
     application.add_handler(CallbackQueryHandler(unknown_button))

@@ -105,6 +105,8 @@ def test_media_and_forged_or_unknown_buttons_outside_a_conversation_get_an_answe
     onboard_new_company(erika, company="Knopf Test GmbH")
     emulator.send_update(_sticker(erika))
     assert "nur mit Text und Knöpfen" in erika.reply().text
+    erika.user.edit(1, "geänderter Text")
+    assert "Bitte schicken Sie den Text neu" in erika.reply().text
     since = emulator.last_seq()
     for data in ("zz:bogus", "ml:c:999999", "ob:org:1", "st:lang:fr"):
         erika.user.press_data(data)
