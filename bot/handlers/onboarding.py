@@ -200,19 +200,11 @@ async def pick(update: Update, context: Context) -> int:
         return ORG_PICK
     await answer(update)
     with runtime(context).session() as session:
-        members.join_organization(
+        organization = organizations.join(
             session=session, member_id=who.member_id, organization_id=organization_id
         )
-        organization = organizations.get_organization(
-            session=session, organization_id=organization_id
-        )
     context.user_data.pop("org_choices", None)
-    await say(
-        update,
-        who.language,
-        "onboarding.joined",
-        organization=organization.name if organization else "",
-    )
+    await say(update, who.language, "onboarding.joined", organization=organization.name)
     return await _next_step(update, context, current(update, context))
 
 
@@ -296,20 +288,17 @@ async def name(update: Update, context: Context) -> int:
         value = update.message.text
     try:
         with runtime(context).session() as session:
-            member = members.set_display_name(session=session, member_id=who.member_id, name=value)
-            organization = members.organization_of(session=session, member=member)
-            code = (
-                organizations.invite_code_for(session=session, organization_id=organization.id)
-                if organization is not None and organization.id is not None
-                else ""
+            done = organizations.complete_registration(
+                session=session, member_id=who.member_id, name=value
             )
     except InvalidInput as error:
         await _invalid(update, who.language, error)
         return NAME
+    member = done.member
     who = Who(member, who.language)
     lead = t(who.language, "onboarding.done", name=member.display_name)
-    if code:
-        link = f"https://t.me/{context.bot.username}?start={code}"
+    if done.invite_code:
+        link = f"https://t.me/{context.bot.username}?start={done.invite_code}"
         lead = t(who.language, "onboarding.done_with_invite", name=member.display_name, link=link)
     await show_menu(update, who, lead)
     return END

@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import secrets
+from dataclasses import dataclass
 from difflib import SequenceMatcher
 
 from sqlmodel import Session, select
 
 from kooperation.models import Cluster, Member, Organization, Size
-from kooperation.services.members import OrganizationNotFound, join_organization
+from kooperation.services.members import (
+    OrganizationNotFound,
+    join_organization,
+    set_display_name,
+)
 from kooperation.validation import clean_organization_name, clean_region, clean_search
 
 INVITE_CODE_BYTES = 6
@@ -104,6 +109,31 @@ def invite_code_for(*, session: Session, organization_id: int) -> str:
         session.add(organization)
         session.commit()
     return organization.invite_code or ""
+
+
+def join(*, session: Session, member_id: int, organization_id: int) -> Organization:
+    """The member becomes a contact of an existing organization, which is returned."""
+    organization = session.get(Organization, organization_id)
+    if organization is None or organization.id is None:
+        raise OrganizationNotFound(organization_id)
+    join_organization(session=session, member_id=member_id, organization_id=organization.id)
+    return organization
+
+
+@dataclass(frozen=True)
+class Registration:
+    member: Member
+    invite_code: str  # for colleagues; "" when the member has no organization (a manager)
+
+
+def complete_registration(*, session: Session, member_id: int, name: str) -> Registration:
+    """Stores the contact's name, the last step of onboarding, and hands back the invite code
+    of their organization (created on first use) to pass on to colleagues."""
+    member = set_display_name(session=session, member_id=member_id, name=name)
+    code = ""
+    if member.organization_id is not None:
+        code = invite_code_for(session=session, organization_id=member.organization_id)
+    return Registration(member=member, invite_code=code)
 
 
 def get_organization(*, session: Session, organization_id: int) -> Organization | None:

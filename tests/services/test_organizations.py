@@ -132,3 +132,30 @@ def test_contact_settings_are_validated(session: Session) -> None:
     )
     with pytest.raises(members.MemberError):
         members.set_language(session=session, member_id=member.id, language="fr")
+
+
+def test_completing_registration_stores_the_name_and_hands_out_the_invite_code(
+    session: Session,
+) -> None:
+    organization = add_org(session, "Fertig GmbH")
+    member = consented(session)
+    joined = organizations.join(
+        session=session, member_id=member.id, organization_id=organization.id
+    )
+    done = organizations.complete_registration(session=session, member_id=member.id, name=" Erika ")
+    session.refresh(organization)
+    assert joined.id == organization.id
+    assert done.member.display_name == "Erika" and organization.contact_name == "Erika"
+    assert done.invite_code == organization.invite_code and done.invite_code
+
+
+def test_a_manager_without_organization_completes_without_invite_code(session: Session) -> None:
+    member = consented(session)
+    assert (
+        organizations.complete_registration(
+            session=session, member_id=member.id, name="Max"
+        ).invite_code
+        == ""
+    )
+    with pytest.raises(members.OrganizationNotFound):
+        organizations.join(session=session, member_id=member.id, organization_id=99999)
