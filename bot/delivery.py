@@ -83,7 +83,7 @@ class OutboxSender:
         self.is_running = is_running or (lambda: True)
         self.stats = DeliveryStats()
         self._chat_free_at: dict[int, float] = {}
-        self._blocked: set[int] = set()  # found blocked since this sender started
+        self._reread = False
         self._next_slot = 0.0
         self._wake = asyncio.Event()
         self._stopping = False
@@ -143,6 +143,9 @@ class OutboxSender:
                 continue
             await self.deliver(row)
             processed += 1
+            if self._reread:  # a member blocked the bot: later rows may be theirs, read afresh
+                self._reread = False
+                break
         return processed, max(retry_in, 0.01)
 
     def _due(self) -> list[outbox.DueMessage]:
@@ -163,7 +166,7 @@ class OutboxSender:
         if message is None:
             return
         self._chat_free_at[message.chat_id] = time.monotonic() + self.per_chat_interval
-        if not message.reachable or message.member_id in self._blocked:
+        if not message.reachable:
             await self._give_up(message, "member unreachable (blocked the bot)")
             return
         try:
@@ -206,8 +209,8 @@ class OutboxSender:
             except Forbidden as error:
                 log.info("outbox %s: chat %s blocked the bot", message.id, message.chat_id)
                 if message.member_id is not None:
-                    self._blocked.add(message.member_id)
                     await asyncio.to_thread(self._mark_unreachable, message.member_id)
+                    self._reread = True
                 await self._give_up(message, f"Forbidden: {error.message}")
                 return False
             except Exception as error:

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator
+from datetime import timedelta
 
 import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from kooperation.models import Member, Outbox, OutboxStatus
+from kooperation.models import Listing, Match, Member, Outbox, OutboxStatus, utcnow
+from kooperation.services.expiry import close_expired_listings
+from kooperation.services.followups import queue_due_followups
 from kooperation.services.outbox import queue_message
 from tests.schedules.conftest import World
 
@@ -92,3 +95,72 @@ def test_a_member_who_blocked_the_bot_becomes_inactive(
     assert fresh(engine, Member, member.id).active is False
     assert "blocked" in fresh(engine, Outbox, row.id).last_error
     emulator.user(member.telegram_user_id).expect_silence(0.5)
+
+
+def test_both_sides_get_the_follow_up_and_an_answer_is_stored_for_the_stats(
+    emulator, bot, world: World, engine: Engine, settings
+) -> None:
+    need_side = world.company("Spedition Nord", "logistics", language="de")
+    offer_side = world.company("Code & Co", "it", language="en")
+    match = world.match(
+        world.listing(need_side, "need", "Routenplanung"),
+        world.listing(offer_side, "offer", "Touren-SaaS"),
+        "introduced",
+        introduced_at=utcnow() - timedelta(days=14, minutes=5),
+    )
+    assert queue_due_followups(session=world.session, settings=settings) == 2
+
+    de = emulator.user(need_side.telegram_user_id, language_code="de")
+    en = emulator.user(offer_side.telegram_user_id, language_code="en")
+    asked_de = de.wait_reply(timeout=10, contains="Kooperation")
+    asked_en = en.wait_reply(timeout=10, contains="cooperation")
+    assert "Code &amp; Co" in asked_de.text
+    assert asked_en.button_texts == [
+        "Yes, we are cooperating",
+        "We are in touch",
+        "No contact came about",
+    ]
+    de.press(asked_de, text="Ja, wir kooperieren")
+    assert "Danke" in de.wait_reply(timeout=10, edited=True).text
+    en.press(asked_en, text="We are in touch")
+    en.wait_reply(timeout=10, edited=True)
+    stored = fresh(engine, Match, match.id)
+    assert (stored.need_feedback, stored.offer_feedback) == ("cooperating", "in_touch")
+
+
+def test_a_forged_follow_up_button_changes_nothing_and_says_so(
+    emulator, bot, world: World, engine: Engine
+) -> None:
+    need_side = world.company("Spedition Süd", "logistics")
+    offer_side = world.company("Daten AG", "it")
+    stranger = world.company("Fremd GmbH", "automotive", language="en")
+    match = world.match(
+        world.listing(need_side, "need", "A"),
+        world.listing(offer_side, "offer", "B"),
+        "introduced",
+        introduced_at=utcnow() - timedelta(days=20),
+    )
+    since = emulator.last_seq()
+    emulator.user(stranger.telegram_user_id, language_code="en").press_data(f"fu:{match.id}:c")
+    answer = emulator.wait_call("answerCallbackQuery", timeout=10, since=since)
+    assert "no longer valid" in answer["params"]["text"]
+    stored = fresh(engine, Match, match.id)
+    assert (stored.need_feedback, stored.offer_feedback) == (None, None)
+
+
+def test_an_expired_listing_is_closed_and_one_tap_keeps_it_running(
+    emulator, bot, world: World, engine: Engine, settings
+) -> None:
+    owner = world.company("Lager GmbH", "logistics", language="en")
+    listing = world.listing(
+        owner, "offer", "Lagerfläche <Leipzig>", expires_at=utcnow() - timedelta(minutes=1)
+    )
+    assert close_expired_listings(session=world.session, settings=settings) == 1
+    user = emulator.user(owner.telegram_user_id, language_code="en")
+    closed = user.wait_reply(timeout=10, contains="expired")
+    assert "Lagerfläche &lt;Leipzig&gt;" in closed.text
+    user.press(closed, text="Extend by 90 days")
+    assert "active again" in user.wait_reply(timeout=10, edited=True).text
+    stored = fresh(engine, Listing, listing.id)
+    assert stored.status == "active"
+    assert stored.expires_at > utcnow() + timedelta(days=89)
