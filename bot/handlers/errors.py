@@ -26,10 +26,12 @@ def _describe(update: object) -> str:
     chat = update.effective_chat
     kind = "callback" if update.callback_query else "message" if update.message else "other"
     data = update.callback_query.data if update.callback_query else None
-    text = (update.message.text or "")[:60] if update.message else None
+    # The text itself stays out of the log (personal data); commands are safe to show.
+    text = update.message.text or "" if update.message else ""
+    shown = text.split()[0] if text.startswith("/") else f"<{len(text)} chars>"
     return (
         f"update_id={update.update_id} kind={kind} user={user.id if user else None} "
-        f"chat={chat.id if chat else None} data={data!r} text={text!r}"
+        f"chat={chat.id if chat else None} data={data!r} text={shown}"
     )
 
 
