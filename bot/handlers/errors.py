@@ -27,7 +27,7 @@ def _describe(update: object) -> str:
     kind = "callback" if update.callback_query else "message" if update.message else "other"
     data = update.callback_query.data if update.callback_query else None
     # The text itself stays out of the log (personal data); commands are safe to show.
-    text = update.message.text or "" if update.message else ""
+    text = (update.message.text or "") if update.message else ""
     shown = text.split()[0] if text.startswith("/") else f"<{len(text)} chars>"
     return (
         f"update_id={update.update_id} kind={kind} user={user.id if user else None} "
