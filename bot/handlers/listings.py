@@ -315,7 +315,7 @@ def _listing_view(language: str, listing: Listing) -> tuple[str, Buttons]:
         status=plain(language, f"listings.status.{listing.status}"),
         text=listing.text,
         tags=_tag_labels(language, listing.tags),
-        expires=listing.expires_at.strftime("%d.%m.%Y"),
+        expires=listing.expires_at.strftime("%d.%m.%Y" if language == "de" else "%Y-%m-%d"),
     )
     if listing.status == ListingStatus.CLOSED:
         return text, []
