@@ -31,7 +31,7 @@ from kooperation.models import (
     UTCDateTime,
     utcnow,
 )
-from kooperation.services.followups import listing_label
+from kooperation.services.introductions import listing_title
 from kooperation.services.outbox import queue_message
 
 DIGEST_KIND = "digest"
@@ -216,11 +216,6 @@ class DigestData:
         return (cluster.short_name or cluster.name) if cluster else ""
 
 
-def own_listings(*, session: Session, member: Member) -> list[Listing]:
-    """Listings the member speaks for: their own, and their organization's without an author."""
-    return DigestData.load(session, [member]).own.get(member.id or 0, [])
-
-
 def digest_since(data: DigestData, member: Member, now: datetime) -> datetime:
     """The start of "new": the member's last digest, or a week ago for the first one."""
     last = data.last_digest.get(member.id or 0)
@@ -258,8 +253,8 @@ def _match_items(
         other_org = data.organizations.get(other.organization_id)
         item: dict[str, Any] = {
             "match_id": match.id,
-            "own_title": listing_label(mine),
-            "other_title": listing_label(other),
+            "own_title": listing_title(mine),
+            "other_title": listing_title(other),
             "other_cluster": data.cluster_name(other.organization_id),
         }
         if match.status == MatchStatus.APPROVED and own_answer is None:
@@ -315,9 +310,9 @@ def _opportunity_items(
             {
                 "listing_id": other.id,
                 "kind": other.kind,
-                "title": listing_label(other),
+                "title": listing_title(other),
                 "cluster": data.cluster_name(other.organization_id),
-                "own_title": listing_label(mine),
+                "own_title": listing_title(mine),
                 "score": round(float(candidate.score), 3),
                 "reason_de": candidate.reason_de,
                 "reason_en": candidate.reason_en,

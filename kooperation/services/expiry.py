@@ -9,7 +9,8 @@ from sqlmodel import Session, col, select
 
 from kooperation.config import Settings
 from kooperation.models import Listing, ListingStatus, Member, utcnow
-from kooperation.services.followups import listing_contacts, listing_label, speaks_for
+from kooperation.services.followups import listing_contacts, speaks_for
+from kooperation.services.introductions import listing_title
 from kooperation.services.outbox import queue_message
 
 REMINDER_KIND = "expiry_reminder"
@@ -33,7 +34,7 @@ class Extended:
 def _payload(listing: Listing, settings: Settings) -> dict[str, object]:
     return {
         "listing_id": listing.id,
-        "title": listing_label(listing),
+        "title": listing_title(listing),
         "kind": listing.kind,
         "expires_on": listing.expires_at.astimezone(settings.tz).date().isoformat(),
         "extend_days": settings.listing_lifetime_days,
@@ -136,7 +137,7 @@ def extend_listing(
     session.commit()
     return Extended(
         listing_id=listing_id,
-        title=listing_label(listing),
+        title=listing_title(listing),
         expires_at=listing.expires_at,
         reopened=reopened,
         language=member.language,

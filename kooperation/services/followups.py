@@ -20,7 +20,7 @@ from kooperation.models import (
     Organization,
     utcnow,
 )
-from kooperation.services.introductions import side_contact
+from kooperation.services.introductions import listing_title, side_contact
 from kooperation.services.outbox import queue_message
 
 FOLLOWUP_KIND = "followup"
@@ -87,7 +87,7 @@ def queue_due_followups(
             for member in listing_contacts(session=session, listing=own):
                 payload = {
                     "match_id": match.id,
-                    "own_title": listing_label(own),
+                    "own_title": listing_title(own),
                     "other_org": other_org.name if other_org else "",
                 }
                 key = followup_key(match.id or 0, member.id or 0)
@@ -127,11 +127,5 @@ def record_feedback(
         match_id=match_id,
         feedback=feedback,
         language=member.language,
-        own_title=listing_label(own),
+        own_title=listing_title(own),
     )
-
-
-def listing_label(listing: Listing, length: int = 80) -> str:
-    """The listing's title, or the start of its text when it has none."""
-    label = listing.title.strip() or " ".join(listing.text.split())
-    return label if len(label) <= length else label[: length - 1].rstrip() + "…"

@@ -130,13 +130,6 @@ def due_messages(*, session: Session, now: datetime, limit: int = 200) -> list[D
     ]
 
 
-def next_due_at(*, session: Session) -> datetime | None:
-    """When the earliest pending row becomes due (None: nothing pending)."""
-    return session.exec(
-        select(func.min(Outbox.due_at)).where(Outbox.status == OutboxStatus.PENDING)
-    ).one()
-
-
 def claim_message(*, session: Session, due: DueMessage) -> DueMessage | None:
     """Counts one attempt and commits; None if another sender took the row or it is done.
 
