@@ -38,7 +38,8 @@ from matching.lexical import LexicalIndex
 SEMANTIC_Z = 4.0  # a need's offer 4 standard deviations above its average one scores 1.0
 PRIOR_WEIGHT = 10  # how many pool rows the reference statistics count as
 BLOCK_ROWS = 1024
-STATS_SAMPLE = 512
+STATS_SAMPLE = 256
+GROUP = 16  # columns per group when looking for each need's cut-off
 
 # Everyday listings of industrial firms on unrelated topics: the model's reference statistics
 # (mean vector per language, a need's similarity to offers that do not fit) for small pools.
@@ -247,7 +248,9 @@ class Ranking:
 
 
 def _sorted_by_need(ranking: Ranking) -> Ranking:
-    order = np.lexsort((-ranking.score, ranking.need))
+    """By need, best score first within a need (one float sort instead of a lexsort)."""
+    spread = float(np.abs(ranking.score).max(initial=0.0)) * 2 + 1
+    order = np.argsort(ranking.need * spread - ranking.score.astype(np.float64), kind="stable")
     return ranking.take(order)
 
 
@@ -258,6 +261,20 @@ def _position_in_group(groups: np.ndarray) -> np.ndarray:
     starts = np.r_[0, np.flatnonzero(np.diff(groups)) + 1]
     lengths = np.diff(np.r_[starts, len(groups)])
     return np.arange(len(groups)) - np.repeat(starts, lengths)
+
+
+def rowwise_dot(
+    left: sparse.csr_matrix, left_rows: np.ndarray, right: sparse.csr_matrix, right_rows: np.ndarray
+) -> np.ndarray:
+    """left[left_rows[p]] · right[right_rows[p]] for every p (sparse rows)."""
+    product = left[left_rows].multiply(right[right_rows])
+    return np.asarray(product.sum(axis=1), dtype=np.float32).ravel()
+
+
+def _positions_by(keys: np.ndarray) -> dict[int, np.ndarray]:
+    order = np.argsort(keys, kind="stable")
+    values, starts = np.unique(keys[order], return_index=True)
+    return {int(v): part for v, part in zip(values, np.split(order, starts[1:]), strict=True)}
 
 
 class Pool:
@@ -307,7 +324,38 @@ class Pool:
         self.offer_position = {item.id: n for n, item in enumerate(self.offers)}
         m = len(self.offers)
         self.stats_columns = np.linspace(0, m - 1, min(m, STATS_SAMPLE)).round().astype(np.int64)
+        self.stats_sample = np.ascontiguousarray(self.offer_vectors[self.stats_columns])
         self._need_stats: tuple[np.ndarray, np.ndarray] | None = None
+        clusters = sorted(set(self.need_cluster.tolist()) | set(self.offer_cluster.tolist()))
+        cluster_index = {c: n for n, c in enumerate(clusters)}
+        self.cluster_onehot = np.eye(max(len(clusters), 1), dtype=np.float32)
+        self.need_cluster_index = np.array(
+            [cluster_index[c] for c in self.need_cluster.tolist()], dtype=np.int64
+        )
+        offer_cluster_index = np.array(
+            [cluster_index[c] for c in self.offer_cluster.tolist()], dtype=np.int64
+        )
+        # the offers' side of the block product: [vector | tags | cluster one-hot | KMU],
+        # padded with zero rows to whole groups of GROUP columns
+        padded = -(-m // GROUP) * GROUP
+        self.offer_aug = np.zeros(
+            (
+                padded,
+                self.offer_vectors.shape[1]
+                + self.offer_tags.shape[1]
+                + self.cluster_onehot.shape[1]
+                + 1,
+            ),
+            dtype=np.float32,
+        )
+        dim, tags = self.offer_vectors.shape[1], self.offer_tags.shape[1]
+        self.offer_aug[:m, :dim] = self.offer_vectors
+        self.offer_aug[:m, dim : dim + tags] = self.offer_tags
+        self.offer_aug[:m, dim + tags : -1] = self.cluster_onehot[offer_cluster_index]
+        self.offer_aug[:m, -1] = self.offer_kmu
+        self.offer_aug_t = np.ascontiguousarray(self.offer_aug.T)  # BLAS is fastest on this
+        self.needs_by_org: dict[int, np.ndarray] = _positions_by(self.need_org)
+        self.offers_by_org: dict[int, np.ndarray] = _positions_by(self.offer_org)
 
     def _tag_matrices(self) -> tuple[np.ndarray, np.ndarray]:
         vocabulary: dict[str, int] = {}
@@ -324,12 +372,6 @@ class Pool:
 
         return matrix(self.needs), matrix(self.offers)
 
-    @property
-    def bonus_max(self) -> float:
-        """The most that tags and bonuses can add to a pair's score."""
-        w = self.weights
-        return w.tags + w.cross_cluster + w.kmu + w.reciprocity
-
     # ---- statistics ---------------------------------------------------------------------
 
     def _shrink(self, mean: np.ndarray, var: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
@@ -338,37 +380,32 @@ class Pool:
         var = (n * var + PRIOR_WEIGHT * prior_var) / (n + PRIOR_WEIGHT)
         return mean.astype(np.float32), np.sqrt(np.maximum(var, 1e-6)).astype(np.float32)
 
-    def row_stats(self, cos: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """μ, σ per need from its cosines to the fixed sample of ≤ 512 offers (`cos` rows
-        hold all offers), shrunk towards the model's reference statistics."""
-        return self._shrink_sample(cos[:, self.stats_columns])
+    def _stats_for(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Median and MAD-based σ of each need's cosines to a fixed sample of ≤ 256 offers
+        (robust: a need's few fitting offers do not count), shrunk towards the reference."""
+        n = len(self.stats_columns)
+        if n == 0:
+            zeros = np.zeros(len(rows), np.float32)
+            return self._shrink(zeros, zeros, 0)
+        sample = self.need_vectors[rows] @ self.stats_sample.T
+        middle = (n - 1) // 2
+        median = np.partition(sample, middle, axis=1)[:, middle]
+        deviation = np.abs(sample - median[:, None])
+        mad = np.partition(deviation, middle, axis=1)[:, middle]
+        return self._shrink(median, (1.4826 * mad) ** 2, n)
 
     def need_stats(self) -> tuple[np.ndarray, np.ndarray]:
-        """μ, σ of every need (computed once per pool; `rank` over all needs fills it free)."""
+        """μ, σ of every need, computed once per pool (the same numbers `rank` uses)."""
         if self._need_stats is None:
-            sample = self.offer_vectors[self.stats_columns].T
-            means, stds = [], []
-            for start in range(0, len(self.needs), BLOCK_ROWS):
-                block = self.need_vectors[start : start + BLOCK_ROWS]
-                mean, std = self._shrink_sample(block @ sample)
-                means.append(mean)
-                stds.append(std)
+            parts = [
+                self._stats_for(np.arange(start, min(start + BLOCK_ROWS, len(self.needs))))
+                for start in range(0, len(self.needs), BLOCK_ROWS)
+            ]
             self._need_stats = (
-                np.concatenate(means) if means else np.zeros(0, np.float32),
-                np.concatenate(stds) if stds else np.zeros(0, np.float32),
+                np.concatenate([p[0] for p in parts]) if parts else np.zeros(0, np.float32),
+                np.concatenate([p[1] for p in parts]) if parts else np.zeros(0, np.float32),
             )
         return self._need_stats
-
-    def _shrink_sample(self, sample: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Median and MAD-based σ per row (robust: a need's few fitting offers do not count),
-        shrunk towards the reference statistics."""
-        n = sample.shape[1]
-        if n == 0:
-            zeros = np.zeros(len(sample), np.float32)
-            return self._shrink(zeros, zeros, 0)
-        median = np.median(sample, axis=1)
-        mad = np.median(np.abs(sample - median[:, None]), axis=1)
-        return self._shrink(median, (1.4826 * mad) ** 2, n)
 
     # ---- scoring ------------------------------------------------------------------------
 
@@ -401,87 +438,125 @@ class Pool:
             reciprocity=np.zeros(len(need), f32),
         )
 
-    def _rank_block(self, rows: np.ndarray, top_k: int) -> tuple[Ranking, np.ndarray, np.ndarray]:
-        """Top offers of other organizations for a block of needs; also returns μ, σ.
+    def _block(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, object]:
+        """Scores of needs `rows` × all offers (padded to whole groups), minus a per-need constant.
 
-        Keeps every pair that can still reach a need's top `top_k` once bonuses are added:
-        pairs whose score is within `weights.reciprocity` of the need's k-th best.
+        One matrix product carries the scaled semantic part, tags, the same-cluster
+        correction and the offer's KMU share; the sparse lexical product is added on top.
+        Returns (block, per-need constant, scale, lexical csr).
+        """
+        w = self.weights
+        mean, std = self._stats_for(rows)
+        scale = (w.semantic / (SEMANTIC_Z * std)).astype(np.float32)
+        n = len(rows)
+        left = np.empty((n, self.offer_aug.shape[1]), dtype=np.float32)
+        dim = self.need_vectors.shape[1]
+        left[:, :dim] = self.need_vectors[rows] * scale[:, None]
+        tags_end = dim + self.need_tags.shape[1]
+        left[:, dim:tags_end] = w.tags * self.need_tags[rows]
+        clusters_end = tags_end + self.cluster_onehot.shape[1]
+        left[:, tags_end:clusters_end] = (
+            -w.cross_cluster * self.cluster_onehot[self.need_cluster_index[rows]]
+        )
+        left[:, clusters_end] = w.kmu / 2
+        block = left @ self.offer_aug_t
+        block[:, len(self.offers) :] = -np.inf
+        lex = (self.need_lex[rows] @ self.offer_lex_t).tocsr()
+        if lex.nnz and w.lexical:
+            flat = block.reshape(-1)
+            at = np.repeat(np.arange(n) * block.shape[1], np.diff(lex.indptr)) + lex.indices
+            flat[at] += w.lexical * lex.data
+        constant = -scale * mean + w.cross_cluster + w.kmu / 2 * self.need_kmu[rows]
+        return block, constant, scale, lex
+
+    def _rank_block(self, rows: np.ndarray, top_k: int) -> Ranking:
+        """Top offers of other organizations for a block of needs, exactly.
+
+        Keeps every pair that can still reach a need's top `top_k` once reciprocity is added.
+        The cut-off per need is the k-th largest of the group maxima (columns in groups of
+        `GROUP`): k groups each hold a value at least that high, so the true k-th best is no
+        lower; only groups whose maximum reaches the cut-off are looked into.
         """
         w = self.weights
         m = len(self.offers)
-        cos = self.need_vectors[rows] @ self.offer_vectors.T
-        mean, std = self.row_stats(cos)
-        scale = (w.semantic / (SEMANTIC_Z * std)).astype(np.float32)  # score per unit cosine
-        safe_scale = np.maximum(scale, 1e-6)
-        # base (in cosine units) = cos + w_lex·lex/scale: the row order of score minus bonuses
-        lex = (self.need_lex[rows] @ self.offer_lex_t).tocsr()
-        lex.sort_indices()
-        lex_rows = np.repeat(np.arange(len(rows)), np.diff(lex.indptr))
-        lex_keys = lex_rows * m + lex.indices
-        base = cos.copy() if lex.nnz else cos
-        if lex.nnz:
-            base[lex_rows, lex.indices] += w.lexical * lex.data / safe_scale[lex_rows]
-        # candidates: a threshold per need from a column sample, then exactness check
-        fetch = 2 * top_k + 16
-        step = max(1, m // 1024)
-        sample = base[:, ::step]
-        q = min(sample.shape[1], -(-fetch // step) + (2 if step > 1 else 0))
-        threshold = np.partition(sample, sample.shape[1] - q, axis=1)[:, sample.shape[1] - q]
-        cand_r, cand_c = np.nonzero(base >= threshold[:, None])
-        ranking = self._candidates(rows, cand_r, cand_c, cos, lex_keys, lex.data, mean, std)
-        # a need is exact when its k-th score beats anything below its threshold could reach
-        bound = scale * (threshold - mean) + self.bonus_max
-        kth = self._kth_score(ranking, len(rows), top_k)
-        counts = np.bincount(ranking.need, minlength=len(rows))
-        inexact = np.flatnonzero((kth < bound) & (counts < m))
-        if len(inexact):
-            cand_r = np.repeat(inexact, m)
-            cand_c = np.tile(np.arange(m), len(inexact))
-            redo = self._candidates(rows, cand_r, cand_c, cos, lex_keys, lex.data, mean, std)
-            keep = ~np.isin(ranking.need, inexact)
-            ranking = Ranking.concat([ranking.take(keep), redo])
+        block, constant, scale, lex = self._block(rows)
+        n, padded = block.shape
+        width = padded // GROUP  # group g holds the columns g, g + width, g + 2·width, …
+        grouped = block.reshape(n, GROUP, width)
+        group_max = np.maximum.reduce(grouped, axis=1)
+        k = min(top_k, width)
+        kth = np.partition(group_max, width - k, axis=1)[:, width - k]
+        cut = kth - w.reciprocity
+        hit_r, hit_g = np.nonzero(group_max >= cut[:, None])
+        columns = hit_g[:, None] + width * np.arange(GROUP)  # (hits, GROUP)
+        keep = block[hit_r[:, None], columns] >= cut[hit_r, None]
+        cand_r = np.repeat(hit_r, GROUP)[keep.ravel()]
+        cand_c = columns.ravel()[keep.ravel()]
+        ranking = self._candidates(rows, cand_r, cand_c, block, constant, scale, lex)
+        # same-organization pairs were dropped: a need left with fewer than k pairs above the
+        # cut-off (or fewer than k at all) is ranked again over every column
+        counts = np.bincount(ranking.need, minlength=n)
+        short = np.flatnonzero(counts < np.minimum(top_k, m))
+        if len(short):
+            full_r = np.repeat(short, m)
+            full_c = np.tile(np.arange(m), len(short))
+            redo = self._candidates(rows, full_r, full_c, block, constant, scale, lex)
+            ranking = Ranking.concat([ranking.take(~np.isin(ranking.need, short)), redo])
         ranking = _sorted_by_need(ranking)
-        kth = self._kth_score(ranking, len(rows), top_k)
-        ranking = ranking.take(ranking.score >= kth[ranking.need] - w.reciprocity)
+        position = _position_in_group(ranking.need)
+        kth_score = np.full(n, -np.inf, dtype=np.float32)
+        at_k = position == top_k - 1
+        kth_score[ranking.need[at_k]] = ranking.score[at_k]
+        ranking = ranking.take(ranking.score >= kth_score[ranking.need] - w.reciprocity)
         ranking.need = rows[ranking.need]
-        return ranking, mean, std
+        return ranking
 
     def _candidates(
         self,
         rows: np.ndarray,
         cand_r: np.ndarray,
         cand_c: np.ndarray,
-        cos: np.ndarray,
-        lex_keys: np.ndarray,
-        lex_data: np.ndarray,
-        mean: np.ndarray,
-        std: np.ndarray,
+        block: np.ndarray,
+        constant: np.ndarray,
+        scale: np.ndarray,
+        lex: object,
     ) -> Ranking:
-        """Components of candidate pairs (block row, offer column), same organization dropped."""
+        """Components of candidate pairs (block row, offer column); same organization dropped."""
+        w = self.weights
         other = self.need_org[rows[cand_r]] != self.offer_org[cand_c]
         cand_r, cand_c = cand_r[other], cand_c[other]
-        keys = cand_r * len(self.offers) + cand_c
-        at = np.searchsorted(lex_keys, keys)
-        at_clipped = np.minimum(at, max(len(lex_keys) - 1, 0))
-        hit = (at < len(lex_keys)) & (lex_keys[at_clipped] == keys) if len(lex_keys) else at < 0
-        lexical = np.where(hit, lex_data[at_clipped] if len(lex_keys) else 0.0, 0.0)
-        ranking = self._pairs(
-            rows[cand_r], cand_c, cos[cand_r, cand_c], lexical, mean[cand_r], std[cand_r]
+        need = rows[cand_r]
+        lexical = np.zeros(len(cand_r), dtype=np.float32)
+        if lex.nnz and len(cand_r):  # type: ignore[attr-defined]
+            lexical = rowwise_dot(self.need_lex, need, self.offer_lex, cand_c)
+        tags = np.einsum("pt,pt->p", self.need_tags[need], self.offer_tags[cand_c])
+        same = self.need_cluster[need] == self.offer_cluster[cand_c]
+        value = block[cand_r, cand_c]
+        score = value + constant[cand_r]
+        scaled_semantic = (
+            value
+            - w.lexical * lexical
+            - w.tags * tags
+            + w.cross_cluster * same
+            - w.kmu / 2 * self.offer_kmu[cand_c]
         )
-        ranking.need = cand_r.astype(np.int64)  # block rows until the caller maps them back
-        return ranking
-
-    @staticmethod
-    def _kth_score(ranking: Ranking, n_rows: int, top_k: int) -> np.ndarray:
-        """The k-th best score per block row (−inf when a row has fewer than k pairs)."""
-        kth = np.full(n_rows, -np.inf, dtype=np.float32)
-        if len(ranking) == 0:
-            return kth
-        ordered = _sorted_by_need(ranking)
-        position = _position_in_group(ordered.need)
-        at_k = position == top_k - 1
-        kth[ordered.need[at_k]] = ordered.score[at_k]
-        return kth
+        if w.semantic:  # scale·(cos − μ) = scale·cos + (constant − cross − kmu/2·need_kmu)
+            offset = constant[cand_r] - w.cross_cluster - w.kmu / 2 * self.need_kmu[need]
+            semantic = (scaled_semantic + offset) / w.semantic
+        else:
+            semantic = np.zeros(len(need), dtype=np.float32)
+        f32 = np.float32
+        return Ranking(
+            need=cand_r.astype(np.int64),  # block rows until the caller maps them back
+            offer=cand_c.astype(np.int64),
+            score=score.astype(f32),
+            semantic=semantic.astype(f32),
+            lexical=lexical,
+            tags=tags.astype(f32),
+            cross_cluster=np.where(same, 0.0, w.cross_cluster).astype(f32),
+            kmu=(w.kmu * (self.need_kmu[need] + self.offer_kmu[cand_c]) / 2).astype(f32),
+            reciprocity=np.zeros(len(need), f32),
+        )
 
     def rank(self, *, top_k: int, need_positions: Iterable[int] | None = None) -> Ranking:
         """The best `top_k` offers of other organizations per need, exact, best first.
@@ -496,15 +571,13 @@ class Pool:
         )
         if top_k <= 0 or len(rows_all) == 0 or len(self.offers) == 0:
             return Ranking.concat([])
-        parts, means, stds = [], [], []
-        for start in range(0, len(rows_all), BLOCK_ROWS):
-            part, mean, std = self._rank_block(rows_all[start : start + BLOCK_ROWS], top_k)
-            parts.append(part)
-            means.append(mean)
-            stds.append(std)
-        ranking = Ranking.concat(parts)
+        ranking = Ranking.concat(
+            [
+                self._rank_block(rows_all[start : start + BLOCK_ROWS], top_k)
+                for start in range(0, len(rows_all), BLOCK_ROWS)
+            ]
+        )
         if everyone:
-            self._need_stats = (np.concatenate(means), np.concatenate(stds))
             self._reciprocity_from(ranking)
         else:
             self._reciprocity_direct(ranking)
@@ -543,8 +616,10 @@ class Pool:
         shift = np.int64(1) << 32
         need_org, offer_org = self.need_org[ranking.need], self.offer_org[ranking.offer]
         strong = ranking.score >= self.min_score
-        wanted = np.unique(need_org[strong] * shift + offer_org[strong])
-        mutual = np.isin(offer_org * shift + need_org, wanted)
+        wanted = np.sort(need_org[strong] * shift + offer_org[strong])
+        reverse = offer_org * shift + need_org
+        at = np.minimum(np.searchsorted(wanted, reverse), max(len(wanted) - 1, 0))
+        mutual = wanted[at] == reverse if len(wanted) else np.zeros(len(reverse), bool)
         ranking.reciprocity[mutual] = bonus
         ranking.score[mutual] += bonus
 
@@ -559,8 +634,8 @@ class Pool:
             a = int(self.need_org[ranking.need[i]])
             b = int(self.offer_org[ranking.offer[i]])
             if (a, b) not in cache:
-                rows = np.flatnonzero(self.need_org == b)
-                cols = np.flatnonzero(self.offer_org == a)
+                rows = self.needs_by_org.get(b, np.zeros(0, np.int64))
+                cols = self.offers_by_org.get(a, np.zeros(0, np.int64))
                 hit = False
                 if len(rows) and len(cols):
                     need = np.repeat(rows, len(cols))

@@ -1,0 +1,232 @@
+"""Matching speed, each figure against a baseline measured in the same process.
+
+1. Full round (all needs × all offers, top 10 per need, every component) at 1k, 10k and 25k
+   needs × as many offers, against faiss `IndexFlatIP.search` and plain numpy brute force
+   (block matmul + argpartition) on the same vectors. Runs alternate; best of `--repeat`.
+2. One new listing (a need, and an offer) against 10k stored ones: median of 50 runs.
+3. The embedding pipeline (`matching.store.ensure_vectors`: hashing, cache lookup, batched
+   encode, writing `Embedding` rows to SQLite) against the raw model's encode rate at the same
+   batch size (64).
+
+Listings are synthetic but shaped like real ones: texts are the labelled set's texts with a
+third of their words swapped for words from a large Zipf-distributed vocabulary, vectors are
+mixtures of the real texts' embeddings plus noise (so cosines spread like real ones).
+
+    python -m bench.speed                  # all three parts
+    python -m bench.speed --sizes 1000,10000 --skip-embedding
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import statistics
+import tempfile
+import time
+from collections.abc import Callable
+from functools import lru_cache
+from pathlib import Path
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # faiss's idle OpenMP threads must not spin
+
+import numpy as np
+
+from bench.quality import load
+from matching.embedders import BATCH_SIZE, components, get_embedder
+from matching.scoring import Item, Pool, Weights, reference
+
+TOP_K = 10
+
+
+@lru_cache(maxsize=1)
+def _labelled_vectors() -> tuple[list[Item], np.ndarray]:
+    data = load()
+    items = data.needs + data.offers
+    return items, get_embedder("hybrid").encode([i.text for i in items])
+
+
+def synthetic_pool(n_needs: int, n_offers: int, seed: int = 0) -> tuple[Pool, float]:
+    """A pool of synthetic listings and the seconds it took to build (lexicon, centring)."""
+    rng = np.random.default_rng(seed)
+    pyrng = random.Random(seed)
+    base_items, base = _labelled_vectors()
+    embedder = get_embedder("hybrid")
+    words = [f"w{n}x" for n in range(60_000)]
+    zipf = 1.0 / np.arange(51, len(words) + 51)  # Zipf without its head (the stopwords)
+    zipf /= zipf.sum()
+    draws = iter(rng.choice(len(words), size=(n_needs + n_offers) * 40, p=zipf).tolist())
+
+    def text(template: str) -> str:
+        tokens = template.split()
+        for n in range(len(tokens)):
+            if pyrng.random() < 0.33:
+                tokens[n] = words[next(draws)]
+        return " ".join(tokens)
+
+    def items(count: int, kind: str, offset: int) -> tuple[list[Item], np.ndarray]:
+        picks = rng.integers(0, len(base_items), size=(count, 2))
+        vectors = base[picks[:, 0]] + 0.5 * base[picks[:, 1]]
+        vectors += rng.normal(0, 0.02, size=vectors.shape).astype(np.float32)
+        vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+        tags = ("battery", "logistics", "software", "ai", "security", "training", "production")
+        out = [
+            Item(
+                id=offset + n,
+                kind=kind,
+                organization_id=int(rng.integers(1, max(2, (n_needs + n_offers) // 4))),
+                cluster_id=int(rng.integers(1, 4)),
+                text=text(base_items[picks[n, 0]].text),
+                language=base_items[picks[n, 0]].language,
+                kmu=bool(rng.random() < 0.8),
+                tags=tuple(pyrng.sample(tags, pyrng.randint(0, 2))),
+            )
+            for n in range(count)
+        ]
+        return out, vectors.astype(np.float32)
+
+    needs, need_vectors = items(n_needs, "need", 0)
+    offers, offer_vectors = items(n_offers, "offer", n_needs)
+    started = time.perf_counter()
+    pool = Pool(
+        needs=needs,
+        offers=offers,
+        need_vectors=need_vectors,
+        offer_vectors=offer_vectors,
+        weights=Weights(),
+        reference=reference(embedder),
+    )
+    return pool, time.perf_counter() - started
+
+
+def numpy_topk(queries: np.ndarray, base: np.ndarray, k: int) -> np.ndarray:
+    out = np.empty((len(queries), k), dtype=np.int64)
+    for start in range(0, len(queries), 1024):
+        scores = queries[start : start + 1024] @ base.T
+        out[start : start + 1024] = np.argpartition(scores, -k, axis=1)[:, -k:]
+    return out
+
+
+def best_of(repeat: int, runs: dict[str, Callable[[], object]]) -> dict[str, float]:
+    """Runs each function `repeat` times, alternating between them; best time per name."""
+    best = {name: float("inf") for name in runs}
+    for _ in range(repeat):
+        for name, run in runs.items():
+            started = time.perf_counter()
+            run()
+            best[name] = min(best[name], time.perf_counter() - started)
+    return best
+
+
+def full_round(sizes: list[int], repeat: int) -> None:
+    import faiss
+
+    print(f"\n1. Full round: every need × every offer, top {TOP_K} per need (best of {repeat})")
+    print(f"{'needs × offers':>16} {'pool build':>11} {'round':>8} {'faiss':>8} {'numpy':>8} "
+          f"{'round/faiss':>12} {'round/numpy':>12}")
+    for size in sizes:
+        pool, build = synthetic_pool(size, size)
+        index = faiss.IndexFlatIP(pool.offer_vectors.shape[1])
+        index.add(pool.offer_vectors)
+        times = best_of(
+            repeat,
+            {
+                "round": lambda pool=pool: pool.rank(top_k=TOP_K),
+                "faiss": lambda pool=pool, index=index: index.search(pool.need_vectors, TOP_K),
+                "numpy": lambda pool=pool: numpy_topk(pool.need_vectors, pool.offer_vectors,
+                                                      TOP_K),
+            },
+        )
+        print(f"{size:>7} × {size:<6} {build:10.2f}s {times['round']:7.2f}s "
+              f"{times['faiss']:7.2f}s {times['numpy']:7.2f}s "
+              f"{times['round'] / times['faiss']:12.2f} {times['round'] / times['numpy']:12.2f}")
+
+
+def one_listing(stored: int) -> None:
+    print(f"\n2. One new listing against {stored} stored needs and {stored} offers (median of 50)")
+    pool, _ = synthetic_pool(stored, stored, seed=1)
+    pool.need_stats()  # a pool serving incremental matches keeps these
+    rng = np.random.default_rng(2)
+
+    def median_ms(run: Callable[[int], object]) -> float:
+        picks = rng.integers(0, stored, size=55)
+        for pick in picks[:5]:
+            run(int(pick))
+        timings = []
+        for pick in picks[5:]:
+            started = time.perf_counter()
+            run(int(pick))
+            timings.append((time.perf_counter() - started) * 1000)
+        return statistics.median(timings)
+
+    need_ms = median_ms(lambda n: pool.rank(top_k=TOP_K, need_positions=[n]))
+    offer_ms = median_ms(lambda o: pool.rank_needs_for_offer(o, top_k=TOP_K))
+    raw_ms = median_ms(lambda n: np.argpartition(pool.offer_vectors @ pool.need_vectors[n],
+                                                 -TOP_K)[-TOP_K:])
+    print(f"  new need  → offers: {need_ms:6.2f} ms   (raw numpy dot + top-k: {raw_ms:.2f} ms)")
+    print(f"  new offer → needs:  {offer_ms:6.2f} ms")
+
+
+def embedding_rate(count: int) -> None:
+    from sqlmodel import Session
+
+    from kooperation import db
+    from kooperation.models import Cluster, Listing, Organization
+    from matching.store import ToEmbed, ensure_vectors
+
+    print(f"\n3. Embedding pipeline vs raw model encode, {count} texts, batch size {BATCH_SIZE}")
+    data = load()
+    texts = [i.text for i in data.needs + data.offers]
+    texts = [f"{texts[n % len(texts)]} ({n})" for n in range(count)]  # distinct texts
+    embedder = get_embedder("hybrid")
+    with tempfile.TemporaryDirectory() as folder:
+        url = f"sqlite:///{Path(folder) / 'speed.db'}"
+        db.upgrade(url)
+        engine = db.make_engine(url)
+        with Session(engine) as session:
+            cluster = session.query(Cluster).first()
+            org = Organization(name="Bench", cluster_id=cluster.id)
+            session.add(org)
+            session.commit()
+            listings = [Listing(organization_id=org.id, kind="offer", text=t) for t in texts]
+            session.add_all(listings)
+            session.commit()
+            items = [ToEmbed(listing.id, listing.text) for listing in listings]
+            for model in components(embedder):
+                model.encode(texts[:8])  # warm-up
+            raw_times = {}
+            for model in components(embedder):
+                started = time.perf_counter()
+                for start in range(0, count, BATCH_SIZE):
+                    model.encode(texts[start : start + BATCH_SIZE])
+                raw_times[model.name] = time.perf_counter() - started
+            started = time.perf_counter()
+            _, embedded = ensure_vectors(session=session, embedder=embedder, items=items)
+            session.commit()
+            pipeline = time.perf_counter() - started
+            assert embedded == count
+    raw = sum(raw_times.values())
+    detail = ", ".join(f"{name} {count / t:.1f}/s" for name, t in raw_times.items())
+    print(f"  raw encode ({detail}): {count / raw:.1f} texts/s for the ensemble")
+    print(f"  pipeline (hash, cache lookup, encode, store): {count / pipeline:.1f} texts/s")
+    print(f"  pipeline / raw: {raw / pipeline:.2f}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="1000,10000,25000")
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--stored", type=int, default=10_000)
+    parser.add_argument("--texts", type=int, default=128)
+    parser.add_argument("--skip-embedding", action="store_true")
+    args = parser.parse_args()
+    print(f"CPU threads: {os.cpu_count()}; numpy/faiss in this process")
+    full_round([int(s) for s in args.sizes.split(",")], args.repeat)
+    one_listing(args.stored)
+    if not args.skip_embedding:
+        embedding_rate(args.texts)
+
+
+if __name__ == "__main__":
+    main()
