@@ -10,8 +10,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from bot.cli import fail, settings
-from kooperation.db import engine_for, session_scope
+from bot.cli import database, fail, settings
+from kooperation.db import session_scope
 from kooperation.services import audit, reporting, roles, stats
 
 admin_app = typer.Typer(help="Admins of the bot.", no_args_is_help=True)
@@ -29,7 +29,7 @@ def stats_command(
 ) -> None:
     """Members, organizations, KMU share and listings per cluster; the proposal funnel."""
     loaded = settings()
-    with session_scope(engine_for(loaded.database_url)) as session:
+    with session_scope(database(loaded)) as session:
         scope = None
         if cluster:
             try:
@@ -84,7 +84,7 @@ def audit_command(
 ) -> None:
     """Every manager/admin action and refused attempt: who, when, what, reason."""
     loaded = settings()
-    with session_scope(engine_for(loaded.database_url)) as session:
+    with session_scope(database(loaded)) as session:
         entries = audit.audit_entries(
             session=session, limit=limit or None, decisions_only=decisions
         )
@@ -109,7 +109,7 @@ def admin_add(
 ) -> None:
     """Makes a Telegram user an admin (recognised as soon as they open the bot)."""
     loaded = settings()
-    with session_scope(engine_for(loaded.database_url)) as session:
+    with session_scope(database(loaded)) as session:
         member = roles.add_admin(session=session, telegram_user_id=telegram_id)
     typer.echo(f"Telegram user {member.telegram_user_id} is now an admin.")
 
@@ -121,7 +121,7 @@ def manager_add(
 ) -> None:
     """Makes a Telegram user a manager of a cluster (recognised as soon as they open the bot)."""
     loaded = settings()
-    with session_scope(engine_for(loaded.database_url)) as session:
+    with session_scope(database(loaded)) as session:
         try:
             found = roles.cluster_or_error(session=session, slug=cluster)
         except roles.UnknownCluster as error:
@@ -142,7 +142,7 @@ def export_introductions(
     if not csv_format:
         raise fail("only --csv is supported", 2)
     loaded = settings()
-    with session_scope(engine_for(loaded.database_url)) as session:
+    with session_scope(database(loaded)) as session:
         rows = reporting.introduction_rows(session=session)
     if output:
         with output.open("w", encoding="utf-8", newline="") as stream:

@@ -2,24 +2,16 @@
 
 from __future__ import annotations
 
-import html
-import re
-
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from bot.cli import fail, settings
+from bot.cli import database, fail, settings
+from bot.cli.console import plain_text
 from bot.context import Runtime
-from kooperation.db import engine_for, session_scope
+from kooperation.db import session_scope
 from kooperation.models import OutboxStatus
 from kooperation.services import outbox
-
-TAG = re.compile(r"<[^>]+>")
-
-
-def _console_text(rendered_html: str) -> str:
-    return html.unescape(TAG.sub("", rendered_html))
 
 
 def digest(
@@ -45,7 +37,7 @@ def digest(
     from bot.handlers import followup  # noqa: F401  (registers the digest renderer)
     from bot.outbox_render import render
 
-    rt = Runtime(settings=loaded, engine=engine_for(loaded.database_url))
+    rt = Runtime(settings=loaded, engine=database(loaded))
     result = jobs.run_digest(
         rt, member_id=member, dry_run=dry_run, with_opportunities=opportunities
     )
@@ -53,7 +45,7 @@ def digest(
         for item in result.digests:
             rendered = render("digest", item.language, item.payload())
             typer.echo(f"── member {item.member_id} {item.member_name} ({item.language}) ──")
-            typer.echo(_console_text(rendered.text))
+            typer.echo(plain_text(rendered.text))
             typer.echo("")
         typer.echo(
             f"{result.week}: {len(result.digests)} digests would go out, "
@@ -76,7 +68,7 @@ def show_outbox(
     """Lists pending and failed messages with their last error; exits 1 while any failed."""
     loaded = settings()
     console = Console()
-    with session_scope(engine_for(loaded.database_url)) as session:
+    with session_scope(database(loaded)) as session:
         if retry_failed:
             count = outbox.retry_failed(session=session)
             console.print(f"{count} failed messages queued again.")
