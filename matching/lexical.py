@@ -236,6 +236,7 @@ _GLOSSARY_PATTERNS = [
 ]
 GLOSSARY_LABELS = {feature: (de, en) for feature, de, en, _ in GLOSSARY}
 
+TECHNICAL_WEIGHT = 3  # an acronym or standard number counts like three ordinary words
 COMMON_SHARE = 0.02
 COMMON_FLOOR = 50
 _SUFFIXES = ("ungen", "ies", "en", "er", "es", "e", "s", "n")
@@ -261,6 +262,15 @@ class Term:
     feature: str
     surface: str
 
+    @property
+    def technical(self) -> bool:
+        """An acronym or a name with digits as written (ADR, TISAX, S/4HANA, IATF 16949)."""
+        letters = [ch for ch in self.surface if ch.isalpha()]
+        return len(self.surface) >= 2 and (
+            (bool(letters) and all(ch.isupper() for ch in letters) and len(letters) >= 2)
+            or (any(ch.isdigit() for ch in self.surface) and bool(letters))
+        )
+
 
 def base_terms(text: str) -> list[Term]:
     """Word terms of a text (before compound splitting), each with the word as written."""
@@ -274,17 +284,19 @@ def base_terms(text: str) -> list[Term]:
         token = match.group(0).strip(".")
         surface = surface_by_folded.get(token, token)
         parts = re.split(r"[/\-.]", token)
+        written = re.split(r"[/\-.]", surface)
+        if len(written) != len(parts):
+            written = parts
         if len(parts) > 1:
             joined = "".join(parts)
             if len(joined) >= 3:
                 terms.append(Term(joined, surface))
-        for part in parts:
+        for part, part_written in zip(parts, written, strict=True):
             if part in STOPWORDS or len(part) < 2 or (_NUMBER_ONLY.match(part) and len(part) < 3):
                 continue
             if len(part) == 2 and not any(ch.isdigit() for ch in part) and len(parts) == 1:
                 continue
-            part_surface = surface if len(parts) == 1 else part
-            terms.append(Term(stem(part), surface_by_folded.get(part, part_surface)))
+            terms.append(Term(stem(part), part_written))
     # adjacent pair of a standard name and its number: "IATF 16949", "ISO 26262"
     tokens = _TOKEN.findall(folded)
     for first, second in itertools.pairwise(tokens):
@@ -329,7 +341,8 @@ class LexicalIndex:
             counted: dict[int, int] = {}
             for term in terms:
                 column = index.setdefault(term.feature, len(index))
-                counted[column] = counted.get(column, 0) + 1
+                weight = TECHNICAL_WEIGHT if term.technical else 1
+                counted[column] = counted.get(column, 0) + weight
             rows.extend([row] * len(counted))
             cols.extend(counted.keys())
             counts.extend(counted.values())

@@ -75,8 +75,8 @@ REFERENCE_TEXTS = {
 class Weights:
     """How the components add up; defaults come from Settings (chosen by bench/quality.py)."""
 
-    semantic: float = 0.6
-    lexical: float = 0.3
+    semantic: float = 0.5
+    lexical: float = 0.4
     tags: float = 0.1
     cross_cluster: float = 0.05
     kmu: float = 0.02

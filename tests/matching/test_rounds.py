@@ -52,9 +52,11 @@ def market(world, background):
     foundry = world.org("Alucast", "automotive", size=Size.LARGE)
     return {
         "tisax_need": world.listing(automotive, "need", TISAX_NEED, ref="N-TISAX"),
-        "cold_need": world.listing(body_shop, "need", COLD_NEED, language="en", ref="N-COLD"),
+        "cold_need": world.listing(
+            body_shop, "need", COLD_NEED, language="en", ref="N-COLD", tags=("logistics",)
+        ),
         "tisax_offer": world.listing(it, "offer", TISAX_OFFER, language="en", ref="O-TISAX"),
-        "cold_offer": world.listing(cold, "offer", COLD_OFFER, ref="O-COLD"),
+        "cold_offer": world.listing(cold, "offer", COLD_OFFER, ref="O-COLD", tags=("logistics",)),
         "casting_offer": world.listing(foundry, "offer", CASTING_OFFER, language="en"),
         "orgs": {"automotive": automotive, "it": it, "cold": cold, "foundry": foundry},
     }
