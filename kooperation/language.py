@@ -5,14 +5,20 @@ from __future__ import annotations
 import re
 
 _WORD = re.compile(r"[a-zäöüß]+")
-_GERMAN = frozenset(
-    "der die das und ist wir sie ein eine einen für mit von zu im in den dem des auf bei "
-    "nach aus oder auch nicht sich suchen bieten unsere unser ihre ihr zur zum werden wird "
-    "als über durch können kann sowie partner unternehmen".split()
+
+
+def _words(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
+_GERMAN = _words(
+    """der die das und ist wir sie ein eine einen für mit von zu im in den dem des auf bei
+    nach aus oder auch nicht sich suchen bieten unsere unser ihre ihr zur zum werden wird
+    als über durch können kann sowie partner unternehmen"""
 )
-_ENGLISH = frozenset(
-    "the and is we are a an for with of to in on at from or also not our your their "
-    "looking offer provide seek need needs by as be can will that this partner company".split()
+_ENGLISH = _words(
+    """the and is we are a an for with of to in on at from or also not our your their
+    looking offer provide seek need needs by as be can will that this partner company"""
 )
 
 
