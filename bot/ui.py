@@ -185,6 +185,7 @@ def conversation(**options: Any) -> ConversationHandler[Any]:
     handlers = [*handler.entry_points, *handler.fallbacks]
     for state_handlers in handler.states.values():
         handlers.extend(state_handlers)
-    for inner in handlers:
+    unique = {id(inner): inner for inner in handlers}  # one handler may serve several states
+    for inner in unique.values():
         inner.callback = _durable(options["name"], inner.callback)
     return handler

@@ -2,9 +2,12 @@
 
     /need|/offer|mn:need|mn:offer|ml:e:<id> ─► TEXT ─text─► PREVIEW ─ls:ok─► saved, matching
                                                ▲              │ ls:t:<tag> toggles a tag
-                                               └── ls:edit ───┘ ls:no discards
+                                               └── ls:edit ───┘ ls:k switches need/offer
+                                                                ls:no discards
 
-The draft lives in user_data (persisted), so a restart in the middle keeps it.
+The draft lives in user_data (persisted), so a restart in the middle keeps it. The same steps
+(`steps()`) also run inside the /start conversation for the first listing right after sign-up:
+there the kind is guessed from the wording and the preview offers to switch it.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from typing import Any
 from telegram import Update
 from telegram.ext import (
     Application,
+    BaseHandler,
     CallbackQueryHandler,
     CommandHandler,
     ConversationHandler,
@@ -48,9 +52,15 @@ from kooperation.validation import LISTING_MAX, LISTING_MIN, InvalidInput, clean
 
 log = logging.getLogger(__name__)
 
-TEXT_STATE, PREVIEW = range(2)
+# Strings, not numbers: the /start conversation hosts these states next to its own.
+TEXT_STATE, PREVIEW = "listing.text", "listing.preview"
 END = ConversationHandler.END
 DRAFT = "draft"
+
+
+def new_draft(kind: str = "need", *, guess: bool = False) -> dict[str, Any]:
+    """An empty draft; with `guess` the kind follows the wording of the text."""
+    return {"kind": kind, "text": "", "tags": [], "listing_id": None, "guess": guess}
 
 
 def _draft(context: Context) -> dict[str, Any]:
@@ -62,15 +72,22 @@ def _tag_labels(language: str, tags: list[str]) -> str:
     return ", ".join(labels) if labels else plain(language, "listings.no_tags")
 
 
+def _other_kind(kind: str) -> str:
+    return "offer" if kind == "need" else "need"
+
+
 def _preview(language: str, draft: dict[str, Any]) -> tuple[str, Buttons]:
     tags = draft.get("tags", [])
+    kind = draft["kind"]
     text = t(
         language,
         "listings.preview",
-        kind=plain(language, f"listings.kind.{draft['kind']}"),
+        kind=plain(language, f"listings.kind.{kind}"),
         text=draft["text"],
         tags=_tag_labels(language, tags),
     )
+    if draft.get("guess"):
+        text += "\n\n" + t(language, f"listings.guessed_{kind}")
     rows: list[list[tuple[str, str]]] = []
     row: list[tuple[str, str]] = []
     for category in categories():
@@ -81,6 +98,8 @@ def _preview(language: str, draft: dict[str, Any]) -> tuple[str, Buttons]:
             row = []
     if row:
         rows.append(row)
+    if not draft.get("listing_id"):  # a published listing keeps its kind
+        rows.append([(plain(language, f"listings.switch_to.{_other_kind(kind)}"), "ls:k")])
     rows.append(
         [
             (plain(language, "listings.button_confirm"), "ls:ok"),
@@ -99,7 +118,13 @@ async def _ask_text(update: Update, who: Who, draft: dict[str, Any]) -> None:
             update, who.language, "listings.ask_new_text", buttons, text=draft.get("text", "")
         )
         return
-    await say(update, who.language, f"listings.ask_{kind}", min=LISTING_MIN, max=LISTING_MAX)
+    key = "listings.ask_any" if draft.get("guess") else f"listings.ask_{kind}"
+    await say(update, who.language, key, min=LISTING_MIN, max=LISTING_MAX)
+
+
+def ask_first(language: str) -> str:
+    """The invitation to a first listing of either kind (shown after sign-up)."""
+    return t(language, "listings.ask_any", min=LISTING_MIN, max=LISTING_MAX)
 
 
 async def begin(update: Update, context: Context) -> int:
@@ -113,7 +138,7 @@ async def begin(update: Update, context: Context) -> int:
         kind = (update.callback_query.data or "").rsplit(":", 1)[-1]
     else:
         kind = "need" if update.message.text.lstrip("/").startswith("need") else "offer"
-    draft = {"kind": kind, "text": "", "tags": [], "listing_id": None}
+    draft = new_draft(kind)
     context.user_data[DRAFT] = draft
     await _ask_text(update, who, draft)
     return TEXT_STATE
@@ -140,6 +165,7 @@ async def begin_edit(update: Update, context: Context) -> int:
         "text": listing.text,
         "tags": list(listing.tags),
         "listing_id": listing.id,
+        "guess": False,
     }
     context.user_data[DRAFT] = draft
     await _ask_text(update, who, draft)
@@ -158,6 +184,8 @@ async def receive_text(update: Update, context: Context) -> int:
     except InvalidInput as error:
         await say(update, who.language, f"listings.invalid.{error.code}", **error.params)
         return TEXT_STATE
+    if draft.get("guess"):
+        draft["kind"] = listings.guess_kind(draft["text"])
     text, buttons = _preview(who.language, draft)
     await reply(update, text, buttons)
     return PREVIEW
@@ -188,6 +216,29 @@ async def toggle_tag(update: Update, context: Context) -> int:
     tags = set(draft.get("tags", []))
     tags.symmetric_difference_update({slug})
     draft["tags"] = listings.clean_tags(list(tags))
+    text, buttons = _preview(who.language, draft)
+    await edit(update, text, buttons)
+    return PREVIEW
+
+
+async def switch_kind(update: Update, context: Context) -> int:
+    """Turns the new draft from a need into an offer or back; the contact's choice sticks."""
+    who = current(update, context)
+    draft = _draft(context)
+    if (
+        not draft.get("text")
+        or draft.get("listing_id")
+        or draft.get("kind")
+        not in {
+            "need",
+            "offer",
+        }
+    ):
+        await stale(update, who)
+        return PREVIEW
+    await answer(update)
+    draft["kind"] = _other_kind(draft["kind"])
+    draft["guess"] = False
     text, buttons = _preview(who.language, draft)
     await edit(update, text, buttons)
     return PREVIEW
@@ -382,28 +433,40 @@ async def change_status(update: Update, context: Context) -> None:
     await edit(update, text, buttons)
 
 
+def entry_points() -> list[BaseHandler[Any, Any, Any]]:
+    """/need, /offer, the menu's need/offer buttons and "edit" under one of my listings."""
+    return [
+        CommandHandler(["need", "offer"], begin, filters=PRIVATE),
+        CallbackQueryHandler(begin, pattern=r"^mn:(need|offer)$"),
+        CallbackQueryHandler(begin_edit, pattern=r"^ml:e:\d+$"),
+    ]
+
+
+def steps() -> dict[object, list[BaseHandler[Any, Any, Any]]]:
+    """The draft's states: text, then the preview. Fresh handler objects on every call, because
+    each conversation that hosts them wraps their callbacks with its own name."""
+    return {
+        TEXT_STATE: [
+            MessageHandler(TEXT, receive_text),
+            CallbackQueryHandler(keep_text, pattern=r"^ls:keep$"),
+            MessageHandler(NOT_TEXT, hint_text),
+        ],
+        PREVIEW: [
+            CallbackQueryHandler(toggle_tag, pattern=r"^ls:t:\w+$"),
+            CallbackQueryHandler(switch_kind, pattern=r"^ls:k$"),
+            CallbackQueryHandler(confirm, pattern=r"^ls:ok$"),
+            CallbackQueryHandler(back_to_text, pattern=r"^ls:edit$"),
+            CallbackQueryHandler(discard, pattern=r"^ls:no$"),
+            MessageHandler(TEXT, receive_text),
+            MessageHandler(NOT_TEXT, hint_text),
+        ],
+    }
+
+
 def build() -> ConversationHandler[Any]:
     return conversation(
-        entry_points=[
-            CommandHandler(["need", "offer"], begin, filters=PRIVATE),
-            CallbackQueryHandler(begin, pattern=r"^mn:(need|offer)$"),
-            CallbackQueryHandler(begin_edit, pattern=r"^ml:e:\d+$"),
-        ],
-        states={
-            TEXT_STATE: [
-                MessageHandler(TEXT, receive_text),
-                CallbackQueryHandler(keep_text, pattern=r"^ls:keep$"),
-                MessageHandler(NOT_TEXT, hint_text),
-            ],
-            PREVIEW: [
-                CallbackQueryHandler(toggle_tag, pattern=r"^ls:t:\w+$"),
-                CallbackQueryHandler(confirm, pattern=r"^ls:ok$"),
-                CallbackQueryHandler(back_to_text, pattern=r"^ls:edit$"),
-                CallbackQueryHandler(discard, pattern=r"^ls:no$"),
-                MessageHandler(TEXT, receive_text),
-                MessageHandler(NOT_TEXT, hint_text),
-            ],
-        },
+        entry_points=entry_points(),
+        states=steps(),
         fallbacks=[
             CommandHandler("cancel", cancel, filters=PRIVATE),
             CallbackQueryHandler(stale_button, pattern=r"^ls:"),

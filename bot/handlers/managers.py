@@ -7,6 +7,7 @@ from typing import Any
 from telegram import Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filters
 
+from bot import commands
 from bot.context import runtime
 from bot.staff import Caller, Context, answer_query, callback_id, caller, edit_or_reply
 from bot.texts import Markup, plain, t
@@ -100,6 +101,7 @@ async def _change(update: Update, context: Context, who: Caller, args: list[str]
                 update, t(who.language, "managers.unknown_cluster", slug=slug, slugs=slugs)
             )
             return
+    await commands.publish_for_member(context.application, telegram_user_id=telegram_user_id)
     await edit_or_reply(update, t(who.language, key, who=label, cluster=cluster.name))
 
 

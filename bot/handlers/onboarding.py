@@ -1,12 +1,20 @@
-"""/start: welcome and consent, the company (pick or register), the contact's name.
+"""/start: welcome and consent, the company (pick or register), the contact's name, and right
+away the first listing.
 
 Nothing but the Telegram id (as the conversation key) is stored before the consent button;
 the member row is created by it. Deep links: `/start <invite-code>` joins an organization,
 `/start mgr-<code>` redeems a manager invite (managers' service, called by name).
 
-    /start ─► CONSENT ─ob:ok─► ORG_SEARCH ─text─► ORG_PICK ─ob:org:<id>─► NAME ─text─► menu
-                                   │ no hit          └─ob:new─► CLUSTER ─► SIZE ─► REGION ─┘
-                                   └──────────────────────────► CLUSTER
+    /start ─► CONSENT ─ob:ok─► ORG_SEARCH ─"name[, region]"─► ORG_PICK ─ob:org:<id>─► NAME
+                                   │ no hit                      │ ob:cl:<slug> (new company)
+                                   └──────────► CLUSTER ─────────┴─► SIZE ─► REGION ─┐ (if the
+                                                                                     │  name had
+        NAME ─text or ob:tgname─► listing TEXT ─► PREVIEW ─ls:ok─► published         ▼  no region)
+                                   │ ob:later: the menu                          registered ─► NAME
+
+The first listing runs the listing module's own steps (`listings.steps()`) inside this
+conversation, so a new contact gets from /start to a posted need in 8 messages or taps: /start,
+consent, "Zellwerk GmbH, 04356 Leipzig", cluster, size, name, the text, publish.
 """
 
 from __future__ import annotations
@@ -23,8 +31,11 @@ from telegram.ext import (
     MessageHandler,
 )
 
+from bot import commands
 from bot.context import runtime
+from bot.handlers import listings as listing_steps
 from bot.members import Who, current
+from bot.render import Buttons
 from bot.texts import plain, t
 from bot.ui import (
     NOT_TEXT,
@@ -143,6 +154,9 @@ async def _redeem_payload(update: Update, context: Context, who: Who) -> None:
             await say(update, who.language, "onboarding.manager_invite_invalid")
             return
         await say(update, who.language, "onboarding.manager_invite_ok")
+        await commands.publish_for_member(
+            context.application, telegram_user_id=who.member.telegram_user_id
+        )
         return
     try:
         with runtime(context).session() as session:
@@ -170,25 +184,38 @@ async def _next_step(update: Update, context: Context, who: Who) -> int:
 
 
 async def search(update: Update, context: Context) -> int:
-    """Searches organizations by the typed name; offers hits or registering a new one."""
+    """Searches organizations by the typed name; offers the hits and, below them, the clusters
+    to register it as new. "Name, region" keeps the region for a new registration."""
     who = current(update, context)
-    query = update.message.text
+    name, where = organizations.split_name_and_region(update.message.text)
     try:
         with runtime(context).session() as session:
-            hits = organizations.search_organizations(session=session, query=query)
+            hits = organizations.search_organizations(session=session, query=name)
     except InvalidInput as error:
         await _invalid(update, who.language, error)
         return ORG_SEARCH
-    context.user_data["org_name"] = query.strip()[:200]
+    context.user_data["org_name"] = name[:200]
+    context.user_data["org_region"] = where
     if not hits:
-        return await _ask_cluster(update, context, who, "onboarding.no_hits")
+        key = "onboarding.no_hits_region" if where else "onboarding.no_hits"
+        await say(
+            update, who.language, key, _cluster_buttons(who.language), name=name, region=where
+        )
+        return CLUSTER
     context.user_data["org_choices"] = [o.id for o in hits]
     buttons = [[(o.name[:60], f"ob:org:{o.id}")] for o in hits]
-    buttons.append(
-        [(plain(who.language, "onboarding.button_register", name=query.strip()[:40]), "ob:new")]
-    )
-    await say(update, who.language, "onboarding.pick_organization", buttons)
+    buttons.extend(_cluster_buttons(who.language, new=True))
+    await say(update, who.language, "onboarding.pick_organization", buttons, name=name)
     return ORG_PICK
+
+
+def _cluster_buttons(language: str, *, new: bool = False) -> Buttons:
+    if new:
+        return [
+            [(plain(language, "onboarding.button_new_in", cluster=spec.name), f"ob:cl:{spec.slug}")]
+            for spec in cluster_specs()
+        ]
+    return [[(spec.name[:60], f"ob:cl:{spec.slug}")] for spec in cluster_specs()]
 
 
 async def pick(update: Update, context: Context) -> int:
@@ -203,30 +230,16 @@ async def pick(update: Update, context: Context) -> int:
         organization = organizations.join(
             session=session, member_id=who.member_id, organization_id=organization_id
         )
-    context.user_data.pop("org_choices", None)
+    _forget_company(context)
     await say(update, who.language, "onboarding.joined", organization=organization.name)
     return await _next_step(update, context, current(update, context))
 
 
-async def register_new(update: Update, context: Context) -> int:
-    """Starts registering the organization under the name searched for."""
-    await answer(update)
-    return await _ask_cluster(update, context, current(update, context))
-
-
-async def _ask_cluster(
-    update: Update, context: Context, who: Who, key: str = "onboarding.ask_cluster"
-) -> int:
-    buttons = [[(spec.name[:60], f"ob:cl:{spec.slug}")] for spec in cluster_specs()]
-    await say(update, who.language, key, buttons, name=context.user_data.get("org_name", ""))
-    return CLUSTER
-
-
 async def choose_cluster(update: Update, context: Context) -> int:
-    """Keeps the cluster; asks for the size band."""
+    """Keeps the cluster of the new organization; asks for the size band."""
     who = current(update, context)
     slug = (update.callback_query.data or "").rsplit(":", 1)[-1]
-    if slug not in {spec.slug for spec in cluster_specs()}:
+    if slug not in {spec.slug for spec in cluster_specs()} or not context.user_data.get("org_name"):
         await stale(update, who)
         return CLUSTER
     await answer(update)
@@ -240,7 +253,8 @@ async def choose_cluster(update: Update, context: Context) -> int:
 
 
 async def choose_size(update: Update, context: Context) -> int:
-    """Keeps the size band; asks for region or postcode."""
+    """Keeps the size band; registers the organization if the name came with a region,
+    otherwise asks for it."""
     who = current(update, context)
     size = (update.callback_query.data or "").rsplit(":", 1)[-1]
     if size not in {s.value for s in Size} or "org_cluster" not in context.user_data:
@@ -248,13 +262,19 @@ async def choose_size(update: Update, context: Context) -> int:
         return SIZE
     await answer(update)
     context.user_data["org_size"] = size
+    if context.user_data.get("org_region"):
+        return await _register(update, context, who, context.user_data["org_region"])
     await say(update, who.language, "onboarding.ask_region")
     return REGION
 
 
 async def region(update: Update, context: Context) -> int:
-    """Registers the organization with the typed region; the contact joins it."""
-    who = current(update, context)
+    """The typed region or postcode completes the new organization."""
+    return await _register(update, context, current(update, context), update.message.text)
+
+
+async def _register(update: Update, context: Context, who: Who, where: str) -> int:
+    """Registers the organization; the contact joins it; then the name."""
     data = context.user_data
     try:
         with runtime(context).session() as session:
@@ -263,23 +283,31 @@ async def region(update: Update, context: Context) -> int:
                 name=data.get("org_name", ""),
                 cluster_slug=data.get("org_cluster", ""),
                 size=data.get("org_size", Size.SMALL),
-                region=update.message.text,
+                region=where,
                 member_id=who.member_id,
             )
     except InvalidInput as error:
         if error.code in {"empty", "too_short", "too_long"} and not data.get("org_name"):
             await say(update, who.language, "onboarding.ask_organization")
             return ORG_SEARCH
+        data.pop("org_region", None)
         await _invalid(update, who.language, error)
+        await say(update, who.language, "onboarding.ask_region")
         return REGION
-    for key in ("org_name", "org_cluster", "org_size"):
-        data.pop(key, None)
-    await say(update, who.language, "onboarding.registered", organization=organization.name)
+    _forget_company(context)
+    await say(
+        update,
+        who.language,
+        "onboarding.registered",
+        organization=organization.name,
+        region=organization.region,
+    )
     return await _next_step(update, context, current(update, context))
 
 
-async def name(update: Update, context: Context) -> int:
-    """Stores the contact's name (typed, or Telegram's); registration is complete."""
+async def name(update: Update, context: Context) -> int | str:
+    """Stores the contact's name (typed, or Telegram's); registration is complete. A company
+    contact is invited to write the first listing right away, a manager gets the menu."""
     who = current(update, context)
     if update.callback_query is not None:
         await answer(update)
@@ -296,12 +324,29 @@ async def name(update: Update, context: Context) -> int:
         return NAME
     member = done.member
     who = Who(member, who.language)
-    lead = t(who.language, "onboarding.done", name=member.display_name)
-    if done.invite_code:
-        link = f"https://t.me/{context.bot.username}?start={done.invite_code}"
-        lead = t(who.language, "onboarding.done_with_invite", name=member.display_name, link=link)
-    await show_menu(update, who, lead)
+    if not done.invite_code:
+        await show_menu(update, who, t(who.language, "onboarding.done", name=member.display_name))
+        return END
+    link = f"https://t.me/{context.bot.username}?start={done.invite_code}"
+    lead = t(who.language, "onboarding.done_with_invite", name=member.display_name, link=link)
+    context.user_data[listing_steps.DRAFT] = listing_steps.new_draft(guess=True)
+    later = [[(plain(who.language, "onboarding.button_later"), "ob:later")]]
+    await reply(update, f"{lead}\n\n{listing_steps.ask_first(who.language)}", later)
+    return listing_steps.TEXT_STATE
+
+
+async def later(update: Update, context: Context) -> int:
+    """ "Later" instead of a first listing: the main menu."""
+    who = current(update, context)
+    await answer(update)
+    context.user_data.pop(listing_steps.DRAFT, None)
+    await show_menu(update, who)
     return END
+
+
+def _forget_company(context: Context) -> None:
+    for key in ("org_name", "org_region", "org_cluster", "org_size", "org_choices"):
+        context.user_data.pop(key, None)
 
 
 async def hint_text(update: Update, context: Context) -> int | None:
@@ -314,7 +359,8 @@ async def cancel(update: Update, context: Context) -> int:
     """Leaves the registration; what was stored so far stays."""
     who = current(update, context)
     await answer(update)
-    for key in ("org_name", "org_cluster", "org_size", "org_choices", "start_payload"):
+    _forget_company(context)
+    for key in ("start_payload", listing_steps.DRAFT):
         context.user_data.pop(key, None)
     if who.registered:
         await show_menu(update, who, t(who.language, "common.cancelled"))
@@ -330,6 +376,12 @@ async def stale_button(update: Update, context: Context) -> None:
 
 def build() -> ConversationHandler[Any]:
     hint = MessageHandler(NOT_TEXT, hint_text)
+    first_listing = listing_steps.steps()
+    first_listing[listing_steps.TEXT_STATE].append(
+        CallbackQueryHandler(later, pattern=r"^ob:later$")
+    )
+    for state_handlers in first_listing.values():  # /need, /offer … stay in this conversation
+        state_handlers.extend(listing_steps.entry_points())
     return conversation(
         entry_points=[CommandHandler("start", start, filters=PRIVATE)],
         states={
@@ -340,7 +392,7 @@ def build() -> ConversationHandler[Any]:
             ORG_SEARCH: [MessageHandler(TEXT, search), hint],
             ORG_PICK: [
                 CallbackQueryHandler(pick, pattern=r"^ob:org:\d+$"),
-                CallbackQueryHandler(register_new, pattern=r"^ob:new$"),
+                CallbackQueryHandler(choose_cluster, pattern=r"^ob:cl:[\w-]+$"),
                 MessageHandler(TEXT, search),
                 hint,
             ],
@@ -356,10 +408,11 @@ def build() -> ConversationHandler[Any]:
                 CallbackQueryHandler(name, pattern=r"^ob:tgname$"),
                 hint,
             ],
+            **first_listing,
         },
         fallbacks=[
             CommandHandler("cancel", cancel, filters=PRIVATE),
-            CallbackQueryHandler(stale_button, pattern=r"^ob:"),
+            CallbackQueryHandler(stale_button, pattern=r"^(ob|ls):"),
         ],
         name="onboarding",
         persistent=True,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -40,6 +41,28 @@ class ListingStateError(ListingError):
 
 class NoOrganization(ListingError):
     """The member has not chosen an organization yet."""
+
+
+_NEED_CUES = re.compile(
+    r"\b(such\w*|gesucht|benötig\w*|brauch\w*|bedarf|looking for|seek\w*|need(s|ed)?|"
+    r"requir\w*|wanted|in search of)\b"
+)
+_OFFER_CUES = re.compile(
+    r"\b(biete[nt]?|anbieten|anzubieten|angeboten|offer(s|ing)?|provid(e|es|ing)|"
+    r"we (develop|deliver|supply|sell)|wir (entwickeln|liefern|verkaufen))\b"
+)
+
+
+def guess_kind(text: str) -> str:
+    """Need or offer by the wording ("wir suchen" / "we offer"); a need when unsure.
+
+    Only a first guess for the preview, which lets the contact switch before publishing.
+    "Anbieter" (provider) is not an offer cue: "Wir suchen einen Anbieter" is a need.
+    """
+    value = text.casefold()
+    offers = len(_OFFER_CUES.findall(value))
+    needs = len(_NEED_CUES.findall(value))
+    return Kind.OFFER.value if offers > needs else Kind.NEED.value
 
 
 def clean_tags(tags: list[str] | tuple[str, ...] | None) -> list[str]:

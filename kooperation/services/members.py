@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from sqlmodel import Session, select
+from collections.abc import Iterable
 
-from kooperation.models import Member, Organization, utcnow
+from sqlmodel import Session, col, or_, select
+
+from kooperation.models import ManagerCluster, Member, Organization, Role, utcnow
 from kooperation.validation import clean_email, clean_person_name
 
 LANGUAGES = ("de", "en")
@@ -24,6 +26,22 @@ class OrganizationNotFound(MemberError):
 
 def member_by_telegram_id(*, session: Session, telegram_user_id: int) -> Member | None:
     return session.exec(select(Member).where(Member.telegram_user_id == telegram_user_id)).first()
+
+
+def reachable_staff(*, session: Session, admin_telegram_ids: Iterable[int] = ()) -> list[Member]:
+    """Admins and managers (by role, by a managed cluster or listed in the settings) whose
+    private chat is known and who have not blocked the bot; their role is checked by the caller."""
+    managing = select(ManagerCluster.member_id)
+    query = select(Member).where(
+        col(Member.chat_id).is_not(None),
+        col(Member.active).is_(True),
+        or_(
+            col(Member.role).in_([Role.MANAGER, Role.ADMIN]),
+            col(Member.id).in_(managing),
+            col(Member.telegram_user_id).in_(list(admin_telegram_ids)),
+        ),
+    )
+    return list(session.exec(query.order_by(col(Member.id))).all())
 
 
 def mark_unreachable(*, session: Session, member_id: int) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import secrets
 from dataclasses import dataclass
 from difflib import SequenceMatcher
@@ -14,9 +15,40 @@ from kooperation.services.members import (
     join_organization,
     set_display_name,
 )
-from kooperation.validation import clean_organization_name, clean_region, clean_search
+from kooperation.validation import (
+    REGION_MAX,
+    clean_organization_name,
+    clean_region,
+    clean_search,
+)
 
 INVITE_CODE_BYTES = 6
+_POSTCODE = re.compile(r"(?<!\d)\d{5}(?!\d)")
+_LEGAL_FORMS = frozenset(
+    {
+        "ag",
+        "co",
+        "e.k.",
+        "e.v.",
+        "eg",
+        "ek",
+        "ev",
+        "gbr",
+        "gmbh",
+        "inc",
+        "inc.",
+        "kg",
+        "kgaa",
+        "llc",
+        "ltd",
+        "ltd.",
+        "mbh",
+        "ohg",
+        "plc",
+        "se",
+        "ug",
+    }
+)
 
 
 def new_invite_code() -> str:
@@ -25,6 +57,27 @@ def new_invite_code() -> str:
         code = secrets.token_urlsafe(INVITE_CODE_BYTES)
         if not code.startswith("mgr-") and code != "group":
             return code
+
+
+def split_name_and_region(text: str) -> tuple[str, str]:
+    """Splits "Zellwerk GmbH, 04356 Leipzig" into the name and the region ("" when none given).
+
+    The region is a German postcode and what follows it, or else the part after the last
+    comma, unless that part ends in a legal form ("Müller, Schmidt & Co. KG" is one name).
+    """
+    value = " ".join(text.split())
+    postcode = _POSTCODE.search(value)
+    if postcode is not None and postcode.start() > 0:
+        name = value[: postcode.start()].rstrip(" ,;-–")
+        region = value[postcode.start() :].strip(" ,;")
+        if name and len(region) <= REGION_MAX:
+            return name, region
+    head, comma, tail = value.rpartition(",")
+    head, tail = head.strip(), tail.strip()
+    last_word = tail.rsplit(" ", 1)[-1].casefold()
+    if comma and head and tail and last_word not in _LEGAL_FORMS and len(tail) <= REGION_MAX:
+        return head, tail
+    return value, ""
 
 
 def _rank(query: str, name: str) -> float:

@@ -81,7 +81,7 @@ class Contact:
         )
 
 
-def onboard_new_company(
+def register_new_company(
     contact: Contact,
     *,
     company: str,
@@ -90,24 +90,38 @@ def onboard_new_company(
     region: str = "Leipzig",
     name: str = "Erika Muster",
 ) -> BotMessage:
-    """From /start to the main menu, registering a new company; returns the menu message."""
+    """From /start to the invitation to a first listing, registering a new company (the region
+    asked on its own); returns the invitation (with its "later" button)."""
     contact.send("/start")
     contact.tap(contact.with_button("ob:ok"), data="ob:ok")
     contact.reply()  # consent saved
     contact.reply()  # which company?
     contact.send(company)
-    answer = contact.reply()
-    if any(b.get("callback_data") == "ob:new" for b in answer.buttons):  # similar names exist
-        contact.tap(answer, data="ob:new")
-        answer = contact.with_button(f"ob:cl:{cluster}")
-    contact.tap(answer, data=f"ob:cl:{cluster}")
+    # no similar name: the cluster question; similar names: the hits with "new in <cluster>"
+    contact.tap(contact.with_button(f"ob:cl:{cluster}"), data=f"ob:cl:{cluster}")
     contact.tap(contact.with_button(f"ob:sz:{size}"), data=f"ob:sz:{size}")
     contact.reply()  # region?
     contact.send(region)
     contact.reply()  # registered
     contact.reply()  # name?
     contact.send(name)
+    return contact.with_button("ob:later")
+
+
+def onboard_new_company(contact: Contact, *, company: str, **details: str) -> BotMessage:
+    """`register_new_company`, then the first listing put off with "later"; returns the menu."""
+    contact.tap(register_new_company(contact, company=company, **details), data="ob:later")
     return contact.with_button("mn:need")
+
+
+def publish_first_listing(contact: Contact, invitation: BotMessage, text: str) -> BotMessage:
+    """Answers the invitation after sign-up with the text and publishes the preview as shown.
+
+    Returns the "published" confirmation (the edited preview)."""
+    assert any(b.get("callback_data") == "ob:later" for b in invitation.buttons), invitation
+    contact.send(text)
+    contact.tap(contact.with_button("ls:ok"), data="ls:ok")
+    return contact.reply(edited=True)
 
 
 def post_listing(

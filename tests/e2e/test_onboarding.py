@@ -1,13 +1,23 @@
-"""Onboarding over the Bot API emulator: German and English, deep links, the 8-step promise."""
+"""Onboarding over the Bot API emulator: German and English, deep links, the 8-step promise
+(from /start to a posted need) for a new company and for an existing one."""
 
 from __future__ import annotations
+
+import random
+import string
 
 from sqlmodel import Session, select
 
 from kooperation.db import engine_for
 from kooperation.models import Cluster, Listing, Member, Organization
 from tests.e2e.conftest import new_user_id
-from tests.e2e.flows import NO_MATCHING, Contact, onboard_new_company, post_listing, running_bot
+from tests.e2e.flows import (
+    NO_MATCHING,
+    Contact,
+    onboard_new_company,
+    publish_first_listing,
+    running_bot,
+)
 
 bot = running_bot(EMBEDDING_MODEL=NO_MATCHING)
 
@@ -60,9 +70,12 @@ def test_german_onboarding_stores_nothing_before_consent_then_registers_a_new_co
     ask_name = contact.reply()
     assert "Wie heißen Sie" in ask_name.text
     contact.send("Erika <b>Muster</b>")
-    menu = contact.with_button("mn:need")
-    assert "Erika &lt;b&gt;Muster&lt;/b&gt;" in menu.text
-    assert "?start=" in menu.text
+    invitation = contact.with_button("ob:later")
+    assert "Erika &lt;b&gt;Muster&lt;/b&gt;" in invitation.text
+    assert "?start=" in invitation.text
+    assert "Was sucht Ihre Firma – oder was bieten Sie an?" in invitation.text
+    contact.tap(invitation, data="ob:later")
+    assert "Hauptmenü" in contact.with_button("mn:need").text
 
     with _session(bot) as session:
         member = session.exec(
@@ -91,9 +104,11 @@ def test_english_onboarding_joins_an_existing_company_found_by_search(emulator, 
     ask_name = contact.reply()
     assert "What is your name" in ask_name.text
     contact.tap(ask_name, data="ob:tgname")
-    menu = contact.with_button("mn:need")
-    assert "All set, John" in menu.text
-    assert "Main menu" in menu.text
+    invitation = contact.with_button("ob:later")
+    assert "All set, John" in invitation.text
+    assert "what is your company looking for – or what do you offer?" in invitation.text
+    contact.tap(invitation, data="ob:later")
+    assert "Main menu" in contact.with_button("mn:need").text
 
 
 def test_welcome_switches_language_before_consent(emulator, bot):
@@ -112,39 +127,109 @@ def test_welcome_switches_language_before_consent(emulator, bot):
     assert member.language == "en"
 
 
-def test_invite_link_joins_the_company_and_a_need_is_posted_within_eight_steps(emulator, bot):
-    organization = _seed_organization(bot, "Logistik Nord KG", slug="logistics")
-    contact = Contact.new(emulator, new_user_id(), language="de")
-    contact.send(f"/start {organization.invite_code}")
-    contact.tap(contact.with_button("ob:ok"), data="ob:ok")
-    contact.reply()
-    assert "Logistik Nord KG" in contact.reply().text
-    contact.tap(contact.with_button("ob:tgname"), data="ob:tgname")
-    menu = contact.with_button("mn:need")
-    published = post_listing(contact, menu, "need", NEED)
-    assert "veröffentlicht" in published.text
-    assert contact.actions <= 8, contact.log
+def _member_and_listings(bot, contact: Contact) -> tuple[Member, Organization, list[Listing]]:  # type: ignore[no-untyped-def]
+    with _session(bot) as session:
+        member = session.exec(
+            select(Member).where(Member.telegram_user_id == contact.user.user_id)
+        ).one()
+        organization = session.get(Organization, member.organization_id)
+        mine = list(session.exec(select(Listing).where(Listing.member_id == member.id)))
+    return member, organization, mine
 
 
-def test_new_contact_searching_their_company_posts_a_need_in_at_most_eight_steps(emulator, bot):
+def _unseen_company_name() -> str:
+    """A name that resembles no organization of this or an earlier run on the same database,
+    so the search finds nothing (a random word: fewer than 75 % of the letters in common)."""
+    word = "".join(random.choices(string.ascii_lowercase, k=8)).capitalize()
+    return f"Quarzlicht {word} AG"
+
+
+def test_brand_new_company_posts_its_first_need_in_eight_steps(emulator, bot):
+    company = _unseen_company_name()
+    contact = Contact.new(emulator, new_user_id(), language="de", first_name="Erika")
+    contact.send("/start")  # 1
+    contact.tap(contact.with_button("ob:ok"), data="ob:ok")  # 2
+    contact.send(f"{company}, 04356 Leipzig")  # 3
+    clusters = contact.with_button("ob:cl:automotive")
+    assert f"„{company}“ in 04356 Leipzig" in clusters.text
+    contact.tap(clusters, data="ob:cl:automotive")  # 4
+    contact.tap(contact.with_button("ob:sz:medium"), data="ob:sz:medium")  # 5
+    contact.reply(contains="(04356 Leipzig) ist angelegt")  # no region question: we send none
+    contact.tap(contact.with_button("ob:tgname"), data="ob:tgname")  # 6
+    invitation = contact.with_button("ob:later")
+    published = publish_first_listing(contact, invitation, NEED)  # 7, 8
+    assert "Ihr Bedarf" in published.text and "veröffentlicht" in published.text
+    assert contact.actions == 8, contact.log
+
+    member, organization, [listing] = _member_and_listings(bot, contact)
+    assert (organization.name, organization.region) == (company, "04356 Leipzig")
+    assert (organization.size, member.display_name) == ("medium", "Erika")
+    assert listing.text == NEED and listing.kind == "need" and listing.status == "active"
+
+
+def test_contact_of_a_company_found_by_search_posts_a_need_in_seven_steps(emulator, bot):
     _seed_organization(bot, "Batteriewerk Ost GmbH")
     contact = Contact.new(emulator, new_user_id(), language="de")
     contact.send("/start")  # 1
     contact.tap(contact.with_button("ob:ok"), data="ob:ok")  # 2
     contact.send("Batteriewerk")  # 3
-    hits = contact.with_button("ob:new")
+    hits = contact.with_button("ob:cl:it")  # the hits, and "new in <cluster>" below them
     contact.tap(hits, text="Batteriewerk Ost GmbH")  # 4
     contact.send("Erika Muster")  # 5
-    menu = contact.with_button("mn:need")
-    published = post_listing(contact, menu, "need", NEED)  # 6, 7, 8
+    published = publish_first_listing(contact, contact.with_button("ob:later"), NEED)  # 6, 7
     assert "Ihr Bedarf" in published.text
-    assert contact.actions == 8, contact.log
-    with _session(bot) as session:
-        member = session.exec(
-            select(Member).where(Member.telegram_user_id == contact.user.user_id)
-        ).one()
-        listing = session.exec(select(Listing).where(Listing.member_id == member.id)).one()
+    assert contact.actions == 7, contact.log
+    _, organization, [listing] = _member_and_listings(bot, contact)
+    assert organization.name == "Batteriewerk Ost GmbH"
     assert listing.text == NEED and listing.kind == "need" and listing.status == "active"
+
+
+def test_invite_link_joins_the_company_and_an_offer_is_recognised_and_can_be_switched(
+    emulator, bot
+):
+    organization = _seed_organization(bot, "Logistik Nord KG", slug="logistics")
+    contact = Contact.new(emulator, new_user_id(), language="de")
+    contact.send(f"/start {organization.invite_code}")  # 1
+    contact.tap(contact.with_button("ob:ok"), data="ob:ok")  # 2
+    contact.reply()
+    assert "Logistik Nord KG" in contact.reply().text
+    contact.tap(contact.with_button("ob:tgname"), data="ob:tgname")  # 3
+    contact.with_button("ob:later")
+    contact.send("Wir bieten Lagerfläche und Kühllogistik in Magdeburg für Batteriemodule.")  # 4
+    preview = contact.with_button("ls:k")
+    assert "Vorschau – Angebot" in preview.text and "als <b>Angebot</b> verstanden" in preview.text
+    assert "🔁 Als Bedarf melden" in preview.button_texts
+    contact.tap(preview, data="ls:k")  # 5
+    preview = contact.reply(edited=True)
+    assert "Vorschau – Bedarf" in preview.text and "verstanden" not in preview.text
+    contact.tap(preview, data="ls:k")  # 6
+    preview = contact.reply(edited=True)
+    assert "Vorschau – Angebot" in preview.text
+    contact.tap(preview, data="ls:ok")  # 7
+    assert "Ihr Angebot" in contact.reply(edited=True).text
+    assert contact.actions <= 8, contact.log
+    _, joined, [listing] = _member_and_listings(bot, contact)
+    assert joined.id == organization.id and listing.kind == "offer"
+
+
+def test_a_name_without_region_asks_for_it_and_a_legal_form_after_a_comma_stays_in_the_name(
+    emulator, bot
+):
+    contact = Contact.new(emulator, new_user_id(), language="en")
+    contact.send("/start")
+    contact.tap(contact.with_button("ob:ok"), data="ob:ok")
+    contact.send("Regionlos Systems, Ltd")
+    contact.tap(contact.with_button("ob:cl:it"), data="ob:cl:it")
+    contact.tap(contact.with_button("ob:sz:micro"), data="ob:sz:micro")
+    contact.reply(contains="Which region or postcode")
+    contact.send("Dresden")
+    contact.reply(contains="(Dresden) is registered")
+    _, organization, mine = _member_and_listings(bot, contact)
+    assert (organization.name, organization.region, mine) == (
+        "Regionlos Systems, Ltd",
+        "Dresden",
+        [],
+    )
 
 
 def test_registered_member_gets_the_menu_on_start_and_unknown_input_leads_back_to_it(emulator, bot):

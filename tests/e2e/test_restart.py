@@ -37,7 +37,7 @@ def test_registration_continues_after_a_hard_kill(emulator, bot):
     assert "Neustart Werke GmbH" in erika.reply().text
     erika.reply()
     erika.send("Erika Neustart")
-    erika.with_button("mn:need")
+    erika.with_button("ob:later")  # the invitation to a first listing
     with _session(bot) as session:
         member = session.exec(
             select(Member).where(Member.telegram_user_id == erika.user.user_id)

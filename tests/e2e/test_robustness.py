@@ -14,7 +14,14 @@ from sqlmodel import Session, select
 from kooperation.db import engine_for
 from kooperation.models import Listing, Member
 from tests.e2e.conftest import new_user_id
-from tests.e2e.flows import NO_MATCHING, Contact, onboard_new_company, post_listing, running_bot
+from tests.e2e.flows import (
+    NO_MATCHING,
+    Contact,
+    onboard_new_company,
+    post_listing,
+    register_new_company,
+    running_bot,
+)
 
 NEED = "Wir suchen einen Partner für die Wartung fahrerloser Transportsysteme."
 
@@ -81,8 +88,12 @@ def test_bad_listing_texts_are_refused_with_a_reason_and_nothing_is_saved(emulat
 
 def test_html_and_markdown_in_user_text_are_shown_literally(emulator, bot):
     erika = Contact.new(emulator, new_user_id(), language="de")
-    menu = onboard_new_company(erika, company="<b>Fett</b> & *Stern* GmbH", name="<i>Eva</i>")
-    assert "&lt;i&gt;Eva&lt;/i&gt;" in menu.text
+    invitation = register_new_company(
+        erika, company="<b>Fett</b> & *Stern* GmbH", name="<i>Eva</i>"
+    )
+    assert "&lt;i&gt;Eva&lt;/i&gt;" in invitation.text
+    erika.tap(invitation, data="ob:later")
+    menu = erika.with_button("mn:offer")
     erika.tap(menu, data="mn:offer")
     erika.reply()
     evil = 'Wir bieten <a href="http://evil">Klick</a> *fett* _kursiv_ [Link](http://x) </pre>'

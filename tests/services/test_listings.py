@@ -147,3 +147,22 @@ def test_matches_hide_the_rejection_reason_and_who_declined(session: Session) ->
     [closed] = listings.matches_of(session=session, member_id=erika.id)
     assert closed.state == "closed"
     assert "Geheimer Grund" not in repr(closed) and closed.other_organization == ""
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        ("Wir suchen einen Partner für Prüfstände für Batteriezellen.", "need"),
+        ("Wir suchen einen Anbieter für Kühllogistik.", "need"),  # "Anbieter" is no offer
+        ("We are looking for a provider of battery recycling.", "need"),
+        ("Wir benötigen Schulungen zur Cybersicherheit.", "need"),
+        ("Wir bieten Schulungen zur Cybersicherheit an.", "offer"),
+        ("We provide machine vision for quality inspection.", "offer"),
+        ("Biete freie Lagerfläche in Magdeburg.", "offer"),
+        ("Wir entwickeln KI-Lösungen für die Qualitätsprüfung.", "offer"),
+        ("Lagerfläche in Magdeburg, ab sofort.", "need"),  # no cue: a need
+        ("Wir bieten Fräskapazität und suchen Aufträge.", "need"),  # a tie: a need
+    ],
+)
+def test_guess_kind_reads_need_or_offer_from_the_wording(text: str, kind: str) -> None:
+    assert listings.guess_kind(text) == kind

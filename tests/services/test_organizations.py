@@ -159,3 +159,21 @@ def test_a_manager_without_organization_completes_without_invite_code(session: S
     )
     with pytest.raises(members.OrganizationNotFound):
         organizations.join(session=session, member_id=member.id, organization_id=99999)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Zellwerk GmbH, 04356 Leipzig", ("Zellwerk GmbH", "04356 Leipzig")),
+        ("Zellwerk GmbH 04356 Leipzig", ("Zellwerk GmbH", "04356 Leipzig")),
+        ("  Zellwerk   GmbH,  Leipzig ", ("Zellwerk GmbH", "Leipzig")),
+        ("Zellwerk GmbH", ("Zellwerk GmbH", "")),
+        ("Müller, Schmidt & Co. KG", ("Müller, Schmidt & Co. KG", "")),
+        ("Vision Systems, Ltd", ("Vision Systems, Ltd", "")),
+        ("04109", ("04109", "")),
+    ],
+)
+def test_name_and_region_are_split_at_a_postcode_or_the_last_comma(
+    text: str, expected: tuple[str, str]
+) -> None:
+    assert organizations.split_name_and_region(text) == expected
