@@ -173,7 +173,7 @@ def one_listing(stored: int) -> None:
 
 
 def embedding_rate(count: int) -> None:
-    from sqlmodel import Session
+    from sqlmodel import Session, select
 
     from kooperation import db
     from kooperation.models import Cluster, Listing, Organization
@@ -189,7 +189,7 @@ def embedding_rate(count: int) -> None:
         db.upgrade(url)
         engine = db.make_engine(url)
         with Session(engine) as session:
-            cluster = session.query(Cluster).first()
+            cluster = session.exec(select(Cluster)).first()
             org = Organization(name="Bench", cluster_id=cluster.id)
             session.add(org)
             session.commit()

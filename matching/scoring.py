@@ -624,30 +624,36 @@ class Pool:
         ranking.score[mutual] += bonus
 
     def _reciprocity_direct(self, ranking: Ranking) -> None:
-        """For a few pairs: does one of B's needs fit one of A's offers with min_score?"""
+        """For a few pairs: does one of B's needs fit one of A's offers with min_score?
+
+        All organization pairs are scored in one batch (B's needs × A's offers each).
+        """
         bonus = self.weights.reciprocity
         if not bonus or len(ranking) == 0:
             return
         mean, std = self.need_stats()
-        cache: dict[tuple[int, int], bool] = {}
-        for i in range(len(ranking)):
-            a = int(self.need_org[ranking.need[i]])
-            b = int(self.offer_org[ranking.offer[i]])
-            if (a, b) not in cache:
-                rows = self.needs_by_org.get(b, np.zeros(0, np.int64))
-                cols = self.offers_by_org.get(a, np.zeros(0, np.int64))
-                hit = False
-                if len(rows) and len(cols):
-                    need = np.repeat(rows, len(cols))
-                    offer = np.tile(cols, len(rows))
-                    cos = np.einsum("pd,pd->p", self.need_vectors[need], self.offer_vectors[offer])
-                    lexical = np.asarray(
-                        self.need_lex[need].multiply(self.offer_lex[offer]).sum(axis=1)
-                    ).ravel()
-                    pairs = self._pairs(need, offer, cos, lexical, mean[need], std[need])
-                    hit = bool((pairs.score >= self.min_score).any())
-                cache[(a, b)] = hit
-            if cache[(a, b)]:
+        a_orgs = self.need_org[ranking.need]
+        b_orgs = self.offer_org[ranking.offer]
+        org_pairs = sorted(set(zip(a_orgs.tolist(), b_orgs.tolist(), strict=True)))
+        need_parts, offer_parts, owner_parts = [], [], []
+        empty = np.zeros(0, np.int64)
+        for number, (a, b) in enumerate(org_pairs):
+            rows, cols = self.needs_by_org.get(b, empty), self.offers_by_org.get(a, empty)
+            need_parts.append(np.repeat(rows, len(cols)))
+            offer_parts.append(np.tile(cols, len(rows)))
+            owner_parts.append(np.full(len(rows) * len(cols), number))
+        need, offer = np.concatenate(need_parts), np.concatenate(offer_parts)
+        if len(need) == 0:
+            return
+        cos = np.einsum("pd,pd->p", self.need_vectors[need], self.offer_vectors[offer])
+        lexical = rowwise_dot(self.need_lex, need, self.offer_lex, offer)
+        scores = self._pairs(need, offer, cos, lexical, mean[need], std[need]).score
+        owner = np.concatenate(owner_parts)
+        fits = np.zeros(len(org_pairs), dtype=bool)
+        fits[owner[scores >= self.min_score]] = True
+        mutual = {pair for pair, ok in zip(org_pairs, fits.tolist(), strict=True) if ok}
+        for i, pair in enumerate(zip(a_orgs.tolist(), b_orgs.tolist(), strict=True)):
+            if pair in mutual:
                 ranking.reciprocity[i] = bonus
                 ranking.score[i] += bonus
 

@@ -336,3 +336,31 @@ def test_digest_candidates_leave_out_pairs_that_have_a_match(session, settings, 
     )
 
     assert market["tisax_need"].id not in {c.other_listing_id for c in found}
+
+
+def test_a_pair_that_also_fits_the_other_way_round_ranks_higher_and_says_so(
+    session, settings, embedder, world
+):
+    supplier = world.org("Prototypenbau Wurzen", "automotive")
+    consultant = world.org("Infosec Mitte", "it")
+    bystander = world.org("Kühlhaus Nord", "logistics")
+    need = world.listing(supplier, "need", TISAX_NEED)
+    world.listing(supplier, "offer", COLD_OFFER, tags=("logistics",))
+    offer = world.listing(consultant, "offer", TISAX_OFFER, language="en")
+    world.listing(consultant, "need", COLD_NEED, language="en", tags=("logistics",))
+    bystander_offer = world.listing(
+        bystander, "offer", COLD_OFFER + " Auch Tiefkühlung.", tags=("logistics",)
+    )
+
+    result = run_round(session=session, settings=settings, embedder=embedder)
+
+    match = next(m for m in result.matches if (m.need_id, m.offer_id) == (need.id, offer.id))
+    assert match.reciprocity == pytest.approx(settings.reciprocity_bonus)
+    assert "umgekehrt" in match.reason_de and "other way round" in match.reason_en
+    from_bystander = [m for m in result.matches if m.offer_id == bystander_offer.id]
+    assert from_bystander and all(m.reciprocity == 0 for m in from_bystander)
+
+    session.delete(match)
+    session.commit()
+    again = match_listing(session=session, settings=settings, listing_id=need.id, embedder=embedder)
+    assert [(m.offer_id, m.reciprocity > 0) for m in again] == [(offer.id, True)]
