@@ -303,3 +303,26 @@ def test_settings_change_language_digest_pause_name_and_email(emulator, bot):
         ).one()
     assert (member.language, member.digest_enabled, member.paused) == ("en", False, True)
     assert (member.email, member.display_name) == ("erika@einstellung.de", "Erika Neu")
+
+
+def test_the_first_listing_after_sign_up_survives_a_hard_kill_in_the_preview(emulator, bot):
+    """Runs last in this module: it restarts the bot."""
+    organization = _seed_organization(bot, "Neustart Zelltechnik KG")
+    contact = Contact.new(emulator, new_user_id(), language="en", first_name="Kim")
+    contact.send(f"/start {organization.invite_code}")
+    contact.tap(contact.with_button("ob:ok"), data="ob:ok")
+    contact.tap(contact.with_button("ob:tgname"), data="ob:tgname")
+    contact.with_button("ob:later")
+    contact.send("We offer climate chambers for battery cell testing near Leipzig.")
+    preview = contact.with_button("ls:k")
+    assert "Preview – Offer" in preview.text
+
+    bot.kill()  # SIGKILL: the conversation state and the draft must already be stored
+    bot.start(EMBEDDING_MODEL=NO_MATCHING)
+
+    contact.tap(preview, data="ls:k")
+    assert "Preview – Need" in contact.reply(edited=True).text
+    contact.tap(preview, data="ls:ok")
+    assert "Your need" in contact.reply(edited=True).text
+    _, _, [listing] = _member_and_listings(bot, contact)
+    assert listing.kind == "need" and listing.text.startswith("We offer climate chambers")
