@@ -5,12 +5,11 @@ Nothing but the Telegram id (as the conversation key) is stored before the conse
 the member row is created by it. Deep links: `/start <invite-code>` joins an organization,
 `/start mgr-<code>` redeems a manager invite (managers' service, called by name).
 
-    /start ─► CONSENT ─ob:ok─► ORG_SEARCH ─"name[, region]"─► ORG_PICK ─ob:org:<id>─► NAME
-                                   │ no hit                      │ ob:cl:<slug> (new company)
-                                   └──────────► CLUSTER ─────────┴─► SIZE ─► REGION ─┐ (if the
-                                                                                     │  name had
-        NAME ─text or ob:tgname─► listing TEXT ─► PREVIEW ─ls:ok─► published         ▼  no region)
-                                   │ ob:later: the menu                          registered ─► NAME
+    /start ─► CONSENT ─ob:ok─► ORG_SEARCH ─"name[, region]"─┬─ hits ─► ORG_PICK ─ob:org:<id>─► NAME
+                                                            └─ none ─► CLUSTER
+    ORG_PICK | CLUSTER ─ob:cl:<slug>─► SIZE ─ob:sz:<size>─► REGION (unless given) ─► NAME
+    NAME ─text | ob:tgname─► listing TEXT ─text─► listing PREVIEW ─ls:ok─► published
+                                  └─ ob:later ─► main menu   (a manager without company: the menu)
 
 The first listing runs the listing module's own steps (`listings.steps()`) inside this
 conversation, so a new contact gets from /start to a posted need in 8 messages or taps: /start,
