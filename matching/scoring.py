@@ -588,26 +588,31 @@ class Pool:
         """The best `top_k` needs of other organizations for one offer (a new offer)."""
         if top_k <= 0 or len(self.needs) == 0:
             return Ranking.concat([])
+        w = self.weights
         mean, std = self.need_stats()
         cos = self.need_vectors @ self.offer_vectors[offer]
-        lexical = (self.need_lex @ self.offer_lex_t[:, [offer]]).toarray().ravel()
-        needs = np.flatnonzero(self.need_org != self.offer_org[offer])
-        ranking = self._pairs(
-            needs,
-            np.full(len(needs), offer),
-            cos[needs],
-            lexical[needs],
-            mean[needs],
-            std[needs],
+        lexical = (self.need_lex @ self.offer_lex[offer].T).toarray().ravel()
+        tags = self.need_tags @ self.offer_tags[offer]
+        same = self.need_cluster == self.offer_cluster[offer]
+        score = (
+            w.semantic * (cos - mean) / (SEMANTIC_Z * std)
+            + w.lexical * lexical
+            + w.tags * tags
+            + np.where(same, 0.0, w.cross_cluster)
+            + w.kmu * (self.need_kmu + self.offer_kmu[offer]) / 2
         )
-        order = np.argsort(-ranking.score, kind="stable")
-        ranking = ranking.take(order)
-        if len(ranking) > top_k:
-            cut = ranking.score[top_k - 1] - self.weights.reciprocity
-            ranking = ranking.take(ranking.score >= cut)
+        score[self.need_org == self.offer_org[offer]] = -np.inf
+        valid = int(np.isfinite(score).sum())
+        if valid == 0:
+            return Ranking.concat([])
+        k = min(top_k, valid)
+        kth = np.partition(score, len(score) - k)[len(score) - k]
+        needs = np.flatnonzero(score >= kth - w.reciprocity)
+        ranking = self._pairs(
+            needs, np.full(len(needs), offer), cos[needs], lexical[needs], mean[needs], std[needs]
+        )
         self._reciprocity_direct(ranking)
-        ranking = ranking.take(np.argsort(-ranking.score, kind="stable")[:top_k])
-        return ranking
+        return ranking.take(np.argsort(-ranking.score, kind="stable")[:top_k])
 
     def _reciprocity_from(self, ranking: Ranking) -> None:
         bonus = self.weights.reciprocity
