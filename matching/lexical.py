@@ -237,7 +237,7 @@ _GLOSSARY_PATTERNS = [
 GLOSSARY_LABELS = {feature: (de, en) for feature, de, en, _ in GLOSSARY}
 
 TECHNICAL_WEIGHT = 3  # an acronym or standard number counts like three ordinary words
-COMMON_SHARE = 0.02
+COMMON_SHARE = 0.01
 COMMON_FLOOR = 50
 _SUFFIXES = ("ungen", "ies", "en", "er", "es", "e", "s", "n")
 
@@ -354,7 +354,7 @@ class LexicalIndex:
         )
         df = np.bincount(np.asarray(cols, dtype=np.int64), minlength=shape[1]).astype(np.float32)
         self.idf = (np.log((1.0 + shape[0]) / (1.0 + df)) + 1.0).astype(np.float32)
-        # words in more than 2 % of a large pool are domain filler, not key terms: dropping
+        # words in more than 1 % of a large pool are domain filler, not key terms: dropping
         # them keeps the need × offer product sparse (and changes rankings very little)
         self.idf[df > max(COMMON_FLOOR, COMMON_SHARE * shape[0])] = 0.0
         tf.data = (1.0 + np.log(tf.data)).astype(np.float32)
