@@ -272,6 +272,8 @@ def rowwise_dot(
 
 
 def _positions_by(keys: np.ndarray) -> dict[int, np.ndarray]:
+    if keys.size == 0:  # np.split of an empty array still yields one (empty) part
+        return {}
     order = np.argsort(keys, kind="stable")
     values, starts = np.unique(keys[order], return_index=True)
     return {int(v): part for v, part in zip(values, np.split(order, starts[1:]), strict=True)}
