@@ -37,11 +37,11 @@ def reason_de(facts: ReasonFacts) -> str:
         parts = ["Bedarf und Angebot beschreiben dasselbe Thema."]
     if facts.need_cluster != facts.offer_cluster:
         parts.append(
-            f"Der Bedarf kommt aus dem Cluster {facts.need_cluster}, das Angebot aus dem Cluster "
+            f"Der Bedarf kommt aus dem {facts.need_cluster}, das Angebot aus dem "
             f"{facts.offer_cluster} – eine clusterübergreifende Kooperation."
         )
     else:
-        parts.append(f"Bedarf und Angebot kommen beide aus dem Cluster {facts.need_cluster}.")
+        parts.append(f"Bedarf und Angebot kommen beide aus dem {facts.need_cluster}.")
     if facts.reciprocal:
         parts.append(
             "Es passt auch umgekehrt: die anbietende Organisation sucht etwas, "
@@ -59,11 +59,11 @@ def reason_en(facts: ReasonFacts) -> str:
         parts = ["The need and the offer describe the same topic."]
     if facts.need_cluster != facts.offer_cluster:
         parts.append(
-            f"The need comes from the cluster {facts.need_cluster}, the offer from the cluster "
+            f"The need comes from {facts.need_cluster}, the offer from "
             f"{facts.offer_cluster} – a cross-cluster cooperation."
         )
     else:
-        parts.append(f"Need and offer both come from the cluster {facts.need_cluster}.")
+        parts.append(f"Need and offer both come from {facts.need_cluster}.")
     if facts.reciprocal:
         parts.append(
             "It also works the other way round: the offering organization is looking "
