@@ -8,8 +8,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from bot.cli import fail, settings
-from kooperation import db as database
+from bot.cli import database, fail, settings
+from kooperation.db import session_scope
 from kooperation.models import Listing
 
 
@@ -23,13 +23,13 @@ def match(
     as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
 ) -> None:
     """Runs a matching round and prints what it proposed (or, with --dry-run, the ranking)."""
+    from kooperation.services.review import notify_managers_of_new_proposals
     from matching.embedders import EmbedderUnavailable
     from matching.rounds import ranked_pairs, run_round
 
     loaded = settings()
-    engine = database.engine_for(loaded.database_url)
     try:
-        with database.session_scope(engine) as session:
+        with session_scope(database(loaded)) as session:
             if dry_run:
                 pairs = ranked_pairs(session=session, settings=loaded, top_k=top)
                 if as_json:
@@ -40,6 +40,13 @@ def match(
                 _print_ranking(pairs)
                 return
             result = run_round(session=session, settings=loaded)
+            session.commit()
+            if result.round is not None and result.round.id is not None:
+                # One message per manager; the running bot sends it from the outbox.
+                notify_managers_of_new_proposals(
+                    session=session, round_id=result.round.id, settings=loaded
+                )
+                session.commit()
             rows = [
                 {
                     "match_id": m.id,
