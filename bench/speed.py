@@ -7,6 +7,9 @@
 3. The embedding pipeline (`matching.store.ensure_vectors`: hashing, cache lookup, batched
    encode, writing `Embedding` rows to SQLite) against the raw model's encode rate at the same
    batch size (64); alternating, best of two each.
+4. The weekly digest's opportunity search for N members (a need and an offer each) in SQLite:
+   one `top_candidates` per member (the pool loaded N times) against one `CandidateFinder`
+   queried per member; the answers must be identical.
 
 Listings are synthetic but shaped like real ones: texts are the labelled set's texts with a
 third of their words swapped for words from a large Zipf-distributed vocabulary, vectors are
@@ -14,6 +17,7 @@ mixtures of the real texts' embeddings plus noise (so cosines spread like real o
 
     python -m bench.speed                  # all three parts
     python -m bench.speed --sizes 1000,10000 --skip-embedding
+    python -m bench.speed --parts 4 --members 500   # only the digest's opportunity search
 """
 
 from __future__ import annotations
@@ -224,6 +228,103 @@ def embedding_rate(count: int) -> None:
     print(f"  pipeline / raw: {raw / pipeline:.2f}")
 
 
+class _EncodeOnce:
+    """A real model that encodes each distinct text once (the bench repeats texts)."""
+
+    def __init__(self, model: object) -> None:
+        self.model, self.name, self.dim = model, model.name, model.dim  # type: ignore[attr-defined]
+        self.seen: dict[str, np.ndarray] = {}
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        new = [t for t in dict.fromkeys(texts) if t not in self.seen]
+        if new:
+            self.seen.update(zip(new, self.model.encode(new), strict=True))  # type: ignore[attr-defined]
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        return np.vstack([self.seen[t] for t in texts])
+
+
+def digest_search(members: int) -> None:
+    from datetime import timedelta
+
+    from sqlmodel import Session, select
+
+    from kooperation import db
+    from kooperation.config import load_settings
+    from kooperation.models import Cluster, Listing, Member, Organization, utcnow
+    from matching.embedders import EnsembleEmbedder
+    from matching.rounds import CandidateFinder, top_candidates
+
+    print(f"\n4. Digest opportunity search for {members} members (a need and an offer each)")
+    data = load()
+    hybrid = get_embedder("hybrid")
+    assert isinstance(hybrid, EnsembleEmbedder)
+    embedder = EnsembleEmbedder([(_EncodeOnce(m), w) for m, w in hybrid.members])
+    rng = random.Random(4)
+    with tempfile.TemporaryDirectory() as folder:
+        url = f"sqlite:///{Path(folder) / 'digest.db'}"
+        db.upgrade(url)
+        settings = load_settings(database_url=url, _env_file=None)
+        engine = db.make_engine(url)
+        with Session(engine) as session:
+            clusters = [c.id for c in session.exec(select(Cluster)).all()]
+            orgs = [
+                Organization(name=f"Bench {n}", cluster_id=rng.choice(clusters))
+                for n in range(members)
+            ]
+            session.add_all(orgs)
+            session.commit()
+            people = [
+                Member(telegram_user_id=9_000_000 + n, organization_id=org.id)
+                for n, org in enumerate(orgs)
+            ]
+            session.add_all(people)
+            session.commit()
+            expires = utcnow() + timedelta(days=90)
+            own: list[list[int]] = []
+            for org, person in zip(orgs, people, strict=True):
+                pair = [
+                    Listing(
+                        organization_id=org.id,
+                        member_id=person.id,
+                        kind=kind,
+                        text=rng.choice(items).text,
+                        language=rng.choice(items).language,
+                        expires_at=expires,
+                    )
+                    for kind, items in (("need", data.needs), ("offer", data.offers))
+                ]
+                session.add_all(pair)
+                session.commit()
+                own.append([listing.id for listing in pair])
+            since = utcnow() - timedelta(days=7)
+            search = {"limit": 6, "created_after": since, "other_clusters_only": True}
+            CandidateFinder(session=session, settings=settings, embedder=embedder)  # embeds
+
+            started = time.perf_counter()
+            separate = [
+                top_candidates(
+                    session=session,
+                    settings=settings,
+                    listing_ids=ids,
+                    embedder=embedder,
+                    **search,  # type: ignore[arg-type]
+                )
+                for ids in own
+            ]
+            before = time.perf_counter() - started
+            started = time.perf_counter()
+            finder = CandidateFinder(session=session, settings=settings, embedder=embedder)
+            reused = [finder.find(listing_ids=ids, **search) for ids in own]  # type: ignore[arg-type]
+            after = time.perf_counter() - started
+    assert reused == separate, "the reused pool must give the same candidates"
+    found = sum(len(c) for c in reused)
+    print(f"  pool of {2 * members} listings, {found} candidates found, identical: yes")
+    print(f"  top_candidates per member (pool loaded {members}×): {before:7.2f}s")
+    print(f"  one CandidateFinder, find per member:          {after:7.2f}s")
+    print(f"  per-member / reused: {before / after:.1f}×")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="1000,10000,25000")
@@ -231,12 +332,19 @@ def main() -> None:
     parser.add_argument("--stored", type=int, default=10_000)
     parser.add_argument("--texts", type=int, default=128)
     parser.add_argument("--skip-embedding", action="store_true")
+    parser.add_argument("--members", type=int, default=500)
+    parser.add_argument("--parts", default="1,2,3,4", help="which parts to run, e.g. 1 or 4")
     args = parser.parse_args()
+    parts = {int(p) for p in args.parts.split(",")}
     print(f"CPU threads: {os.cpu_count()}; numpy/faiss in this process")
-    full_round([int(s) for s in args.sizes.split(",")], args.repeat)
-    one_listing(args.stored)
-    if not args.skip_embedding:
+    if 1 in parts:
+        full_round([int(s) for s in args.sizes.split(",")], args.repeat)
+    if 2 in parts:
+        one_listing(args.stored)
+    if 3 in parts and not args.skip_embedding:
         embedding_rate(args.texts)
+    if 4 in parts:
+        digest_search(args.members)
 
 
 if __name__ == "__main__":

@@ -120,28 +120,32 @@ def run_matching(rt: Runtime) -> int | None:
 
 
 def opportunity_finder(session: Session, settings: Settings) -> digests.OpportunityFinder | None:
-    """New opportunities for the digest from matching (None if matching is not installed)."""
+    """New opportunities for the digest from matching (None if matching is not installed).
+
+    The pool is loaded once, on the first member with active listings, and reused for every
+    other member of this run.
+    """
     try:
-        from matching.rounds import top_candidates
+        from matching.rounds import CandidateFinder
     except ImportError:
         log.warning(
-            "matching.rounds.top_candidates is not available: digests without opportunities"
+            "matching.rounds.CandidateFinder is not available: digests without opportunities"
         )
         return None
     broken: list[BaseException] = []
+    loaded: list[CandidateFinder] = []
 
     def find(member: Member, listing_ids: list[int], since: datetime) -> list[digests.Opportunity]:
         if broken:
             return []
         try:
-            candidates = top_candidates(
-                session=session,
-                settings=settings,
+            if not loaded:
+                loaded.append(CandidateFinder(session=session, settings=settings))
+            candidates = loaded[0].find(
                 listing_ids=listing_ids,
                 limit=digests.MAX_OPPORTUNITIES * 2,
                 created_after=since,
                 other_clusters_only=True,
-                exclude_existing=True,
             )
         except Exception as error:  # the digest still goes out, without opportunities
             log.exception("digest: finding opportunities failed; continuing without them")
@@ -152,8 +156,8 @@ def opportunity_finder(session: Session, settings: Settings) -> digests.Opportun
                 own_listing_id=c.own_listing_id,
                 other_listing_id=c.other_listing_id,
                 score=float(c.score),
-                reason_de=getattr(c, "reason_de", ""),
-                reason_en=getattr(c, "reason_en", ""),
+                reason_de=c.reason_de,
+                reason_en=c.reason_en,
             )
             for c in candidates
         ]

@@ -7,6 +7,9 @@ named by `settings.embedding_model` on first use):
 - `match_listing(session, settings, listing_id, embedder=None) -> list[Match]`
 - `top_candidates(session, settings, listing_ids, limit, created_after=None,
   other_clusters_only=False, exclude_existing=True, embedder=None) -> list[Candidate]`
+- `CandidateFinder(session, settings, exclude_existing=True, embedder=None)` and its
+  `find(listing_ids, limit, created_after=None, other_clusters_only=False)`: the same
+  answers as `top_candidates`, the pool loaded once for many members (the weekly digest)
 - `ranked_pairs(session, settings, top_k, embedder=None) -> list[RankedPair]` (the dry run's
   list: every active need's best offers before the minimum score and the limits)
 
@@ -478,6 +481,86 @@ def ranked_pairs(
     return out
 
 
+class CandidateFinder:
+    """The digest's search for counterparts: the pool and the known pairs loaded once.
+
+    Build it once per digest run and call `find` per member: each call gives exactly what
+    `top_candidates` gives for the same arguments, without rebuilding the pool (vectors,
+    lexicon, language centring) every time. Nothing is reloaded, so it sees the database as
+    it was when it was built; use a new one per run.
+    """
+
+    def __init__(
+        self,
+        *,
+        session: Session,
+        settings: Settings,
+        exclude_existing: bool = True,
+        embedder: Embedder | None = None,
+    ) -> None:
+        self.settings = settings
+        self.loaded = load_pool(session=session, settings=settings, embedder=embedder)
+        self.existing = existing_pairs(session) if exclude_existing else {}
+        self.known = Counter(side for pair in self.existing for side in pair)
+
+    def find(
+        self,
+        *,
+        listing_ids: Sequence[int],
+        limit: int,
+        created_after: datetime | None = None,
+        other_clusters_only: bool = False,
+    ) -> list[Candidate]:
+        """The best counterparts for the given own listings (see `top_candidates`)."""
+        if limit <= 0 or not listing_ids:
+            return []
+        loaded, existing = self.loaded, self.existing
+        pool = loaded.pool
+        known = max((self.known[i] for i in set(listing_ids)), default=0)
+        depth = limit + 8 + known
+        depth = min(depth, max(len(pool.offers), len(pool.needs), 1))
+        found: list[tuple[int, Scored]] = []
+        own_needs = [pool.need_position[i] for i in listing_ids if i in pool.need_position]
+        if own_needs:
+            ranking = pool.rank(top_k=depth, need_positions=own_needs)
+            found.extend((pool.needs[s.need].id, s) for s in ranking.pairs())
+        for listing_id in listing_ids:
+            if listing_id in pool.offer_position:
+                ranking = pool.rank_needs_for_offer(pool.offer_position[listing_id], top_k=depth)
+                found.extend((listing_id, s) for s in ranking.pairs())
+        results: list[Candidate] = []
+        seen: set[tuple[int, int]] = set()
+        for own_id, scored in sorted(found, key=lambda pair: pair[1].score, reverse=True):
+            need, offer = pool.needs[scored.need], pool.offers[scored.offer]
+            other = offer if own_id == need.id else need
+            key = (need.id, offer.id)
+            if scored.score < self.settings.match_min_score or key in existing or key in seen:
+                continue
+            if created_after is not None and (
+                other.created_at is None or other.created_at <= created_after
+            ):
+                continue
+            if other_clusters_only and need.cluster_id == offer.cluster_id:
+                continue
+            seen.add(key)
+            facts, terms = _facts(loaded, scored)
+            results.append(
+                Candidate(
+                    own_listing_id=own_id,
+                    other_listing_id=other.id,
+                    need_id=need.id,
+                    offer_id=offer.id,
+                    score=scored.score,
+                    reason_de=reason_de(facts),
+                    reason_en=reason_en(facts),
+                    shared_terms=terms,
+                )
+            )
+            if len(results) == limit:
+                break
+        return results
+
+
 def top_candidates(
     *,
     session: Session,
@@ -494,54 +577,16 @@ def top_candidates(
     Only counterparts scoring at least the minimum score; optionally only those created after
     `created_after` and only from other clusters; pairs with a Match are left out unless
     `exclude_existing` is False. Best first, at most `limit` in total. Writes nothing but the
-    embedding cache.
+    embedding cache. Loads the whole pool: for many members use one `CandidateFinder`.
     """
     if limit <= 0 or not listing_ids:
         return []
-    loaded = load_pool(session=session, settings=settings, embedder=embedder)
-    pool = loaded.pool
-    existing = existing_pairs(session) if exclude_existing else {}
-    own = set(listing_ids)
-    known = Counter(side for pair in existing for side in pair if side in own)
-    depth = limit + 8 + max(known.values(), default=0)
-    depth = min(depth, max(len(pool.offers), len(pool.needs), 1))
-    found: list[tuple[int, Scored]] = []
-    own_needs = [pool.need_position[i] for i in listing_ids if i in pool.need_position]
-    if own_needs:
-        ranking = pool.rank(top_k=depth, need_positions=own_needs)
-        found.extend((pool.needs[s.need].id, s) for s in ranking.pairs())
-    for listing_id in listing_ids:
-        if listing_id in pool.offer_position:
-            ranking = pool.rank_needs_for_offer(pool.offer_position[listing_id], top_k=depth)
-            found.extend((listing_id, s) for s in ranking.pairs())
-    results: list[Candidate] = []
-    seen: set[tuple[int, int]] = set()
-    for own_id, scored in sorted(found, key=lambda pair: pair[1].score, reverse=True):
-        need, offer = pool.needs[scored.need], pool.offers[scored.offer]
-        other = offer if own_id == need.id else need
-        key = (need.id, offer.id)
-        if scored.score < settings.match_min_score or key in existing or key in seen:
-            continue
-        if created_after is not None and (
-            other.created_at is None or other.created_at <= created_after
-        ):
-            continue
-        if other_clusters_only and need.cluster_id == offer.cluster_id:
-            continue
-        seen.add(key)
-        facts, terms = _facts(loaded, scored)
-        results.append(
-            Candidate(
-                own_listing_id=own_id,
-                other_listing_id=other.id,
-                need_id=need.id,
-                offer_id=offer.id,
-                score=scored.score,
-                reason_de=reason_de(facts),
-                reason_en=reason_en(facts),
-                shared_terms=terms,
-            )
-        )
-        if len(results) == limit:
-            break
-    return results
+    finder = CandidateFinder(
+        session=session, settings=settings, exclude_existing=exclude_existing, embedder=embedder
+    )
+    return finder.find(
+        listing_ids=listing_ids,
+        limit=limit,
+        created_after=created_after,
+        other_clusters_only=other_clusters_only,
+    )

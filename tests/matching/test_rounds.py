@@ -17,7 +17,7 @@ from kooperation.models import (
     Size,
     utcnow,
 )
-from matching.rounds import match_listing, run_round, top_candidates
+from matching.rounds import CandidateFinder, match_listing, run_round, top_candidates
 
 TISAX_NEED = (
     "Ein OEM verlangt von uns bis Jahresende ein TISAX-Label. Wir haben noch kein ISMS und "
@@ -336,6 +336,42 @@ def test_digest_candidates_leave_out_pairs_that_have_a_match(session, settings, 
     )
 
     assert market["tisax_need"].id not in {c.other_listing_id for c in found}
+
+
+def test_one_candidate_finder_answers_every_member_like_a_search_of_its_own(
+    session, settings, embedder, market, world
+):
+    """The digest loads the pool once for all members; no member's answer may change."""
+    session.add(Match(need_id=market["cold_need"].id, offer_id=market["cold_offer"].id, score=0.9))
+    session.commit()
+    before = utcnow()
+    late = world.listing(
+        world.org("Security Late", "it"), "offer", TISAX_OFFER + " Also ISO 27001.", language="en"
+    )
+    searches = [
+        {"listing_ids": [market["tisax_need"].id], "limit": 5},
+        {"listing_ids": [market["tisax_offer"].id], "limit": 5},
+        {"listing_ids": [market["cold_need"].id, market["cold_offer"].id], "limit": 5},
+        {"listing_ids": [market["tisax_need"].id], "limit": 1, "other_clusters_only": True},
+        {"listing_ids": [market["tisax_need"].id, late.id], "limit": 5, "created_after": before},
+        {"listing_ids": [market["casting_offer"].id, market["cold_need"].id], "limit": 3},
+        {"listing_ids": [late.id + 1000], "limit": 5},
+    ]
+
+    separate = [
+        top_candidates(session=session, settings=settings, embedder=embedder, **search)
+        for search in searches
+    ]
+    finder = CandidateFinder(session=session, settings=settings, embedder=embedder)
+    reused = [finder.find(**search) for search in searches]
+
+    assert reused == separate
+    assert [c.other_listing_id for c in separate[4]] == [late.id]
+    assert market["tisax_offer"].id in {c.other_listing_id for c in separate[0]}
+    assert (market["cold_need"].id, market["cold_offer"].id) not in {
+        (c.need_id, c.offer_id) for c in separate[2]
+    }
+    assert separate[6] == []
 
 
 def test_a_pair_that_also_fits_the_other_way_round_ranks_higher_and_says_so(
