@@ -35,31 +35,28 @@ async def help_(update: Update, context: Context) -> None:
         await show_menu(update, who)
 
 
-async def nothing_to_cancel(update: Update, context: Context) -> None:
-    """/cancel outside any conversation."""
+async def _back_to_menu(update: Update, context: Context, key: str) -> None:
+    """Says `key` and shows the menu (or the way to register, for strangers)."""
     who = current(update, context)
     if not who.registered:
         await not_registered(update, who)
         return
-    await show_menu(update, who, t(who.language, "menu.nothing_to_cancel"))
+    await show_menu(update, who, t(who.language, key))
+
+
+async def nothing_to_cancel(update: Update, context: Context) -> None:
+    """/cancel outside any conversation."""
+    await _back_to_menu(update, context, "menu.nothing_to_cancel")
 
 
 async def unknown_command(update: Update, context: Context) -> None:
     """A command the bot does not know: say so, show the menu."""
-    who = current(update, context)
-    if not who.registered:
-        await not_registered(update, who)
-        return
-    await show_menu(update, who, t(who.language, "menu.unknown_command"))
+    await _back_to_menu(update, context, "menu.unknown_command")
 
 
 async def unknown_text(update: Update, context: Context) -> None:
     """Free text outside a conversation: the menu shows what the bot can do."""
-    who = current(update, context)
-    if not who.registered:
-        await not_registered(update, who)
-        return
-    await show_menu(update, who, t(who.language, "menu.unknown_text"))
+    await _back_to_menu(update, context, "menu.unknown_text")
 
 
 async def media(update: Update, context: Context) -> None:
