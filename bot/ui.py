@@ -179,6 +179,7 @@ def conversation(**options: Any) -> ConversationHandler[Any]:
     PTB warns that button presses are then not tracked per message; that is intended: every
     callback is validated against the state and the stored draft, so an old button is refused.
     """
+    options.setdefault("persistent", True)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", PTBUserWarning)
         handler = ConversationHandler(**options)

@@ -159,3 +159,24 @@ def test_plain_member_gets_no_statistics_and_the_attempt_is_logged(
     assert "Automotive" not in figures
     with Session(engine) as fresh:
         assert fresh.exec(select(Member).where(Member.id == manager.id)).one().role == "manager"
+
+
+def test_reject_reason_survives_a_crash_of_the_bot(emulator, bot, db, engine) -> None:
+    _, _, match = proposal(db)
+    admin = seed.admin(db, new_user_id(), name="Ada")
+    user = emulator.user(admin.telegram_user_id)
+    user.send("/review")
+    card = user.wait_reply(timeout=10, contains=f"Vorschlag #{match.id}")
+    user.press(card, data=f"rv:r:{match.id}")
+    assert "Begründung" in user.wait_reply(timeout=10, edited=True).text
+    bot.kill()
+    bot.start()
+    user.send("Kein KMU-Bezug")
+    done = user.wait_reply(timeout=30)
+    assert "Begründung: Kein KMU-Bezug" in done.text
+    with Session(engine) as fresh:
+        rejected = fresh.get(Match, match.id)
+        assert (rejected.status, rejected.rejection_reason) == (
+            MatchStatus.REJECTED,
+            "Kein KMU-Bezug",
+        )
