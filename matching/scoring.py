@@ -440,12 +440,15 @@ class Pool:
             reciprocity=np.zeros(len(need), f32),
         )
 
-    def _block(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, object]:
+    def _block(
+        self, rows: np.ndarray, out: np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, object]:
         """Scores of needs `rows` × all offers (padded to whole groups), minus a per-need constant.
 
         One matrix product carries the scaled semantic part, tags, the same-cluster
         correction and the offer's KMU share; the sparse lexical product is added on top.
-        Returns (block, per-need constant, scale, lexical csr).
+        Returns (block, per-need constant, scale, lexical csr); the block is written into
+        `out` (at least len(rows) × padded offers) when given, so blocks reuse one buffer.
         """
         w = self.weights
         mean, std = self._stats_for(rows)
@@ -461,7 +464,10 @@ class Pool:
             -w.cross_cluster * self.cluster_onehot[self.need_cluster_index[rows]]
         )
         left[:, clusters_end] = w.kmu / 2
-        block = left @ self.offer_aug_t
+        if out is None:
+            block = left @ self.offer_aug_t
+        else:
+            block = np.matmul(left, self.offer_aug_t, out=out[:n])
         block[:, len(self.offers) :] = -np.inf
         lex = (self.need_lex[rows] @ self.offer_lex_t).tocsr()
         if lex.nnz and w.lexical:
@@ -471,7 +477,7 @@ class Pool:
         constant = -scale * mean + w.cross_cluster + w.kmu / 2 * self.need_kmu[rows]
         return block, constant, scale, lex
 
-    def _rank_block(self, rows: np.ndarray, top_k: int) -> Ranking:
+    def _rank_block(self, rows: np.ndarray, top_k: int, out: np.ndarray | None = None) -> Ranking:
         """Top offers of other organizations for a block of needs, exactly.
 
         Keeps every pair that can still reach a need's top `top_k` once reciprocity is added.
@@ -481,7 +487,7 @@ class Pool:
         """
         w = self.weights
         m = len(self.offers)
-        block, constant, scale, lex = self._block(rows)
+        block, constant, scale, lex = self._block(rows, out)
         n, padded = block.shape
         width = padded // GROUP  # group g holds the columns g, g + width, g + 2·width, …
         grouped = block.reshape(n, GROUP, width)
@@ -491,7 +497,8 @@ class Pool:
         cut = kth - w.reciprocity
         hit_r, hit_g = np.nonzero(group_max >= cut[:, None])
         columns = hit_g[:, None] + width * np.arange(GROUP)  # (hits, GROUP)
-        keep = block[hit_r[:, None], columns] >= cut[hit_r, None]
+        at = (hit_r * padded)[:, None] + columns  # flat positions: one take, no 2-D indexing
+        keep = block.reshape(-1).take(at) >= cut[hit_r, None]
         cand_r = np.repeat(hit_r, GROUP)[keep.ravel()]
         cand_c = columns.ravel()[keep.ravel()]
         ranking = self._candidates(rows, cand_r, cand_c, block, constant, scale, lex)
@@ -533,7 +540,7 @@ class Pool:
             lexical = rowwise_dot(self.need_lex, need, self.offer_lex, cand_c)
         tags = np.einsum("pt,pt->p", self.need_tags[need], self.offer_tags[cand_c])
         same = self.need_cluster[need] == self.offer_cluster[cand_c]
-        value = block[cand_r, cand_c]
+        value = block.reshape(-1).take(cand_r * block.shape[1] + cand_c)
         score = value + constant[cand_r]
         scaled_semantic = (
             value
@@ -573,9 +580,11 @@ class Pool:
         )
         if top_k <= 0 or len(rows_all) == 0 or len(self.offers) == 0:
             return Ranking.concat([])
+        # one buffer for every block's product: a fresh one per block costs page faults
+        out = np.empty((min(BLOCK_ROWS, len(rows_all)), self.offer_aug_t.shape[1]), np.float32)
         ranking = Ranking.concat(
             [
-                self._rank_block(rows_all[start : start + BLOCK_ROWS], top_k)
+                self._rank_block(rows_all[start : start + BLOCK_ROWS], top_k, out)
                 for start in range(0, len(rows_all), BLOCK_ROWS)
             ]
         )
