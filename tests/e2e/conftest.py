@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import itertools
 import os
+import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -28,8 +29,24 @@ def new_user_id() -> int:
     return next(_user_ids)
 
 
+EMULATOR_DIR = Path(__file__).resolve().parent / "emulator"
+
+
+def install_emulator() -> None:
+    """Runs `npm ci` for the pinned emulator once, so that `pytest` alone works after a clone."""
+    if (EMULATOR_DIR / "node_modules" / "telegram-test-api").is_dir():
+        return
+    subprocess.run(
+        ["npm", "ci", "--no-audit", "--no-fund", "--silent"],
+        cwd=EMULATOR_DIR,
+        check=True,
+        timeout=300,
+    )
+
+
 @pytest.fixture(scope="session")
 def emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Emulator]:
+    install_emulator()
     log = tmp_path_factory.mktemp("emulator") / "emulator.log"
     with Emulator(token=TOKEN, log_path=log) as emu:
         yield emu
