@@ -247,15 +247,14 @@ def _decide(
         )
         raise MatchNotFound(str(match_id))
     if member is None:
-        audit.record_refusal(
+        roles.refuse(
             session=session,
-            actor=None,
+            member=None,
             action=action,
             target=target,
             reason="not a member",
-            actor_telegram_id=telegram_user_id,
+            telegram_user_id=telegram_user_id,
         )
-        raise roles.NotAllowed(action, "not a member")
     roles.require_review(
         session=session, settings=settings, member=member, match=match, action=action
     )

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import secrets
 from datetime import timedelta
+from typing import NoReturn
 
 from sqlalchemy import and_, update
 from sqlmodel import Session, col, select
@@ -106,6 +107,27 @@ def can_review(
     return bool(clusters & set(match_cluster_ids(session=session, match=match)))
 
 
+def refuse(
+    *,
+    session: Session,
+    member: Member | None,
+    action: str,
+    reason: str,
+    target: str = "",
+    telegram_user_id: int | None = None,
+) -> NoReturn:
+    """Writes the refused attempt to the audit log, then raises NotAllowed."""
+    audit.record_refusal(
+        session=session,
+        actor=member,
+        action=action,
+        target=target,
+        reason=reason,
+        actor_telegram_id=telegram_user_id,
+    )
+    raise NotAllowed(action, reason)
+
+
 def require_staff(
     *,
     session: Session,
@@ -117,14 +139,13 @@ def require_staff(
     """Returns the member's clusters (None = all) or logs the refusal and raises NotAllowed."""
     if member is not None and is_staff(session=session, settings=settings, member=member):
         return managed_cluster_ids(session=session, settings=settings, member=member)
-    audit.record_refusal(
+    refuse(
         session=session,
-        actor=member,
+        member=member,
         action=action,
         reason="not a manager or admin",
-        actor_telegram_id=telegram_user_id,
+        telegram_user_id=telegram_user_id,
     )
-    raise NotAllowed(action, "not a manager or admin")
 
 
 def require_admin(
@@ -138,15 +159,14 @@ def require_admin(
 ) -> None:
     if is_admin(settings=settings, member=member):
         return
-    audit.record_refusal(
+    refuse(
         session=session,
-        actor=member,
+        member=member,
         action=action,
         target=target,
         reason="not an admin",
-        actor_telegram_id=telegram_user_id,
+        telegram_user_id=telegram_user_id,
     )
-    raise NotAllowed(action, "not an admin")
 
 
 def require_review(
@@ -160,10 +180,7 @@ def require_review(
         if not is_staff(session=session, settings=settings, member=member)
         else "proposal outside the manager's clusters"
     )
-    audit.record_refusal(
-        session=session, actor=member, action=action, target=f"match:{match.id}", reason=reason
-    )
-    raise NotAllowed(action, reason)
+    refuse(session=session, member=member, action=action, target=f"match:{match.id}", reason=reason)
 
 
 def ensure_member(
