@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import csv
 import io
-import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -19,6 +18,7 @@ from pathlib import Path
 
 from sqlmodel import Session, select
 
+from kooperation import validation
 from kooperation.language import detect_language
 from kooperation.models import (
     TEXT_MAX,
@@ -65,16 +65,15 @@ SIZE_ALIASES = {
     "gross": Size.LARGE,
 }
 LIMITS = {
-    "organization": 200,
+    "organization": validation.ORGANIZATION_MAX,
     "ref": 100,
-    "region": 100,
-    "contact_name": 100,
-    "contact_email": 200,
+    "region": validation.REGION_MAX,
+    "contact_name": validation.NAME_MAX,
+    "contact_email": validation.EMAIL_MAX,
     "title": TITLE_MAX,
     "text": TEXT_MAX,
 }
 TAG_MAX = 40
-EMAIL = re.compile(r"^[^@\s;,<>]+@[^@\s;,<>]+\.[A-Za-z]{2,}$")
 BATCH = 500
 
 
@@ -184,8 +183,11 @@ def parse_row(line: int, raw: dict[str, str], clusters: dict[str, int]) -> Listi
     if size_value and size is None:
         raise ValueError(f"size {size_value!r} is not micro, small, medium or large")
     email = raw.get("contact_email", "")
-    if email and not EMAIL.match(email):
-        raise ValueError(f"contact_email {email!r} is not an e-mail address")
+    if email:
+        try:
+            validation.clean_email(email)
+        except validation.InvalidInput:
+            raise ValueError(f"contact_email {email!r} is not an e-mail address") from None
     tags = tuple(dict.fromkeys(t.strip().lower() for t in raw.get("tags", "").split(",")))
     tags = tuple(t for t in tags if t)
     if any(len(tag) > TAG_MAX for tag in tags):
