@@ -24,13 +24,17 @@ bounded bonuses, and `fetch` is several times the number of offers kept).
 
 from __future__ import annotations
 
+import os
+import threading
 from collections.abc import Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, fields
 from datetime import datetime
 from functools import lru_cache
 
 import numpy as np
 from scipy import sparse
+from threadpoolctl import threadpool_limits
 
 from matching.embedders import Embedder, normalise
 from matching.lexical import LexicalIndex
@@ -38,8 +42,11 @@ from matching.lexical import LexicalIndex
 SEMANTIC_Z = 4.0  # a need's offer 4 standard deviations above its average one scores 1.0
 PRIOR_WEIGHT = 10  # how many pool rows the reference statistics count as
 BLOCK_ROWS = 1024
+BLOCK_BYTES = 192 * 2**20  # one worker's buffers (product + lexical) at most, for large pools
 STATS_SAMPLE = 256
 GROUP = 16  # columns per group when looking for each need's cut-off
+# BLAS thread limits are process-wide: two rounds at once must not restore each other's limit
+_ONE_BLAS_THREAD = threading.Lock()
 
 # Everyday listings of industrial firms on unrelated topics: the model's reference statistics
 # (mean vector per language, a need's similarity to offers that do not fit) for small pools.
@@ -271,12 +278,41 @@ def rowwise_dot(
     return np.asarray(product.sum(axis=1), dtype=np.float32).ravel()
 
 
+def _group_max(grouped: np.ndarray) -> np.ndarray:
+    """Maximum over axis 1 of (rows, GROUP, width), halving the groups each step (a third
+    faster than `np.maximum.reduce`, which walks the 16 slices one by one)."""
+    half = np.maximum(grouped[:, : GROUP // 2], grouped[:, GROUP // 2 :])
+    size = GROUP // 2
+    while size > 1:
+        size //= 2
+        np.maximum(half[:, :size], half[:, size : 2 * size], out=half[:, :size])
+    return half[:, 0]
+
+
+def _cores() -> int:
+    """CPU cores this process may run on (a container's limit, not the host's count)."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
 def _positions_by(keys: np.ndarray) -> dict[int, np.ndarray]:
     if keys.size == 0:  # np.split of an empty array still yields one (empty) part
         return {}
     order = np.argsort(keys, kind="stable")
     values, starts = np.unique(keys[order], return_index=True)
     return {int(v): part for v, part in zip(values, np.split(order, starts[1:]), strict=True)}
+
+
+class _Scratch:
+    """One worker's buffers, reused for every block (fresh ones per block cost page faults).
+
+    `product` receives a block's scores; `lexical` holds the block's lexical values densely,
+    so candidates read theirs with one `take`. It is all zeros between blocks: each block
+    clears exactly the positions it wrote.
+    """
+
+    def __init__(self, rows: int, width: int) -> None:
+        self.product = np.empty((rows, width), np.float32)
+        self.lexical = np.zeros((rows, width), np.float32)
 
 
 class Pool:
@@ -441,14 +477,14 @@ class Pool:
         )
 
     def _block(
-        self, rows: np.ndarray, out: np.ndarray | None = None
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, object]:
+        self, rows: np.ndarray, scratch: _Scratch
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Scores of needs `rows` × all offers (padded to whole groups), minus a per-need constant.
 
         One matrix product carries the scaled semantic part, tags, the same-cluster
-        correction and the offer's KMU share; the sparse lexical product is added on top.
-        Returns (block, per-need constant, scale, lexical csr); the block is written into
-        `out` (at least len(rows) × padded offers) when given, so blocks reuse one buffer.
+        correction and the offer's KMU share; the sparse lexical product is added on top and
+        also written to `scratch.lexical`. Returns (block, per-need constant, the flat positions
+        written to `scratch.lexical`, which the caller clears).
         """
         w = self.weights
         mean, std = self._stats_for(rows)
@@ -464,20 +500,20 @@ class Pool:
             -w.cross_cluster * self.cluster_onehot[self.need_cluster_index[rows]]
         )
         left[:, clusters_end] = w.kmu / 2
-        if out is None:
-            block = left @ self.offer_aug_t
-        else:
-            block = np.matmul(left, self.offer_aug_t, out=out[:n])
+        block = np.matmul(left, self.offer_aug_t, out=scratch.product[:n])
         block[:, len(self.offers) :] = -np.inf
-        lex = (self.need_lex[rows] @ self.offer_lex_t).tocsr()
-        if lex.nnz and w.lexical:
+        product = (self.need_lex[rows] @ self.offer_lex_t).tocsr()
+        starts = np.arange(n, dtype=np.int64) * block.shape[1]
+        written = np.repeat(starts, np.diff(product.indptr)) + product.indices
+        values = product.data.astype(np.float32, copy=False)
+        np.put(scratch.lexical, written, values)
+        if w.lexical:  # take/put: a third faster than `flat[written] += …`
             flat = block.reshape(-1)
-            at = np.repeat(np.arange(n) * block.shape[1], np.diff(lex.indptr)) + lex.indices
-            flat[at] += w.lexical * lex.data
+            np.put(flat, written, flat.take(written) + w.lexical * values)
         constant = -scale * mean + w.cross_cluster + w.kmu / 2 * self.need_kmu[rows]
-        return block, constant, scale, lex
+        return block, constant, written
 
-    def _rank_block(self, rows: np.ndarray, top_k: int, out: np.ndarray | None = None) -> Ranking:
+    def _rank_block(self, rows: np.ndarray, top_k: int, scratch: _Scratch) -> Ranking:
         """Top offers of other organizations for a block of needs, exactly.
 
         Keeps every pair that can still reach a need's top `top_k` once reciprocity is added.
@@ -485,13 +521,25 @@ class Pool:
         `GROUP`): k groups each hold a value at least that high, so the true k-th best is no
         lower; only groups whose maximum reaches the cut-off are looked into.
         """
+        block, constant, written = self._block(rows, scratch)
+        try:
+            return self._top_of_block(rows, top_k, block, constant, scratch.lexical[: len(rows)])
+        finally:
+            np.put(scratch.lexical, written, 0)
+
+    def _top_of_block(
+        self,
+        rows: np.ndarray,
+        top_k: int,
+        block: np.ndarray,
+        constant: np.ndarray,
+        lexical: np.ndarray,
+    ) -> Ranking:
         w = self.weights
         m = len(self.offers)
-        block, constant, scale, lex = self._block(rows, out)
         n, padded = block.shape
         width = padded // GROUP  # group g holds the columns g, g + width, g + 2·width, …
-        grouped = block.reshape(n, GROUP, width)
-        group_max = np.maximum.reduce(grouped, axis=1)
+        group_max = _group_max(block.reshape(n, GROUP, width))
         k = min(top_k, width)
         kth = np.partition(group_max, width - k, axis=1)[:, width - k]
         cut = kth - w.reciprocity
@@ -501,7 +549,7 @@ class Pool:
         keep = block.reshape(-1).take(at) >= cut[hit_r, None]
         cand_r = np.repeat(hit_r, GROUP)[keep.ravel()]
         cand_c = columns.ravel()[keep.ravel()]
-        ranking = self._candidates(rows, cand_r, cand_c, block, constant, scale, lex)
+        ranking = self._candidates(rows, cand_r, cand_c, block, constant, lexical)
         # same-organization pairs were dropped: a need left with fewer than k pairs above the
         # cut-off (or fewer than k at all) is ranked again over every column
         counts = np.bincount(ranking.need, minlength=n)
@@ -509,7 +557,7 @@ class Pool:
         if len(short):
             full_r = np.repeat(short, m)
             full_c = np.tile(np.arange(m), len(short))
-            redo = self._candidates(rows, full_r, full_c, block, constant, scale, lex)
+            redo = self._candidates(rows, full_r, full_c, block, constant, lexical)
             ranking = Ranking.concat([ranking.take(~np.isin(ranking.need, short)), redo])
         ranking = _sorted_by_need(ranking)
         position = _position_in_group(ranking.need)
@@ -527,20 +575,18 @@ class Pool:
         cand_c: np.ndarray,
         block: np.ndarray,
         constant: np.ndarray,
-        scale: np.ndarray,
-        lex: object,
+        lexical_block: np.ndarray,
     ) -> Ranking:
         """Components of candidate pairs (block row, offer column); same organization dropped."""
         w = self.weights
         other = self.need_org[rows[cand_r]] != self.offer_org[cand_c]
         cand_r, cand_c = cand_r[other], cand_c[other]
         need = rows[cand_r]
-        lexical = np.zeros(len(cand_r), dtype=np.float32)
-        if lex.nnz and len(cand_r):  # type: ignore[attr-defined]
-            lexical = rowwise_dot(self.need_lex, need, self.offer_lex, cand_c)
+        at = cand_r * block.shape[1] + cand_c
+        lexical = lexical_block.reshape(-1).take(at)
         tags = np.einsum("pt,pt->p", self.need_tags[need], self.offer_tags[cand_c])
         same = self.need_cluster[need] == self.offer_cluster[cand_c]
-        value = block.reshape(-1).take(cand_r * block.shape[1] + cand_c)
+        value = block.reshape(-1).take(at)
         score = value + constant[cand_r]
         scaled_semantic = (
             value
@@ -567,6 +613,38 @@ class Pool:
             reciprocity=np.zeros(len(need), f32),
         )
 
+    def _block_rows(self) -> int:
+        """Needs per block: BLOCK_ROWS, fewer when a worker's two buffers would pass BLOCK_BYTES
+        (at 100k offers a block of 1024 needs would take 800 MB per worker)."""
+        per_row = 2 * 4 * self.offer_aug_t.shape[1]
+        return min(BLOCK_ROWS, max(64, BLOCK_BYTES // per_row))
+
+    def _rank_blocks(self, blocks: list[np.ndarray], top_k: int) -> list[Ranking]:
+        """`_rank_block` for every block, one block per core, in block order.
+
+        The matrix product is most of a round, and BLAS would spread it over every core, but
+        the rest of a block (group maxima, candidates, the sparse lexical product) runs on one.
+        With several blocks, each core takes whole blocks with single-threaded BLAS, so no core
+        waits for that single-threaded rest. Each worker reuses one `_Scratch`.
+        """
+        width = self.offer_aug_t.shape[1]
+        workers = min(_cores(), len(blocks))
+
+        def work(numbers: range) -> list[tuple[int, Ranking]]:
+            scratch = _Scratch(len(blocks[0]), width)
+            return [(n, self._rank_block(blocks[n], top_k, scratch)) for n in numbers]
+
+        if workers <= 1:
+            return [ranking for _, ranking in work(range(len(blocks)))]
+        shares = [range(first, len(blocks), workers) for first in range(workers)]
+        with (
+            _ONE_BLAS_THREAD,
+            threadpool_limits(1, user_api="blas"),
+            ThreadPoolExecutor(workers, thread_name_prefix="rank") as executor,
+        ):
+            done = [pair for share in executor.map(work, shares) for pair in share]
+        return [ranking for _, ranking in sorted(done, key=lambda pair: pair[0])]
+
     def rank(self, *, top_k: int, need_positions: Iterable[int] | None = None) -> Ranking:
         """The best `top_k` offers of other organizations per need, exact, best first.
 
@@ -580,14 +658,9 @@ class Pool:
         )
         if top_k <= 0 or len(rows_all) == 0 or len(self.offers) == 0:
             return Ranking.concat([])
-        # one buffer for every block's product: a fresh one per block costs page faults
-        out = np.empty((min(BLOCK_ROWS, len(rows_all)), self.offer_aug_t.shape[1]), np.float32)
-        ranking = Ranking.concat(
-            [
-                self._rank_block(rows_all[start : start + BLOCK_ROWS], top_k, out)
-                for start in range(0, len(rows_all), BLOCK_ROWS)
-            ]
-        )
+        size = self._block_rows()
+        blocks = [rows_all[start : start + size] for start in range(0, len(rows_all), size)]
+        ranking = Ranking.concat(self._rank_blocks(blocks, top_k))
         if everyone:
             self._reciprocity_from(ranking)
         else:
@@ -633,9 +706,13 @@ class Pool:
         need_org, offer_org = self.need_org[ranking.need], self.offer_org[ranking.offer]
         strong = ranking.score >= self.min_score
         wanted = np.sort(need_org[strong] * shift + offer_org[strong])
+        if len(wanted) == 0:
+            return
         reverse = offer_org * shift + need_org
-        at = np.minimum(np.searchsorted(wanted, reverse), max(len(wanted) - 1, 0))
-        mutual = wanted[at] == reverse if len(wanted) else np.zeros(len(reverse), bool)
+        order = np.argsort(reverse)  # sorted lookups stay in cache: ~3× faster at 10k × 10k
+        at = np.minimum(np.searchsorted(wanted, reverse[order]), len(wanted) - 1)
+        mutual = np.empty(len(reverse), dtype=bool)
+        mutual[order] = wanted[at] == reverse[order]
         ranking.reciprocity[mutual] = bonus
         ranking.score[mutual] += bonus
 

@@ -1,0 +1,105 @@
+"""`Pool.rank` is exact: split into blocks on worker threads it returns what scoring every
+pair would, and the same as one block on one thread."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+import pytest
+
+from bench.quality import load
+from matching import scoring
+from matching.scoring import Pool, Ranking, Weights, reference
+
+TOP_K = 5
+
+
+@pytest.fixture(scope="module")
+def labelled(embedder):
+    """The bilingual labelled set (66 needs, their offers and distractors) with real vectors."""
+    data = load()
+    vectors = embedder.encode([i.text for i in data.needs + data.offers])
+    return data, vectors[: len(data.needs)], vectors[len(data.needs) :], reference(embedder)
+
+
+def make_pool(labelled, weights: Weights, organizations: int | None = None) -> Pool:
+    """A pool of the labelled set; with `organizations`, its listings are dealt out to that
+    many organizations, so organizations need and offer and some fit both ways."""
+    data, need_vectors, offer_vectors, ref = labelled
+    needs, offers = data.needs, data.offers
+    if organizations:
+        needs = [replace(i, organization_id=n % organizations) for n, i in enumerate(needs)]
+        offers = [replace(i, organization_id=n % organizations) for n, i in enumerate(offers)]
+    return Pool(
+        needs=needs,
+        offers=offers,
+        need_vectors=need_vectors,
+        offer_vectors=offer_vectors,
+        weights=weights,
+        reference=ref,
+    )
+
+
+@pytest.fixture
+def small_blocks_on_two_threads(monkeypatch):
+    """Blocks of 16 needs on two workers, so each worker reuses its buffers for several blocks."""
+    monkeypatch.setattr(scoring, "BLOCK_ROWS", 16)
+    monkeypatch.setattr(scoring, "_cores", lambda: 2)
+
+
+def every_pair(pool: Pool) -> Ranking:
+    """Every need × offer of another organization, scored one component at a time."""
+    n, m = len(pool.needs), len(pool.offers)
+    need, offer = np.repeat(np.arange(n), m), np.tile(np.arange(m), n)
+    other = pool.need_org[need] != pool.offer_org[offer]
+    need, offer = need[other], offer[other]
+    cos = np.einsum("pd,pd->p", pool.need_vectors[need], pool.offer_vectors[offer])
+    lexical = (pool.need_lex @ pool.offer_lex.T).toarray()[need, offer]
+    mean, std = pool.need_stats()
+    return pool._pairs(need, offer, cos, lexical, mean[need], std[need])
+
+
+def best_per_need(ranking: Ranking, top_k: int) -> dict[int, list[tuple[int, float]]]:
+    best: dict[int, list[tuple[int, float]]] = {}
+    for scored in ranking.pairs():
+        best.setdefault(scored.need, []).append((scored.offer, scored.score))
+    return {need: sorted(pairs, key=lambda pair: -pair[1])[:top_k] for need, pairs in best.items()}
+
+
+def test_blocks_on_threads_find_the_exact_top_k(labelled, small_blocks_on_two_threads):
+    pool = make_pool(labelled, Weights(reciprocity=0.0))  # reciprocity depends on the ranking
+    ranked = best_per_need(pool.rank(top_k=TOP_K), TOP_K)
+    expected = best_per_need(every_pair(pool), TOP_K)
+
+    assert ranked.keys() == expected.keys()
+    for need, pairs in expected.items():
+        assert [offer for offer, _ in ranked[need]] == [offer for offer, _ in pairs], need
+        np.testing.assert_allclose(
+            [score for _, score in ranked[need]], [score for _, score in pairs], atol=1e-5
+        )
+
+
+def test_blocks_on_threads_rank_like_one_block_on_one_thread(labelled, monkeypatch):
+    pool = make_pool(labelled, Weights(), organizations=12)
+    whole = pool.rank(top_k=TOP_K)
+    monkeypatch.setattr(scoring, "BLOCK_ROWS", 16)
+    monkeypatch.setattr(scoring, "_cores", lambda: 2)
+    split = pool.rank(top_k=TOP_K)
+
+    assert whole.reciprocity.max() > 0, "the set has organizations that fit both ways"
+    np.testing.assert_array_equal(split.need, whole.need)
+    np.testing.assert_array_equal(split.offer, whole.offer)
+    for component in ("score", "semantic", "lexical", "tags", "reciprocity"):
+        np.testing.assert_allclose(
+            getattr(split, component), getattr(whole, component), atol=1e-5, err_msg=component
+        )
+
+
+def test_block_rows_shrink_for_large_offer_pools(labelled):
+    pool = make_pool(labelled, Weights())
+    assert pool._block_rows() == scoring.BLOCK_ROWS
+    pool.offer_aug_t = np.zeros((1, 100_000), np.float32)  # only the width is read
+    rows = pool._block_rows()
+    assert 64 <= rows < scoring.BLOCK_ROWS
+    assert 2 * 4 * 100_000 * rows <= scoring.BLOCK_BYTES
