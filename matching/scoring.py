@@ -302,6 +302,15 @@ def _positions_by(keys: np.ndarray) -> dict[int, np.ndarray]:
     return {int(v): part for v, part in zip(values, np.split(order, starts[1:]), strict=True)}
 
 
+@dataclass(frozen=True)
+class _Scores:
+    """A block as `Pool._block` leaves it."""
+
+    values: np.ndarray  # (needs, padded offers): score minus `constant`
+    constant: np.ndarray  # per need
+    written: np.ndarray  # flat positions written to the worker's `_Scratch.lexical`
+
+
 class _Scratch:
     """One worker's buffers, reused for every block (fresh ones per block cost page faults).
 
@@ -476,15 +485,12 @@ class Pool:
             reciprocity=np.zeros(len(need), f32),
         )
 
-    def _block(
-        self, rows: np.ndarray, scratch: _Scratch
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def _block(self, rows: np.ndarray, scratch: _Scratch) -> _Scores:
         """Scores of needs `rows` × all offers (padded to whole groups), minus a per-need constant.
 
         One matrix product carries the scaled semantic part, tags, the same-cluster
         correction and the offer's KMU share; the sparse lexical product is added on top and
-        also written to `scratch.lexical`. Returns (block, per-need constant, the flat positions
-        written to `scratch.lexical`, which the caller clears).
+        also written to `scratch.lexical`.
         """
         w = self.weights
         mean, std = self._stats_for(rows)
@@ -511,82 +517,95 @@ class Pool:
             flat = block.reshape(-1)
             np.put(flat, written, flat.take(written) + w.lexical * values)
         constant = -scale * mean + w.cross_cluster + w.kmu / 2 * self.need_kmu[rows]
-        return block, constant, written
+        return _Scores(block, constant, written)
 
     def _rank_block(self, rows: np.ndarray, top_k: int, scratch: _Scratch) -> Ranking:
         """Top offers of other organizations for a block of needs, exactly.
 
-        Keeps every pair that can still reach a need's top `top_k` once reciprocity is added.
-        The cut-off per need is the k-th largest of the group maxima (columns in groups of
-        `GROUP`): k groups each hold a value at least that high, so the true k-th best is no
-        lower; only groups whose maximum reaches the cut-off are looked into.
+        Keeps every pair within reciprocity of its need's k-th best (it can still reach the
+        top `top_k` once reciprocity is added). Columns are looked at in groups of `GROUP`:
+        the k-th largest group maximum is a first cut-off (k groups each hold a value at least
+        that high, so the true k-th best is no lower), and only groups whose maximum reaches
+        the cut-off are looked into. Pairs within one organization do not count, so where the
+        k-th best of the others lies lower than that, the need is looked into again with it.
         """
-        block, constant, written = self._block(rows, scratch)
+        scores = self._block(rows, scratch)
         try:
-            return self._top_of_block(rows, top_k, block, constant, scratch.lexical[: len(rows)])
+            return self._top_of_block(rows, top_k, scores, scratch.lexical[: len(rows)])
         finally:
-            np.put(scratch.lexical, written, 0)
+            np.put(scratch.lexical, scores.written, 0)
 
     def _top_of_block(
-        self,
-        rows: np.ndarray,
-        top_k: int,
-        block: np.ndarray,
-        constant: np.ndarray,
-        lexical: np.ndarray,
+        self, rows: np.ndarray, top_k: int, scores: _Scores, lexical: np.ndarray
     ) -> Ranking:
         w = self.weights
-        m = len(self.offers)
+        block = scores.values
         n, padded = block.shape
         width = padded // GROUP  # group g holds the columns g, g + width, g + 2·width, …
         group_max = _group_max(block.reshape(n, GROUP, width))
         k = min(top_k, width)
         kth = np.partition(group_max, width - k, axis=1)[:, width - k]
         cut = kth - w.reciprocity
+        ranking = self._candidates(rows, *self._gather(block, group_max, cut), scores, lexical)
+        ranking, kth_score = self._kth_scores(ranking, n, top_k)
+        # in block values (scores minus the need's constant), like `cut`
+        lower = np.maximum(kth_score - scores.constant - w.reciprocity, np.finfo(np.float32).min)
+        again = lower < cut  # the k-th best of other organizations lies lower
+        if again.any():
+            redo = np.where(again, lower, np.inf).astype(np.float32)
+            ranking = Ranking.concat(
+                [
+                    ranking.take(~again[ranking.need]),
+                    self._candidates(rows, *self._gather(block, group_max, redo), scores, lexical),
+                ]
+            )
+            ranking, kth_score = self._kth_scores(ranking, n, top_k)
+        ranking = ranking.take(ranking.score >= kth_score[ranking.need] - w.reciprocity)
+        ranking.need = rows[ranking.need]
+        return ranking
+
+    def _gather(
+        self, block: np.ndarray, group_max: np.ndarray, cut: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """(block row, offer column) of every value ≥ its row's cut-off, via the group maxima."""
+        padded = block.shape[1]
+        width = group_max.shape[1]
         hit_r, hit_g = np.nonzero(group_max >= cut[:, None])
         columns = hit_g[:, None] + width * np.arange(GROUP)  # (hits, GROUP)
         at = (hit_r * padded)[:, None] + columns  # flat positions: one take, no 2-D indexing
-        keep = block.reshape(-1).take(at) >= cut[hit_r, None]
-        cand_r = np.repeat(hit_r, GROUP)[keep.ravel()]
-        cand_c = columns.ravel()[keep.ravel()]
-        ranking = self._candidates(rows, cand_r, cand_c, block, constant, lexical)
-        # same-organization pairs were dropped: a need left with fewer than k pairs above the
-        # cut-off (or fewer than k at all) is ranked again over every column
-        counts = np.bincount(ranking.need, minlength=n)
-        short = np.flatnonzero(counts < np.minimum(top_k, m))
-        if len(short):
-            full_r = np.repeat(short, m)
-            full_c = np.tile(np.arange(m), len(short))
-            redo = self._candidates(rows, full_r, full_c, block, constant, lexical)
-            ranking = Ranking.concat([ranking.take(~np.isin(ranking.need, short)), redo])
+        keep = (block.reshape(-1).take(at) >= cut[hit_r, None]).ravel()
+        return np.repeat(hit_r, GROUP)[keep], columns.ravel()[keep]
+
+    @staticmethod
+    def _kth_scores(ranking: Ranking, n: int, top_k: int) -> tuple[Ranking, np.ndarray]:
+        """`ranking` by need, best first, and each block row's `top_k`-th best score in it
+        (−∞ for a row with fewer pairs)."""
         ranking = _sorted_by_need(ranking)
         position = _position_in_group(ranking.need)
         kth_score = np.full(n, -np.inf, dtype=np.float32)
         at_k = position == top_k - 1
         kth_score[ranking.need[at_k]] = ranking.score[at_k]
-        ranking = ranking.take(ranking.score >= kth_score[ranking.need] - w.reciprocity)
-        ranking.need = rows[ranking.need]
-        return ranking
+        return ranking, kth_score
 
     def _candidates(
         self,
         rows: np.ndarray,
         cand_r: np.ndarray,
         cand_c: np.ndarray,
-        block: np.ndarray,
-        constant: np.ndarray,
+        scores: _Scores,
         lexical_block: np.ndarray,
     ) -> Ranking:
         """Components of candidate pairs (block row, offer column); same organization dropped."""
         w = self.weights
+        constant = scores.constant
         other = self.need_org[rows[cand_r]] != self.offer_org[cand_c]
         cand_r, cand_c = cand_r[other], cand_c[other]
         need = rows[cand_r]
-        at = cand_r * block.shape[1] + cand_c
+        at = cand_r * scores.values.shape[1] + cand_c
         lexical = lexical_block.reshape(-1).take(at)
         tags = np.einsum("pt,pt->p", self.need_tags[need], self.offer_tags[cand_c])
         same = self.need_cluster[need] == self.offer_cluster[cand_c]
-        value = block.reshape(-1).take(at)
+        value = scores.values.reshape(-1).take(at)
         score = value + constant[cand_r]
         scaled_semantic = (
             value
