@@ -76,6 +76,13 @@ def stats_command(
     median = funnel.median_decision_hours
     steps.add_row("median proposal → decision", "–" if median is None else f"{median:.1f} h")
     console.print(steps)
+    deleted = figures.deleted
+    if deleted is not None and deleted.any:
+        console.print(
+            f"Deleted by contacts themselves (not counted above): {deleted.members} contacts "
+            f"with {deleted.needs} needs, {deleted.offers} offers, {deleted.matches} "
+            f"proposals, {deleted.introductions} introductions."
+        )
 
 
 def audit_command(

@@ -54,7 +54,22 @@ def render_stats(language: str, figures: Stats) -> Markup:
         cross_cluster=percent(language, funnel.cross_cluster_share),
         median=median,
     )
-    return Markup("\n".join([title, *lines, "", flow]))
+    parts = [title, *lines, "", flow]
+    deleted = figures.deleted
+    if deleted is not None and deleted.any:
+        parts += [
+            "",
+            t(
+                language,
+                "stats.deleted",
+                members=deleted.members,
+                needs=deleted.needs,
+                offers=deleted.offers,
+                matches=deleted.matches,
+                introductions=deleted.introductions,
+            ),
+        ]
+    return Markup("\n".join(parts))
 
 
 async def stats_command(update: Update, context: Context) -> None:

@@ -25,7 +25,7 @@ from kooperation.models import (
     Size,
     utcnow,
 )
-from kooperation.services import audit, roles
+from kooperation.services import audit, privacy, roles
 from kooperation.services.audit import Action
 
 APPROVED_OR_LATER = (MatchStatus.APPROVED, MatchStatus.INTRODUCED, MatchStatus.DECLINED)
@@ -66,10 +66,38 @@ class Funnel:
 
 
 @dataclass(frozen=True)
+class Deleted:
+    """What members took with them when they deleted their data (programme-wide counters:
+    the rows are gone, so neither the clusters nor the funnel above count them)."""
+
+    members: int
+    needs: int
+    offers: int
+    matches: int
+    introductions: int
+
+    @property
+    def any(self) -> bool:
+        return self.members > 0
+
+    @classmethod
+    def read(cls, session: Session) -> Deleted:
+        counts = privacy.deletion_counts(session=session)
+        return cls(
+            members=counts["members_deleted"],
+            needs=counts["needs_deleted"],
+            offers=counts["offers_deleted"],
+            matches=counts["matches_deleted"],
+            introductions=counts["introductions_deleted"],
+        )
+
+
+@dataclass(frozen=True)
 class Stats:
     clusters: list[ClusterStats]
     funnel: Funnel
     all_clusters: bool
+    deleted: Deleted | None = None  # the whole programme's view only
 
     @property
     def total(self) -> ClusterStats:
@@ -193,6 +221,7 @@ def compute_stats(*, session: Session, cluster_ids: set[int] | None = None) -> S
         clusters=cluster_stats(session=session, cluster_ids=cluster_ids),
         funnel=funnel(session=session, cluster_ids=cluster_ids),
         all_clusters=cluster_ids is None,
+        deleted=Deleted.read(session) if cluster_ids is None else None,
     )
 
 

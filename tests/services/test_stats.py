@@ -8,9 +8,10 @@ from datetime import timedelta
 import pytest
 from sqlmodel import Session
 
+from bot.handlers.stats import render_stats
 from kooperation.config import Settings
 from kooperation.models import Feedback, Size
-from kooperation.services import introductions, reporting, review, roles, stats
+from kooperation.services import introductions, privacy, reporting, review, roles, stats
 from tests import review_seed as seed
 
 
@@ -73,3 +74,22 @@ def test_stats_are_for_managers_and_admins_only(session: Session, settings: Sett
     manager = seed.manager(session, 11, "logistics")
     mine = stats.stats_for(session=session, settings=settings, member=manager)
     assert [c.slug for c in mine.clusters] == ["logistics"] and not mine.all_clusters
+
+
+def test_the_programme_view_names_what_deleted_contacts_took_with_them(
+    session: Session, settings: Settings
+) -> None:
+    need_member, _, _ = seed.two_sided(session, 1000, "automotive", "logistics")
+    seed.two_sided(session, 1010, "it", "logistics")
+    privacy.delete_member_data(session=session, telegram_user_id=need_member.telegram_user_id)
+
+    everything = stats.compute_stats(session=session)
+    assert everything.funnel.proposals == 1
+    assert everything.deleted == stats.Deleted(
+        members=1, needs=1, offers=0, matches=1, introductions=0
+    )
+    it_only = stats.compute_stats(session=session, cluster_ids={seed.cluster(session, "it").id})
+    assert it_only.deleted is None  # the counters are not kept per cluster
+
+    assert "1 Kontakte mit 1 Bedarfen, 0 Angeboten, 1 Vorschlägen" in render_stats("de", everything)
+    assert "Deleted by contacts" not in render_stats("en", it_only)
