@@ -13,6 +13,7 @@ from telegram.ext import (
     MessageHandler,
 )
 
+from bot import commands
 from bot.context import runtime
 from bot.members import Who, current
 from bot.render import Buttons
@@ -106,6 +107,10 @@ async def toggle(update: Update, context: Context) -> None:
     await answer(update, plain(member.language, "settings.saved"))
     text, buttons = _view(member.language, member)
     await edit(update, text, buttons)
+    if data.startswith("st:lang:"):  # a manager's or admin's own menu follows their language
+        await commands.publish_for_member(
+            context.application, telegram_user_id=update.effective_user.id
+        )
 
 
 async def ask(update: Update, context: Context) -> int:

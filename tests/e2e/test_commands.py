@@ -11,6 +11,7 @@ import pytest
 from sqlmodel import Session
 
 from kooperation.db import engine_for
+from kooperation.models import utcnow
 from kooperation.services import roles
 from tests import review_seed as seed
 from tests.e2e.conftest import new_user_id
@@ -96,3 +97,22 @@ def test_appointing_and_removing_a_manager_sets_and_clears_their_menu(emulator, 
     admin.wait_reply(timeout=10, contains="nicht mehr Manager")
     assert len(_chat_menus(emulator, future, "deleteMyCommands", since=since)) == 1
     assert _chat_menus(emulator, future, since=since) == []
+
+
+def test_a_manager_who_switches_language_gets_the_menu_in_the_new_language(
+    emulator, bot, database_url
+):
+    leo_id = new_user_id()
+    with Session(engine_for(database_url), expire_on_commit=False) as session:
+        leo = seed.manager(session, leo_id, "it", name="Leo", language="en")
+        leo.consent_at = utcnow()  # signed up: /settings is open to him
+        session.add(leo)
+        session.commit()
+    user = emulator.user(leo_id)
+    user.send("/settings")
+    view = user.wait_reply(timeout=10, contains="Settings")
+    since = emulator.last_seq()
+    user.press(view, data="st:lang:de")
+    emulator.wait_call("setMyCommands", since=since)
+    [menu] = _chat_menus(emulator, leo_id, since=since)
+    assert menu["review"] == "Vorschläge prüfen (Clustermanager)"
