@@ -61,13 +61,13 @@ def _view(language: str, member: Member) -> tuple[str, Buttons]:
                     if member.digest_enabled
                     else "settings.button_digest_on",
                 ),
-                "st:dig",
+                f"st:dig:{0 if member.digest_enabled else 1}",  # the state the tap sets
             ),
             (
                 plain(
                     language, "settings.button_resume" if member.paused else "settings.button_pause"
                 ),
-                "st:pause",
+                f"st:pause:{0 if member.paused else 1}",
             ),
         ],
         [
@@ -89,7 +89,8 @@ async def show(update: Update, context: Context) -> None:
 
 
 async def toggle(update: Update, context: Context) -> None:
-    """Language, digest or pause: changes one setting and redraws the overview."""
+    """Language, digest or pause: sets one setting to the state the button names and redraws
+    the overview."""
     who = current(update, context)
     if not who.registered:
         await not_registered(update, who)
@@ -100,10 +101,16 @@ async def toggle(update: Update, context: Context) -> None:
             member = members.set_language(
                 session=session, member_id=who.member_id, language=data.rsplit(":", 1)[-1]
             )
-        elif data == "st:dig":
-            member = members.toggle_digest(session=session, member_id=who.member_id)
-        else:
-            member = members.toggle_paused(session=session, member_id=who.member_id)
+        elif data.startswith("st:dig:"):
+            member = members.set_digest(
+                session=session, member_id=who.member_id, enabled=data.endswith(":1")
+            )
+        elif data.startswith("st:pause:"):
+            member = members.set_paused(
+                session=session, member_id=who.member_id, paused=data.endswith(":1")
+            )
+        else:  # a button from before buttons carried their state: show the current one
+            member = who.member
     await answer(update, plain(member.language, "settings.saved"))
     text, buttons = _view(member.language, member)
     await edit(update, text, buttons)
@@ -170,7 +177,9 @@ def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
     """Adds /settings, its toggles and the name/e-mail conversation."""
     application.add_handler(CommandHandler("settings", show, filters=PRIVATE))
     application.add_handler(CallbackQueryHandler(show, pattern=r"^mn:settings$"))
-    application.add_handler(CallbackQueryHandler(toggle, pattern=r"^st:(lang:(de|en)|dig|pause)$"))
+    application.add_handler(
+        CallbackQueryHandler(toggle, pattern=r"^st:(lang:(de|en)|(dig|pause)(:[01])?)$")
+    )
     application.add_handler(
         conversation(
             entry_points=[CallbackQueryHandler(ask, pattern=r"^st:(name|mail)$")],

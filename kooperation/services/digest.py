@@ -31,6 +31,7 @@ from kooperation.models import (
     UTCDateTime,
     utcnow,
 )
+from kooperation.services import members
 from kooperation.services.introductions import listing_title
 from kooperation.services.outbox import queue_message
 
@@ -99,15 +100,11 @@ class DigestSettingError(Exception):
 
 
 def set_digest(*, session: Session, telegram_user_id: int, enabled: bool) -> Member:
-    """Turns the member's digest on or off (idempotent, unlike the /settings toggle)."""
+    """Turns the digest on or off for the member behind a digest button."""
     member = session.exec(select(Member).where(Member.telegram_user_id == telegram_user_id)).first()
-    if member is None:
+    if member is None or member.id is None:
         raise DigestSettingError("unknown member")
-    if member.digest_enabled != enabled:
-        member.digest_enabled = enabled
-        session.add(member)
-        session.commit()
-    return member
+    return members.set_digest(session=session, member_id=member.id, enabled=enabled)
 
 
 def digest_key(member_id: int, week: str) -> str:

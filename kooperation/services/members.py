@@ -158,20 +158,25 @@ def set_language(*, session: Session, member_id: int, language: str) -> Member:
     return member
 
 
-def toggle_digest(*, session: Session, member_id: int) -> Member:
+def set_digest(*, session: Session, member_id: int, enabled: bool) -> Member:
+    """Weekly digest on or off. Setting, not toggling: a second tap on a stale button (or a
+    retried update) changes nothing."""
     member = _get(session, member_id)
-    member.digest_enabled = not member.digest_enabled
-    session.add(member)
-    session.commit()
+    if member.digest_enabled != enabled:
+        member.digest_enabled = enabled
+        session.add(member)
+        session.commit()
     return member
 
 
-def toggle_paused(*, session: Session, member_id: int) -> Member:
-    """Pauses or resumes matching for all of the member's listings."""
+def set_paused(*, session: Session, member_id: int, paused: bool) -> Member:
+    """Pauses or resumes matching for all of the member's listings (idempotent, like
+    `set_digest`)."""
     member = _get(session, member_id)
-    member.paused = not member.paused
-    session.add(member)
-    session.commit()
+    if member.paused != paused:
+        member.paused = paused
+        session.add(member)
+        session.commit()
     return member
 
 

@@ -274,12 +274,16 @@ def test_settings_change_language_digest_pause_name_and_email(emulator, bot):
     contact = Contact.new(emulator, new_user_id(), language="de")
     onboard_new_company(contact, company="Einstellungs GmbH")
     contact.send("/settings")
-    view = contact.with_button("st:dig")
+    view = contact.with_button("st:dig:0")  # each button names the state it sets
     assert "Wöchentliche Übersicht: ja" in view.text and "E-Mail: keine" in view.text
-    contact.tap(view, data="st:dig")
+    contact.tap(view, data="st:dig:0")
+    stale = view
     view = contact.reply(edited=True)
     assert "Wöchentliche Übersicht: nein" in view.text
-    contact.tap(view, data="st:pause")
+    contact.tap(stale, data="st:dig:0")  # the old button again: nothing flips back
+    view = contact.reply(edited=True)
+    assert "Wöchentliche Übersicht: nein" in view.text
+    contact.tap(view, data="st:pause:1")
     view = contact.reply(edited=True)
     assert "Matching pausiert: ja" in view.text
     contact.tap(view, data="st:lang:en")

@@ -125,8 +125,13 @@ def test_contact_settings_are_validated(session: Session) -> None:
     with pytest.raises(InvalidInput):
         members.set_email(session=session, member_id=member.id, email="kaputt")
     members.set_email(session=session, member_id=member.id, email="e@firma.de")
-    assert members.toggle_digest(session=session, member_id=member.id).digest_enabled is False
-    assert members.toggle_paused(session=session, member_id=member.id).paused is True
+    for _ in range(2):  # setting twice is the same as once (a stale or repeated tap)
+        assert (
+            members.set_digest(session=session, member_id=member.id, enabled=False).digest_enabled
+            is False
+        )
+        assert members.set_paused(session=session, member_id=member.id, paused=True).paused is True
+    assert members.set_paused(session=session, member_id=member.id, paused=False).paused is False
     assert (
         members.set_language(session=session, member_id=member.id, language="en").language == "en"
     )
