@@ -70,23 +70,74 @@ async def _set_for_chat(bot: Bot, chat_id: int, commands: list[BotCommand] | Non
     return True
 
 
-async def publish_staff(application: Application[Any, Any, Any, Any, Any, Any]) -> int:
-    """Sets the staff menu in every known manager's and admin's private chat; returns how many."""
+Menu = tuple[tuple[str, str], ...] | None  # (command, description) pairs; None: public menu
+
+
+def _published(application: Application[Any, Any, Any, Any, Any, Any]) -> dict[int, Menu]:
+    """Each staff chat's menu as this process last set it."""
+    return runtime(application).extras.setdefault("staff_menus", {})
+
+
+def _menu(commands: list[BotCommand] | None) -> Menu:
+    return None if commands is None else tuple((c.command, c.description) for c in commands)
+
+
+async def _set_and_remember(
+    application: Application[Any, Any, Any, Any, Any, Any],
+    chat_id: int,
+    commands: list[BotCommand] | None,
+) -> bool:
+    done = await _set_for_chat(application.bot, chat_id, commands)
+    if done:
+        _published(application)[chat_id] = _menu(commands)
+    elif commands is None:  # e.g. blocked the bot: no retry every refresh; /start sets it anew
+        _published(application).pop(chat_id, None)
+    return done
+
+
+def _staff_menus(
+    application: Application[Any, Any, Any, Any, Any, Any],
+) -> dict[int, list[BotCommand] | None]:
+    """The menu every reachable manager's and admin's chat should have now."""
     state = runtime(application)
     with state.session() as session:
         staff = members.reachable_staff(
             session=session, admin_telegram_ids=state.settings.admin_telegram_ids
         )
-        menus = [
-            (member.chat_id, _staff_menu(session, state.settings, member))
+        return {
+            member.chat_id: _staff_menu(session, state.settings, member)
             for member in staff
             if member.chat_id is not None
-        ]
+        }
+
+
+async def publish_staff(application: Application[Any, Any, Any, Any, Any, Any]) -> int:
+    """Sets the staff menu in every known manager's and admin's private chat; returns how many."""
+    menus = _staff_menus(application)
     done = 0
-    for chat_id, commands in menus:
+    for chat_id, commands in menus.items():
         if commands is not None:
-            done += await _set_for_chat(application.bot, chat_id, commands)
+            done += await _set_and_remember(application, chat_id, commands)
     log.info("staff command menus set for %s of %s chats", done, len(menus))
+    return done
+
+
+async def refresh_staff(application: Application[Any, Any, Any, Any, Any, Any]) -> int:
+    """Sets only the menus that changed since this process last set them: roles given or taken
+    outside the bot (`matchbot manager add`, an admin id in the settings). Returns how many."""
+    wanted = _staff_menus(application)
+    published = _published(application)
+    for chat_id, menu in list(published.items()):
+        if chat_id not in wanted and menu is not None:
+            wanted[chat_id] = None  # no longer staff: back to the public menu
+    changed = [
+        (chat_id, commands)
+        for chat_id, commands in wanted.items()
+        if _menu(commands) != published.get(chat_id, None)
+    ]
+    done = 0
+    for chat_id, commands in changed:
+        done += await _set_and_remember(application, chat_id, commands)
     return done
 
 
@@ -102,7 +153,7 @@ async def publish_for_member(
             return
         chat_id = member.chat_id
         commands = _staff_menu(session, state.settings, member)
-    await _set_for_chat(application.bot, chat_id, commands)
+    await _set_and_remember(application, chat_id, commands)
 
 
 async def publish(application: Application[Any, Any, Any, Any, Any, Any]) -> None:

@@ -21,6 +21,7 @@ from apscheduler.triggers.cron import CronTrigger
 from sqlmodel import Session
 from telegram.ext import Application, CallbackContext
 
+from bot import commands
 from bot.context import Runtime, runtime
 from bot.delivery import OutboxSender
 from kooperation.config import Settings
@@ -304,6 +305,23 @@ def start(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
         first=5,
         name="housekeeping",
     )
+    queue.run_repeating(
+        refresh_staff_menus,
+        interval=settings.staff_menu_refresh_seconds,
+        first=settings.staff_menu_refresh_seconds,
+        name="staff-menus",
+    )
+
+
+async def refresh_staff_menus(context: CallbackContext[Any, Any, Any, Any]) -> None:
+    """Command menus for roles given outside the bot (`matchbot manager add`)."""
+    try:
+        changed = await commands.refresh_staff(context.application)
+    except Exception:  # a menu must never take the schedules down
+        log.exception("staff menus: refresh failed")
+        return
+    if changed:
+        log.info("staff menus: %s chats updated", changed)
 
 
 async def _run_when_started(

@@ -61,6 +61,8 @@ class Settings(BaseSettings):
     # Delivery: Telegram allows about 30 messages/s overall and 1/s per chat.
     outbox_rate_per_second: float = 28.0
     outbox_max_attempts: int = 5
+    # How often the bot checks for role changes made outside it (`matchbot manager add`).
+    staff_menu_refresh_seconds: int = Field(default=300, ge=5)
 
     @field_validator("admin_telegram_ids", mode="before")
     @classmethod

@@ -27,7 +27,7 @@ def bot(bot_runner: Any, database_url: str) -> Iterator[Any]:
     with Session(engine_for(database_url), expire_on_commit=False) as session:
         seed.admin(session, ADMIN_ID, name="Ada")
         seed.manager(session, MANAGER_ID, "it", name="Mia", language="en")
-    bot_runner.start(EMBEDDING_MODEL=NO_MATCHING)
+    bot_runner.start(EMBEDDING_MODEL=NO_MATCHING, STAFF_MENU_REFRESH_SECONDS="5")
     yield bot_runner
     bot_runner.kill()
 
@@ -116,3 +116,20 @@ def test_a_manager_who_switches_language_gets_the_menu_in_the_new_language(
     emulator.wait_call("setMyCommands", since=since)
     [menu] = _chat_menus(emulator, leo_id, since=since)
     assert menu["review"] == "Vorschläge prüfen (Clustermanager)"
+
+
+def test_a_manager_appointed_outside_the_bot_gets_the_menu_without_a_restart(
+    emulator, bot, database_url
+):
+    kim_id = new_user_id()
+    with Session(engine_for(database_url), expire_on_commit=False) as session:
+        kim = seed.contact(session, kim_id, None)  # already chats with the bot
+    assert kim.chat_id == kim_id
+    since = emulator.last_seq()
+    with Session(engine_for(database_url), expire_on_commit=False) as session:
+        # what `matchbot manager add` does, in another process
+        member = roles.ensure_member(session=session, telegram_user_id=kim_id)
+        roles.appoint_manager(session=session, member=member, cluster=seed.cluster(session, "it"))
+    emulator.wait_call("setMyCommands", since=since, timeout=15)
+    [menu] = _chat_menus(emulator, kim_id, since=since)
+    assert {"review", "stats"} <= set(menu)
