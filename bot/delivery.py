@@ -72,8 +72,11 @@ class OutboxSender:
         poll_interval: float = 1.0,
         backoff_base: timedelta = BACKOFF_BASE,
         is_running: Callable[[], bool] | None = None,
+        is_quiet: Callable[[], bool] | None = None,
     ) -> None:
+        """`is_quiet`: whether messages should arrive silently now (quiet hours)."""
         self.bot = bot
+        self.is_quiet = is_quiet or (lambda: False)
         self.engine = engine
         self.interval = 1.0 / rate_per_second
         self.max_attempts = max_attempts
@@ -192,7 +195,7 @@ class OutboxSender:
         while True:
             await self._pace()  # right before the API call, so the limit holds for calls
             try:
-                await send_html(self.bot, message.chat_id, text, buttons)
+                await send_html(self.bot, message.chat_id, text, buttons, silent=self.is_quiet())
                 return True
             except RetryAfter as error:
                 waits += 1

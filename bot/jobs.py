@@ -270,6 +270,7 @@ def start(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
         rate_per_second=settings.outbox_rate_per_second,
         max_attempts=settings.outbox_max_attempts,
         is_running=lambda: application.running,
+        is_quiet=lambda: settings.is_quiet(utcnow()),
     )
     rt.extras["outbox_sender"] = sender
     rt.extras["outbox_task"] = asyncio.get_running_loop().create_task(

@@ -53,9 +53,10 @@ def split_message(text: str, limit: int = MessageLimit.MAX_TEXT_LENGTH) -> list[
 
 
 async def send_html(
-    bot: Any, chat_id: int, text: str, buttons: Buttons | None = None
+    bot: Any, chat_id: int, text: str, buttons: Buttons | None = None, *, silent: bool = False
 ) -> list[Message]:
-    """Sends `text` (already safe HTML), split if needed; buttons go on the last part."""
+    """Sends `text` (already safe HTML), split if needed; buttons go on the last part.
+    `silent`: delivered without a notification sound (quiet hours)."""
     parts = split_message(text)
     sent = []
     for index, part in enumerate(parts):
@@ -67,6 +68,7 @@ async def send_html(
                 parse_mode=ParseMode.HTML,
                 reply_markup=markup,
                 disable_web_page_preview=True,
+                disable_notification=silent,
             )
         )
     return sent

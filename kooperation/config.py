@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from functools import lru_cache
 from typing import Annotated
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from kooperation.quiet_hours import QuietHours
 
 
 class SettingsError(Exception):
@@ -61,6 +64,8 @@ class Settings(BaseSettings):
     # Delivery: Telegram allows about 30 messages/s overall and 1/s per chat.
     outbox_rate_per_second: float = 28.0
     outbox_max_attempts: int = 5
+    # Local times when messages arrive silently (kooperation/quiet_hours.py); "" = never.
+    quiet_hours: str = "21-7"
     # How often the bot checks for role changes made outside it (`matchbot manager add`).
     staff_menu_refresh_seconds: int = Field(default=300, ge=5)
 
@@ -98,9 +103,20 @@ class Settings(BaseSettings):
             raise ValueError("use DEBUG, INFO, WARNING, ERROR or CRITICAL")
         return level
 
+    @field_validator("quiet_hours")
+    @classmethod
+    def _valid_quiet_hours(cls, value: str) -> str:
+        QuietHours.parse(value)
+        return value
+
     @property
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
+
+    def is_quiet(self, moment: datetime) -> bool:
+        """Whether `moment` (any time zone) is in the programme's quiet hours."""
+        quiet = QuietHours.parse(self.quiet_hours)
+        return quiet is not None and quiet.contains(moment.astimezone(self.tz))
 
 
 def load_settings(**overrides: object) -> Settings:

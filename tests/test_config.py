@@ -28,6 +28,7 @@ def matchbot(*args: str, env: dict[str, str], cwd: Path) -> subprocess.Completed
         ("TIMEZONE", "Mars/Olympus"),
         ("ADMIN_TELEGRAM_IDS", "12,abc"),
         ("DIGEST_SCHEDULE", "every monday"),
+        ("QUIET_HOURS", "nachts"),
         ("MATCH_MIN_SCORE", "high"),
         ("LOG_LEVEL", "LOUD"),
     ],

@@ -28,13 +28,15 @@ class ScriptedBot:
     def __init__(self, *errors: BaseException) -> None:
         self.errors = list(errors)
         self.sent: list[tuple[float, int, str]] = []
+        self.silent: list[bool] = []
         self.calls = 0
 
-    async def send_message(self, *, chat_id: int, text: str, **_: Any) -> None:
+    async def send_message(self, *, chat_id: int, text: str, **options: Any) -> None:
         self.calls += 1
         if self.errors:
             raise self.errors.pop(0)
         self.sent.append((time.monotonic(), chat_id, text))
+        self.silent.append(bool(options.get("disable_notification")))
 
 
 def sender(bot: ScriptedBot, engine: Engine, **options: Any) -> OutboxSender:
@@ -239,3 +241,17 @@ async def test_a_long_message_goes_out_in_parts_a_second_apart_with_buttons_on_t
     assert bot.sent[1][0] - bot.sent[0][0] >= 0.99
     assert markups[0] is None and markups[1] is not None
     assert rows(session)[0].status == OutboxStatus.SENT
+
+
+async def test_messages_arrive_silently_during_quiet_hours_only(
+    session: Session, engine: Engine, members: list[Member]
+) -> None:
+    night = True
+    bot = ScriptedBot()
+    quiet_sender = sender(bot, engine, is_quiet=lambda: night)
+    queue(session, members[0], "digest:night")
+    await quiet_sender.drain()
+    night = False
+    queue(session, members[1], "digest:day")
+    await quiet_sender.drain()
+    assert bot.silent == [True, False]
