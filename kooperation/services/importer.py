@@ -201,7 +201,7 @@ def parse_row(line: int, raw: dict[str, str], clusters: dict[str, int]) -> Listi
         cluster_id=cluster_id,
         kind=kind,
         text=text,
-        title=raw.get("title", "") or default_title(text),
+        title=raw.get("title", "") or validation.title_for(text),  # as for listings in the bot
         tags=tags,
         language=language,
         ref=raw.get("ref") or None,
@@ -210,13 +210,6 @@ def parse_row(line: int, raw: dict[str, str], clusters: dict[str, int]) -> Listi
         contact_name=raw.get("contact_name", ""),
         contact_email=email,
     )
-
-
-def default_title(text: str, limit: int = 60) -> str:
-    """The first words of the text, cut at a word boundary."""
-    if len(text) <= limit:
-        return text
-    return text[:limit].rsplit(" ", 1)[0] + " …"
 
 
 class _Upserter:

@@ -7,6 +7,7 @@ from sqlmodel import Session, func, select
 
 from kooperation.models import Listing, Organization
 from kooperation.services.importer import ImportFileError, import_listings
+from kooperation.validation import TITLE_MAX, title_for
 
 HEADER = "organization;cluster;kind;text;ref;tags;language;size;contact_email\n"
 
@@ -123,3 +124,13 @@ def test_ten_thousand_rows_with_broken_ones_import_and_reimport_unchanged(
     again = import_listings(session=session, data=data)
     assert (again.created, again.updated, again.unchanged) == (0, 0, 10_000 - 310)
     assert [e.line for e in again.errors] == [e.line for e in first.errors]
+
+
+def test_a_row_without_title_gets_the_title_a_posted_listing_would_get(session: Session) -> None:
+    long_text = (
+        "Wir suchen einen Partner für die Rücknahme und das Recycling von Batteriezellen " * 3
+    )
+    run(session, HEADER + f"AkkuWerk GmbH;automotive;Bedarf;{long_text};A1;;;;\n")
+    need = session.exec(select(Listing).where(Listing.ref == "A1")).one()
+    assert need.title == title_for(" ".join(long_text.split()))
+    assert len(need.title) <= TITLE_MAX and need.title.endswith("…")
