@@ -44,7 +44,7 @@ PRIOR_WEIGHT = 10  # how many pool rows the reference statistics count as
 BLOCK_ROWS = 1024
 BLOCK_BYTES = 192 * 2**20  # one worker's buffers (product + lexical) at most, for large pools
 STATS_SAMPLE = 256
-GROUP = 16  # columns per group when looking for each need's cut-off
+GROUP = 16  # columns per group when looking for a need's cut-off (a power of two: _group_max)
 # BLAS thread limits are process-wide: two rounds at once must not restore each other's limit
 _ONE_BLAS_THREAD = threading.Lock()
 
