@@ -41,8 +41,8 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
 
     # Matching. Defaults chosen with bench/quality.py (see README "Matching quality and speed").
-    # bench/quality.py threshold table: keeps 98.5 % of gold pairs; 27 % of needs also get their
-    # best wrong (near-miss) offer above it (0.5: 95.5 % and 17 %).
+    # bench/quality.py threshold table: keeps 98.5 % of gold pairs; 30 % of needs also get their
+    # best wrong (near-miss) offer above it (0.5: 97 % and 18 %).
     match_min_score: float = 0.45
     match_max_per_need: int = 3
     match_max_per_org_week: int = 10
