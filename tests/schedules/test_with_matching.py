@@ -8,7 +8,7 @@ from sqlmodel import Session, select
 from bot.context import Runtime
 from bot.jobs import run_digest, run_matching
 from kooperation.config import Settings
-from kooperation.models import Match, MatchRound, Outbox
+from kooperation.models import Listing, Match, MatchRound, Member, Outbox
 from kooperation.services import job_runs
 from tests import review_seed
 from tests.schedules.conftest import World
@@ -23,10 +23,12 @@ OFFER = (
 )
 
 
-def test_the_nightly_round_proposes_notifies_the_manager_once_and_is_recorded(
-    settings: Settings, engine: Engine, session: Session, world: World
-) -> None:
-    need_side = world.company("Karosseriewerk", "automotive")
+def cold_chain(
+    world: World, session: Session, need_language: str = "de"
+) -> tuple[Member, Listing, Listing]:
+    """An automotive need for cold transports and a logistics offer that fits it:
+    (the need's contact, the need, the offer)."""
+    need_side = world.company("Karosseriewerk", "automotive", language=need_language)
     offer_side = world.company("Kühlspedition", "logistics")
     need = world.listing(need_side, "need", "Kühltransporte für Batteriezellen")
     need.text = NEED
@@ -34,6 +36,13 @@ def test_the_nightly_round_proposes_notifies_the_manager_once_and_is_recorded(
     offer.text = OFFER
     session.add_all([need, offer])
     session.commit()
+    return need_side, need, offer
+
+
+def test_the_nightly_round_proposes_notifies_the_manager_once_and_is_recorded(
+    settings: Settings, engine: Engine, session: Session, world: World
+) -> None:
+    _, need, offer = cold_chain(world, session)
     manager = review_seed.manager(session, 955_000_001, "logistics", name="Maria")
 
     round_id = run_matching(Runtime(settings=settings, engine=engine))
@@ -49,14 +58,7 @@ def test_the_nightly_round_proposes_notifies_the_manager_once_and_is_recorded(
 def test_a_fitting_listing_from_another_cluster_is_a_new_opportunity_in_the_digest(
     settings: Settings, engine: Engine, session: Session, world: World
 ) -> None:
-    need_side = world.company("Karosseriewerk", "automotive", language="en")
-    offer_side = world.company("Kühlspedition", "logistics")
-    need = world.listing(need_side, "need", "Kühltransporte für Batteriezellen")
-    need.text = NEED
-    offer = world.listing(offer_side, "offer", "Kühllogistik mit ADR")
-    offer.text = OFFER
-    session.add_all([need, offer])
-    session.commit()
+    need_side, _, offer = cold_chain(world, session, need_language="en")
 
     result = run_digest(Runtime(settings=settings, engine=engine), dry_run=True)
 
