@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from typing import Any
 
 from telegram import Update
@@ -57,18 +58,7 @@ def render_stats(language: str, figures: Stats) -> Markup:
     parts = [title, *lines, "", flow]
     deleted = figures.deleted
     if deleted is not None and deleted.any:
-        parts += [
-            "",
-            t(
-                language,
-                "stats.deleted",
-                members=deleted.members,
-                needs=deleted.needs,
-                offers=deleted.offers,
-                matches=deleted.matches,
-                introductions=deleted.introductions,
-            ),
-        ]
+        parts += ["", t(language, "stats.deleted", **asdict(deleted))]
     return Markup("\n".join(parts))
 
 
