@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from typing import Annotated
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -113,10 +113,14 @@ class Settings(BaseSettings):
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
 
+    @cached_property
+    def quiet(self) -> QuietHours | None:
+        """QUIET_HOURS, parsed once (the outbox sender asks before every message)."""
+        return QuietHours.parse(self.quiet_hours)
+
     def is_quiet(self, moment: datetime) -> bool:
         """Whether `moment` (any time zone) is in the programme's quiet hours."""
-        quiet = QuietHours.parse(self.quiet_hours)
-        return quiet is not None and quiet.contains(moment.astimezone(self.tz))
+        return self.quiet is not None and self.quiet.contains(moment.astimezone(self.tz))
 
 
 def load_settings(**overrides: object) -> Settings:
