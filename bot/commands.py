@@ -127,13 +127,12 @@ async def refresh_staff(application: Application[Any, Any, Any, Any, Any, Any]) 
     outside the bot (`matchbot manager add`, an admin id in the settings). Returns how many."""
     wanted = _staff_menus(application)
     published = _published(application)
-    for chat_id, menu in list(published.items()):
-        if chat_id not in wanted and menu is not None:
-            wanted[chat_id] = None  # no longer staff: back to the public menu
+    for chat_id in published:
+        wanted.setdefault(chat_id, None)  # no longer staff: back to the public menu
     changed = [
         (chat_id, commands)
         for chat_id, commands in wanted.items()
-        if _menu(commands) != published.get(chat_id, None)
+        if _menu(commands) != published.get(chat_id)
     ]
     done = 0
     for chat_id, commands in changed:
