@@ -16,10 +16,10 @@ score(need i, offer j) = w_sem · semantic + w_lex · lexical + w_tags · tags
 - reciprocity: the bonus when the offer's organization also needs what the need's
   organization offers (one of its needs has one of their offers among its candidates).
 
-Search is exact: `Pool.rank` does a dense product per block of needs, adds the sparse lexical
-product and the cluster bonus, and keeps the best `fetch` offers per need with argpartition;
-tags, KMU and reciprocity are then computed for those candidates only (they are small,
-bounded bonuses, and `fetch` is several times the number of offers kept).
+Search is exact: `Pool.rank` does one dense product per block of needs (semantic part, tags,
+cluster bonus and KMU share in one), then `matching.kernels.block_candidates` adds the sparse
+lexical part row by row and keeps every offer within the reciprocity bonus of the need's k-th
+best; the components of those candidates are then read back out of their score.
 """
 
 from __future__ import annotations
@@ -36,15 +36,16 @@ import numpy as np
 from scipy import sparse
 from threadpoolctl import threadpool_limits
 
+from matching import kernels
 from matching.embedders import Embedder, normalise
 from matching.lexical import LexicalIndex
 
 SEMANTIC_Z = 4.0  # a need's offer 4 standard deviations above its average one scores 1.0
 PRIOR_WEIGHT = 10  # how many pool rows the reference statistics count as
 BLOCK_ROWS = 1024
-BLOCK_BYTES = 192 * 2**20  # one worker's buffers (product + lexical) at most, for large pools
+BLOCK_BYTES = 192 * 2**20  # one worker's product buffer at most, for large pools
+ROUNDING_SLACK = 1e-4  # the kernel keeps this much more than the bonus (see _rank_block)
 STATS_SAMPLE = 256
-GROUP = 16  # columns per group when looking for a need's cut-off (a power of two: _group_max)
 # BLAS thread limits are process-wide: two rounds at once must not restore each other's limit
 _ONE_BLAS_THREAD = threading.Lock()
 
@@ -278,17 +279,6 @@ def rowwise_dot(
     return np.asarray(product.sum(axis=1), dtype=np.float32).ravel()
 
 
-def _group_max(grouped: np.ndarray) -> np.ndarray:
-    """Maximum over axis 1 of (rows, GROUP, width), halving the groups each step (a third
-    faster than `np.maximum.reduce`, which walks the 16 slices one by one)."""
-    half = np.maximum(grouped[:, : GROUP // 2], grouped[:, GROUP // 2 :])
-    size = GROUP // 2
-    while size > 1:
-        size //= 2
-        np.maximum(half[:, :size], half[:, size : 2 * size], out=half[:, :size])
-    return half[:, 0]
-
-
 def _cores() -> int:
     """CPU cores this process may run on (a container's limit, not the host's count)."""
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
@@ -306,22 +296,21 @@ def _positions_by(keys: np.ndarray) -> dict[int, np.ndarray]:
 class _Scores:
     """A block as `Pool._block` leaves it."""
 
-    values: np.ndarray  # (needs, padded offers): score minus `constant`
+    values: np.ndarray  # (needs, offers): score minus `constant`, the lexical part still missing
     constant: np.ndarray  # per need
-    written: np.ndarray  # flat positions written to the worker's `_Scratch.lexical`
 
 
 class _Scratch:
     """One worker's buffers, reused for every block (fresh ones per block cost page faults).
 
-    `product` receives a block's scores; `lexical` holds the block's lexical values densely,
-    so candidates read theirs with one `take`. It is all zeros between blocks: each block
-    clears exactly the positions it wrote.
+    `product` receives a block's scores; `lexical` and `touched` are the kernel's per-need
+    scratch space (all zeros between needs).
     """
 
-    def __init__(self, rows: int, width: int) -> None:
-        self.product = np.empty((rows, width), np.float32)
-        self.lexical = np.zeros((rows, width), np.float32)
+    def __init__(self, rows: int, offers: int) -> None:
+        self.product = np.empty((rows, offers), np.float32)
+        self.lexical = np.zeros(offers, np.float32)
+        self.touched = np.empty(offers, np.int64)
 
 
 class Pool:
@@ -382,24 +371,13 @@ class Pool:
         offer_cluster_index = np.array(
             [cluster_index[c] for c in self.offer_cluster.tolist()], dtype=np.int64
         )
-        # the offers' side of the block product: [vector | tags | cluster one-hot | KMU],
-        # padded with zero rows to whole groups of GROUP columns
-        padded = -(-m // GROUP) * GROUP
-        self.offer_aug = np.zeros(
-            (
-                padded,
-                self.offer_vectors.shape[1]
-                + self.offer_tags.shape[1]
-                + self.cluster_onehot.shape[1]
-                + 1,
-            ),
-            dtype=np.float32,
-        )
+        # the offers' side of the block product: [vector | tags | cluster one-hot | KMU]
         dim, tags = self.offer_vectors.shape[1], self.offer_tags.shape[1]
-        self.offer_aug[:m, :dim] = self.offer_vectors
-        self.offer_aug[:m, dim : dim + tags] = self.offer_tags
-        self.offer_aug[:m, dim + tags : -1] = self.cluster_onehot[offer_cluster_index]
-        self.offer_aug[:m, -1] = self.offer_kmu
+        self.offer_aug = np.zeros((m, dim + tags + self.cluster_onehot.shape[1] + 1), np.float32)
+        self.offer_aug[:, :dim] = self.offer_vectors
+        self.offer_aug[:, dim : dim + tags] = self.offer_tags
+        self.offer_aug[:, dim + tags : -1] = self.cluster_onehot[offer_cluster_index]
+        self.offer_aug[:, -1] = self.offer_kmu
         self.offer_aug_t = np.ascontiguousarray(self.offer_aug.T)  # BLAS is fastest on this
         self.needs_by_org: dict[int, np.ndarray] = _positions_by(self.need_org)
         self.offers_by_org: dict[int, np.ndarray] = _positions_by(self.offer_org)
@@ -486,11 +464,10 @@ class Pool:
         )
 
     def _block(self, rows: np.ndarray, scratch: _Scratch) -> _Scores:
-        """Scores of needs `rows` × all offers (padded to whole groups), minus a per-need constant.
+        """Dense scores of needs `rows` × all offers, minus a per-need constant.
 
         One matrix product carries the scaled semantic part, tags, the same-cluster
-        correction and the offer's KMU share; the sparse lexical product is added on top and
-        also written to `scratch.lexical`.
+        correction and the offer's KMU share; the lexical part is added by the kernel.
         """
         w = self.weights
         mean, std = self._stats_for(rows)
@@ -507,74 +484,37 @@ class Pool:
         )
         left[:, clusters_end] = w.kmu / 2
         block = np.matmul(left, self.offer_aug_t, out=scratch.product[:n])
-        block[:, len(self.offers) :] = -np.inf
-        product = (self.need_lex[rows] @ self.offer_lex_t).tocsr()
-        starts = np.arange(n, dtype=np.int64) * block.shape[1]
-        written = np.repeat(starts, np.diff(product.indptr)) + product.indices
-        values = product.data.astype(np.float32, copy=False)
-        np.put(scratch.lexical, written, values)
-        if w.lexical:  # take/put: a third faster than `flat[written] += …`
-            flat = block.reshape(-1)
-            np.put(flat, written, flat.take(written) + w.lexical * values)
         constant = -scale * mean + w.cross_cluster + w.kmu / 2 * self.need_kmu[rows]
-        return _Scores(block, constant, written)
+        return _Scores(block, constant)
 
     def _rank_block(self, rows: np.ndarray, top_k: int, scratch: _Scratch) -> Ranking:
         """Top offers of other organizations for a block of needs, exactly.
 
         Keeps every pair within reciprocity of its need's k-th best (it can still reach the
-        top `top_k` once reciprocity is added). Columns are looked at in groups of `GROUP`:
-        the k-th largest group maximum is a first cut-off (k groups each hold a value at least
-        that high, so the true k-th best is no lower), and only groups whose maximum reaches
-        the cut-off are looked into. Pairs within one organization do not count, so where the
-        k-th best of the others lies lower than that, the need is looked into again with it.
+        top `top_k` once reciprocity is added). The kernel's cut-off is a little wider than
+        that, so that rounding in `value + constant` cannot drop a pair; the exact cut is made
+        here on the scores.
         """
-        scores = self._block(rows, scratch)
-        try:
-            return self._top_of_block(rows, top_k, scores, scratch.lexical[: len(rows)])
-        finally:
-            np.put(scratch.lexical, scores.written, 0)
-
-    def _top_of_block(
-        self, rows: np.ndarray, top_k: int, scores: _Scores, lexical: np.ndarray
-    ) -> Ranking:
         w = self.weights
-        block = scores.values
-        n, padded = block.shape
-        width = padded // GROUP  # group g holds the columns g, g + width, g + 2·width, …
-        group_max = _group_max(block.reshape(n, GROUP, width))
-        k = min(top_k, width)
-        kth = np.partition(group_max, width - k, axis=1)[:, width - k]
-        cut = kth - w.reciprocity
-        ranking = self._candidates(rows, *self._gather(block, group_max, cut), scores, lexical)
-        ranking, kth_score = self._kth_scores(ranking, n, top_k)
-        # in block values (scores minus the need's constant), like `cut`
-        lower = np.maximum(kth_score - scores.constant - w.reciprocity, np.finfo(np.float32).min)
-        again = lower < cut  # the k-th best of other organizations lies lower
-        if again.any():
-            redo = np.where(again, lower, np.inf).astype(np.float32)
-            ranking = Ranking.concat(
-                [
-                    ranking.take(~again[ranking.need]),
-                    self._candidates(rows, *self._gather(block, group_max, redo), scores, lexical),
-                ]
-            )
-            ranking, kth_score = self._kth_scores(ranking, n, top_k)
+        scores = self._block(rows, scratch)
+        cand_r, cand_c, value, lexical = kernels.block_candidates(
+            scores.values,
+            rows,
+            self.need_org,
+            self.offer_org,
+            (self.need_lex.indptr, self.need_lex.indices, self.need_lex.data),
+            (self.offer_lex_t.indptr, self.offer_lex_t.indices, self.offer_lex_t.data),
+            np.float32(w.lexical),
+            top_k,
+            np.float32(w.reciprocity + ROUNDING_SLACK),
+            scratch.lexical,
+            scratch.touched,
+        )
+        ranking = self._candidates(rows, cand_r, cand_c, value, lexical, scores.constant)
+        ranking, kth_score = self._kth_scores(ranking, len(rows), top_k)
         ranking = ranking.take(ranking.score >= kth_score[ranking.need] - w.reciprocity)
         ranking.need = rows[ranking.need]
         return ranking
-
-    def _gather(
-        self, block: np.ndarray, group_max: np.ndarray, cut: np.ndarray
-    ) -> tuple[np.ndarray, np.ndarray]:
-        """(block row, offer column) of every value ≥ its row's cut-off, via the group maxima."""
-        padded = block.shape[1]
-        width = group_max.shape[1]
-        hit_r, hit_g = np.nonzero(group_max >= cut[:, None])
-        columns = hit_g[:, None] + width * np.arange(GROUP)  # (hits, GROUP)
-        at = (hit_r * padded)[:, None] + columns  # flat positions: one take, no 2-D indexing
-        keep = (block.reshape(-1).take(at) >= cut[hit_r, None]).ravel()
-        return np.repeat(hit_r, GROUP)[keep], columns.ravel()[keep]
 
     @staticmethod
     def _kth_scores(ranking: Ranking, n: int, top_k: int) -> tuple[Ranking, np.ndarray]:
@@ -592,20 +532,15 @@ class Pool:
         rows: np.ndarray,
         cand_r: np.ndarray,
         cand_c: np.ndarray,
-        scores: _Scores,
-        lexical_block: np.ndarray,
+        value: np.ndarray,
+        lexical: np.ndarray,
+        constant: np.ndarray,
     ) -> Ranking:
-        """Components of candidate pairs (block row, offer column); same organization dropped."""
+        """Components of candidate pairs (block row, offer column), read out of their value."""
         w = self.weights
-        constant = scores.constant
-        other = self.need_org[rows[cand_r]] != self.offer_org[cand_c]
-        cand_r, cand_c = cand_r[other], cand_c[other]
         need = rows[cand_r]
-        at = cand_r * scores.values.shape[1] + cand_c
-        lexical = lexical_block.reshape(-1).take(at)
         tags = np.einsum("pt,pt->p", self.need_tags[need], self.offer_tags[cand_c])
         same = self.need_cluster[need] == self.offer_cluster[cand_c]
-        value = scores.values.reshape(-1).take(at)
         score = value + constant[cand_r]
         scaled_semantic = (
             value
@@ -621,8 +556,8 @@ class Pool:
             semantic = np.zeros(len(need), dtype=np.float32)
         f32 = np.float32
         return Ranking(
-            need=cand_r.astype(np.int64),  # block rows until the caller maps them back
-            offer=cand_c.astype(np.int64),
+            need=cand_r,  # block rows until the caller maps them back
+            offer=cand_c,
             score=score.astype(f32),
             semantic=semantic.astype(f32),
             lexical=lexical,
@@ -633,24 +568,23 @@ class Pool:
         )
 
     def _block_rows(self) -> int:
-        """Needs per block: BLOCK_ROWS, fewer when a worker's two buffers would pass BLOCK_BYTES
-        (at 100k offers a block of 1024 needs would take 800 MB per worker)."""
-        per_row = 2 * 4 * self.offer_aug_t.shape[1]
+        """Needs per block: BLOCK_ROWS, fewer when a worker's product buffer would pass
+        BLOCK_BYTES (at 100k offers a block of 1024 needs would take 400 MB per worker)."""
+        per_row = 4 * self.offer_aug_t.shape[1]
         return min(BLOCK_ROWS, max(64, BLOCK_BYTES // per_row))
 
     def _rank_blocks(self, blocks: list[np.ndarray], top_k: int) -> list[Ranking]:
         """`_rank_block` for every block, one block per core, in block order.
 
         The matrix product is most of a round, and BLAS would spread it over every core, but
-        the rest of a block (group maxima, candidates, the sparse lexical product) runs on one.
+        the rest of a block (statistics, the kernel, the candidates' components) runs on one.
         With several blocks, each core takes whole blocks with single-threaded BLAS, so no core
         waits for that single-threaded rest. Each worker reuses one `_Scratch`.
         """
-        width = self.offer_aug_t.shape[1]
         workers = min(_cores(), len(blocks))
 
         def work(numbers: range) -> list[tuple[int, Ranking]]:
-            scratch = _Scratch(len(blocks[0]), width)
+            scratch = _Scratch(len(blocks[0]), len(self.offers))
             return [(n, self._rank_block(blocks[n], top_k, scratch)) for n in numbers]
 
         if workers <= 1:

@@ -124,4 +124,4 @@ def test_block_rows_shrink_for_large_offer_pools(labelled):
     pool.offer_aug_t = np.zeros((1, 100_000), np.float32)  # only the width is read
     rows = pool._block_rows()
     assert 64 <= rows < scoring.BLOCK_ROWS
-    assert 2 * 4 * 100_000 * rows <= scoring.BLOCK_BYTES
+    assert 4 * 100_000 * rows <= scoring.BLOCK_BYTES
