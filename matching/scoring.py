@@ -655,19 +655,13 @@ class Pool:
         bonus = self.weights.reciprocity
         if not bonus or len(ranking) == 0:
             return
-        shift = np.int64(1) << 32
-        need_org, offer_org = self.need_org[ranking.need], self.offer_org[ranking.offer]
-        strong = ranking.score >= self.min_score
-        wanted = np.sort(need_org[strong] * shift + offer_org[strong])
-        if len(wanted) == 0:
-            return
-        reverse = offer_org * shift + need_org
-        order = np.argsort(reverse)  # sorted lookups stay in cache: ~3× faster at 10k × 10k
-        at = np.minimum(np.searchsorted(wanted, reverse[order]), len(wanted) - 1)
-        mutual = np.empty(len(reverse), dtype=bool)
-        mutual[order] = wanted[at] == reverse[order]
-        ranking.reciprocity[mutual] = bonus
-        ranking.score[mutual] += bonus
+        both_ways = kernels.mutual(
+            self.need_org[ranking.need],
+            self.offer_org[ranking.offer],
+            ranking.score >= self.min_score,
+        )
+        ranking.reciprocity[both_ways] = bonus
+        ranking.score[both_ways] += bonus
 
     def _reciprocity_direct(self, ranking: Ranking) -> None:
         """For a few pairs: does one of B's needs fit one of A's offers with min_score?

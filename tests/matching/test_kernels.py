@@ -101,3 +101,20 @@ def test_a_negative_lexical_weight_keeps_the_cut_exact():
     w = world(16 * 20 + 3, organizations=5, seed=11)
     got, _ = run(w, -0.5, 5, 0.0625)
     assert got == expected(w, -0.5, 5, 0.0625)
+
+
+@pytest.mark.parametrize("organizations", [2, 30, 2**31])
+def test_mutual_finds_the_strong_pairs_the_other_way_round(organizations):
+    rng = np.random.default_rng(organizations)
+    need_org = rng.integers(0, organizations, 5_000).astype(np.int64)
+    offer_org = rng.integers(0, organizations, 5_000).astype(np.int64)
+    if organizations > 30:  # pairs 2000–3999 are pairs 0–1999 the other way round
+        need_org[2_000:4_000], offer_org[2_000:4_000] = offer_org[:2_000], need_org[:2_000]
+    strong = rng.random(5_000) < 0.3
+    fits = set(zip(need_org[strong].tolist(), offer_org[strong].tolist(), strict=True))
+    wanted = [(b, a) in fits for a, b in zip(need_org.tolist(), offer_org.tolist(), strict=True)]
+
+    got = kernels.mutual(need_org, offer_org, strong)
+    assert got.tolist() == wanted
+    assert got.any()
+    assert organizations == 2 or not got.all()
