@@ -240,8 +240,10 @@ GLOSSARY_LABELS = {feature: (de, en) for feature, de, en, _ in GLOSSARY}
 TECHNICAL_WEIGHT = 3  # an acronym or standard number counts like three ordinary words
 COMMON_SHARE = 0.01
 COMMON_FLOOR = 50
-# texts whose terms stay cached (≈ 6 KB each for 350 characters): a programme's listings
-TERMS_CACHE = 4096
+# texts whose terms stay cached: a programme's listings several times over (a cached text is a
+# tuple of references to shared terms: ≈ 0.8 kB for 170 characters, 16 MB for 20k texts)
+TERMS_CACHE = 32_768
+SHARED_TERMS = 262_144  # distinct (feature, written form) pairs kept as shared objects
 _SUFFIXES = ("ungen", "ies", "en", "er", "es", "e", "s", "n")
 
 
@@ -268,11 +270,23 @@ class Term:
     @property
     def technical(self) -> bool:
         """An acronym or a name with digits as written (ADR, TISAX, S/4HANA, IATF 16949)."""
-        letters = [ch for ch in self.surface if ch.isalpha()]
-        return len(self.surface) >= 2 and (
-            (bool(letters) and all(ch.isupper() for ch in letters) and len(letters) >= 2)
-            or (any(ch.isdigit() for ch in self.surface) and bool(letters))
-        )
+        return _technical(self.surface)
+
+
+@lru_cache(maxsize=SHARED_TERMS)
+def _technical(surface: str) -> bool:
+    letters = [ch for ch in surface if ch.isalpha()]
+    return len(surface) >= 2 and (
+        (bool(letters) and all(ch.isupper() for ch in letters) and len(letters) >= 2)
+        or (any(ch.isdigit() for ch in surface) and bool(letters))
+    )
+
+
+@lru_cache(maxsize=SHARED_TERMS)
+def _term(feature: str, surface: str) -> Term:
+    """One shared object per distinct term: the texts in the terms cache hold references to
+    their vocabulary's terms instead of copies of them."""
+    return Term(feature, surface)
 
 
 @lru_cache(maxsize=TERMS_CACHE)
@@ -302,21 +316,21 @@ def _base_terms(text: str) -> list[Term]:
         if len(parts) > 1:
             joined = "".join(parts)
             if len(joined) >= 3:
-                terms.append(Term(joined, surface))
+                terms.append(_term(joined, surface))
         for part, part_written in zip(parts, written, strict=True):
             if part in STOPWORDS or len(part) < 2 or (_NUMBER_ONLY.match(part) and len(part) < 3):
                 continue
             if len(part) == 2 and not any(ch.isdigit() for ch in part) and len(parts) == 1:
                 continue
-            terms.append(Term(stem(part), part_written))
+            terms.append(_term(stem(part), part_written))
     # adjacent pair of a standard name and its number: "IATF 16949", "ISO 26262"
     tokens = _TOKEN.findall(folded)
     for first, second in itertools.pairwise(tokens):
         if first.isalpha() and second.isdigit() and len(second) >= 3:
-            terms.append(Term(first + second, f"{first.upper()} {second}"))
+            terms.append(_term(first + second, f"{first.upper()} {second}"))
     for feature, pattern in _GLOSSARY_PATTERNS:
         if pattern.search(folded):
-            terms.append(Term(feature, feature))
+            terms.append(_term(feature, feature))
     return terms
 
 
