@@ -306,12 +306,24 @@ def start(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
         first=5,
         name="housekeeping",
     )
+    queue.run_once(warm_up_matching, when=0, name="matching-warm-up")
     queue.run_repeating(
         refresh_staff_menus,
         interval=settings.staff_menu_refresh_seconds,
         first=settings.staff_menu_refresh_seconds,
         name="staff-menus",
     )
+
+
+async def warm_up_matching(context: CallbackContext[Any, Any, Any, Any]) -> None:
+    """Compiles the round's kernels in a worker thread at start, so the first listing a contact
+    posts after an install is not matched ~5 s late."""
+    from matching.scoring import warm_up
+
+    try:
+        await asyncio.to_thread(warm_up)
+    except Exception:  # matching compiles on first use anyway
+        log.exception("matching warm-up failed")
 
 
 async def refresh_staff_menus(context: CallbackContext[Any, Any, Any, Any]) -> None:

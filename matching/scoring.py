@@ -700,3 +700,27 @@ class Pool:
     def shared_terms(self, need: int, offer: int, language: str, limit: int = 4) -> list[str]:
         """Key terms the need and the offer both name, in the reader's language."""
         return self.lexicon.shared_terms(need, len(self.needs) + offer, language, limit)
+
+
+def warm_up() -> None:
+    """Ranks a pool of two needs and two offers, so the kernels of `matching.kernels` are
+    compiled (first run after an install, ~5 s) or loaded from numba's cache before the first
+    real round or posted listing of a process needs them. Goes the same way as a real round,
+    so the argument types, and with them the compiled versions, are the same."""
+    rng = np.random.default_rng(0)
+    texts = ("Batterie Recycling Logistik", "TISAX Beratung Software")
+    items = [
+        Item(id=n, kind=kind, organization_id=n, cluster_id=n % 2, text=texts[n % 2])
+        for n, kind in enumerate(("need", "need", "offer", "offer"))
+    ]
+    vectors = normalise(rng.normal(size=(4, 8)).astype(np.float32))
+    pool = Pool(
+        needs=items[:2],
+        offers=items[2:],
+        need_vectors=vectors[:2],
+        offer_vectors=vectors[2:],
+        weights=Weights(),
+        reference=Reference(mean={}, cos_mean=0.0, cos_std=0.1),
+        min_score=-1.0,
+    )
+    pool.rank(top_k=1)
