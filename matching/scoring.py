@@ -573,6 +573,15 @@ class Pool:
         per_row = 4 * self.offer_aug_t.shape[1]
         return min(BLOCK_ROWS, max(64, BLOCK_BYTES // per_row))
 
+    def _blocks(self, rows: np.ndarray) -> list[np.ndarray]:
+        """`rows` in blocks of at most `_block_rows()`, as many per core and of equal size (at
+        10k needs: 10 blocks of 1,000, not 9 of 1,024 and one of 784, which left one core
+        240 rows behind the other)."""
+        count = -(-len(rows) // self._block_rows())
+        cores = min(_cores(), count)
+        count = -(-count // cores) * cores
+        return [part for part in np.array_split(rows, count) if len(part)]
+
     def _rank_blocks(self, blocks: list[np.ndarray], top_k: int) -> list[Ranking]:
         """`_rank_block` for every block, one block per core, in block order.
 
@@ -611,9 +620,7 @@ class Pool:
         )
         if top_k <= 0 or len(rows_all) == 0 or len(self.offers) == 0:
             return Ranking.concat([])
-        size = self._block_rows()
-        blocks = [rows_all[start : start + size] for start in range(0, len(rows_all), size)]
-        ranking = Ranking.concat(self._rank_blocks(blocks, top_k))
+        ranking = Ranking.concat(self._rank_blocks(self._blocks(rows_all), top_k))
         if everyone:
             self._reciprocity_from(ranking)
         else:

@@ -112,9 +112,11 @@ def test_blocks_on_threads_rank_like_one_block_on_one_thread(labelled, monkeypat
 
     np.testing.assert_array_equal(split.need, whole.need)
     np.testing.assert_array_equal(split.offer, whole.offer)
+    # BLAS sums a block's products in an order that depends on the block's shape: scores agree
+    # to float32 rounding, and `semantic`, read back out of the score (÷ its weight), to ~2e-5
     for component in ("score", "semantic", "lexical", "tags", "reciprocity"):
         np.testing.assert_allclose(
-            getattr(split, component), getattr(whole, component), atol=1e-5, err_msg=component
+            getattr(split, component), getattr(whole, component), atol=1e-4, err_msg=component
         )
 
 
@@ -125,3 +127,15 @@ def test_block_rows_shrink_for_large_offer_pools(labelled):
     rows = pool._block_rows()
     assert 64 <= rows < scoring.BLOCK_ROWS
     assert 4 * 100_000 * rows <= scoring.BLOCK_BYTES
+
+
+@pytest.mark.parametrize(("needs", "cores"), [(10_000, 2), (25_000, 2), (66, 2), (3, 4), (1, 2)])
+def test_blocks_give_every_core_an_equal_share(labelled, monkeypatch, needs, cores):
+    monkeypatch.setattr(scoring, "_cores", lambda: cores)
+    pool = make_pool(labelled, Weights())
+    blocks = pool._blocks(np.arange(needs))
+
+    np.testing.assert_array_equal(np.concatenate(blocks), np.arange(needs))
+    sizes = [len(b) for b in blocks]
+    assert max(sizes) <= scoring.BLOCK_ROWS and max(sizes) - min(sizes) <= 1
+    assert len(blocks) % min(cores, len(blocks)) == 0
