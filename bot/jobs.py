@@ -316,14 +316,22 @@ def start(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
 
 
 async def warm_up_matching(context: CallbackContext[Any, Any, Any, Any]) -> None:
-    """Compiles the round's kernels in a worker thread at start, so the first listing a contact
-    posts after an install is not matched ~5 s late."""
-    from matching.scoring import warm_up
+    """Prepares matching in a worker thread at start (compiled kernels, the listings' terms),
+    so the first listing a contact posts is not matched seconds late."""
+    rt = runtime(context.application)
+
+    def prepare() -> int:
+        from matching.rounds import warm_up
+
+        with Session(rt.engine) as session:
+            return warm_up(session)
 
     try:
-        await asyncio.to_thread(warm_up)
-    except Exception:  # matching compiles on first use anyway
+        listings = await asyncio.to_thread(prepare)
+    except Exception:  # matching prepares itself on first use anyway
         log.exception("matching warm-up failed")
+        return
+    log.info("matching warm-up: kernels ready, %s listings tokenised", listings)
 
 
 async def refresh_staff_menus(context: CallbackContext[Any, Any, Any, Any]) -> None:

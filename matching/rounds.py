@@ -12,6 +12,8 @@ named by `settings.embedding_model` on first use):
   answers as `top_candidates`, the pool loaded once for many members (the weekly digest)
 - `ranked_pairs(session, settings, top_k, embedder=None) -> list[RankedPair]` (the dry run's
   list: every active need's best offers before the minimum score and the limits)
+- `warm_up(session) -> int`: at a process's start, so its first posted listing is matched as
+  fast as the next ones
 
 Which listings take part: status active, not expired, and, when a member posted it, that
 member neither paused nor inactive. Pairs are never within one organization and never a pair
@@ -50,7 +52,9 @@ from kooperation.models import (
     Size,
     utcnow,
 )
+from matching import scoring
 from matching.embedders import Embedder, get_embedder
+from matching.lexical import TERMS_CACHE, base_terms
 from matching.reasons import ReasonFacts, reason_de, reason_en
 from matching.scoring import Item, Pool, Ranking, Scored, Weights, reference
 from matching.store import ToEmbed, ensure_vectors
@@ -153,6 +157,17 @@ def eligible_listings(session: Session, now: datetime) -> list[tuple[Listing, in
         .order_by(Listing.id)
     )
     return [(row[0], row[1], row[2]) for row in session.execute(statement)]
+
+
+def warm_up(session: Session) -> int:
+    """Compiles the round's kernels and tokenises the eligible listings into the terms cache;
+    returns how many were tokenised. Without it the first listing posted after a start waits
+    for both (~4 s at 10k listings instead of ~1 s)."""
+    scoring.warm_up()
+    rows = eligible_listings(session, utcnow())[-TERMS_CACHE:]
+    for listing, _, _ in rows:
+        base_terms(embedding_text(listing))
+    return len(rows)
 
 
 def load_pool(

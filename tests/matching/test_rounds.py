@@ -17,7 +17,16 @@ from kooperation.models import (
     Size,
     utcnow,
 )
-from matching.rounds import CandidateFinder, match_listing, run_round, top_candidates
+from matching.lexical import base_terms
+from matching.rounds import (
+    CandidateFinder,
+    eligible_listings,
+    embedding_text,
+    match_listing,
+    run_round,
+    top_candidates,
+    warm_up,
+)
 
 TISAX_NEED = (
     "Ein OEM verlangt von uns bis Jahresende ein TISAX-Label. Wir haben noch kein ISMS und "
@@ -400,3 +409,24 @@ def test_a_pair_that_also_fits_the_other_way_round_ranks_higher_and_says_so(
     session.commit()
     again = match_listing(session=session, settings=settings, listing_id=need.id, embedder=embedder)
     assert [(m.offer_id, m.reciprocity > 0) for m in again] == [(offer.id, True)]
+
+
+def test_warm_up_tokenises_the_listings_a_round_will_read(world):
+    it = world.org("Infosec Mitte", "it")
+    paused = world.member(it, paused=True)
+    active = world.listing(it, "offer", "Wir begleiten TISAX-Assessments für Zulieferer.")
+    left_out = [
+        world.listing(it, "offer", "Pausiert: Penetrationstests für OT-Netze.", member=paused),
+        world.listing(
+            it, "need", "Abgelaufen: Lagerfläche gesucht.", expires_at=utcnow() - timedelta(days=1)
+        ),
+    ]
+    base_terms.cache_clear()
+
+    assert warm_up(world.session) == len(eligible_listings(world.session, utcnow()))
+    hits = base_terms.cache_info().hits
+    base_terms(embedding_text(active))
+    assert base_terms.cache_info().hits == hits + 1
+    for listing in left_out:
+        base_terms(embedding_text(listing))
+    assert base_terms.cache_info().hits == hits + 1, "paused and expired listings are not read"
