@@ -49,11 +49,11 @@ def _sift_up(heap: np.ndarray, at: int) -> None:
 @njit(nogil=True, cache=True)
 def _group_maxima(row: np.ndarray, groups: np.ndarray) -> None:
     """groups[g] = max(row[g], row[g + G], row[g + 2G], …) for G = len(groups), over the first
-    GROUP·G values: sixteen contiguous passes, which the compiler turns into vector code."""
+    GROUP·G values: sixteen contiguous passes, which the compiler turns into vector code. NaN
+    values are passed over (a broken vector must not hide its group's other offers)."""
     width = groups.shape[0]
-    for g in range(width):
-        groups[g] = row[g]
-    for t in range(1, GROUP):
+    groups[:] = -np.inf
+    for t in range(GROUP):
         start = t * width
         for g in range(width):
             value = row[start + g]
@@ -91,6 +91,8 @@ def _kth_of_others(row: np.ndarray, offer_org: np.ndarray, org: int, heap: np.nd
     most of their best offers."""
     top_k, filled = heap.shape[0], 0
     for j in range(offer_org.shape[0]):
+        if row[j] != row[j]:  # NaN: never a candidate
+            continue
         if (filled < top_k or row[j] > heap[0]) and offer_org[j] != org:
             filled = _into_heap(heap, filled, row[j])
     return heap[0] if filled == top_k and top_k > 0 else -np.inf
@@ -184,11 +186,13 @@ def _add_lexical(
     for p in range(need_indptr[need], need_indptr[need + 1]):
         term, value = need_indices[p], need_data[p]
         for q in range(post_indptr[term], post_indptr[term + 1]):
-            offer = post_indices[q]
+            offer, product = post_indices[q], value * post_data[q]
+            if product == 0.0:  # an explicit zero in either matrix: nothing to add
+                continue
             if lexical[offer] == 0.0:
                 touched[count] = offer
                 count += 1
-            lexical[offer] += value * post_data[q]
+            lexical[offer] += product
     width = groups.shape[0]
     for p in range(count):
         offer = touched[p]
@@ -223,6 +227,10 @@ def block_candidates(
     Returns (block row, offer, value, lexical) of every candidate, by row.
     """
     n, m = rows.shape[0], offer_org.shape[0]
+    top_k = min(top_k, m)  # more than every offer is every offer (and no huge buffers)
+    if top_k <= 0:
+        empty = np.zeros(0, np.int64)
+        return empty, empty, np.zeros(0, np.float32), np.zeros(0, np.float32)
     need_indptr, need_indices, need_data = need_lex
     post_indptr, post_indices, post_data = offer_lex_t
     capacity = max(n * (top_k + 16), 16)

@@ -47,7 +47,7 @@ def expected(w: dict, weight: float, top_k: int, margin: float) -> set[tuple[int
     values = w["block"] + np.float32(weight) * lexical
     out = set()
     for r in range(NEEDS):
-        others = np.flatnonzero(w["offer_org"] != w["need_org"][r])
+        others = np.flatnonzero((w["offer_org"] != w["need_org"][r]) & ~np.isnan(values[r]))
         ranked = np.sort(values[r, others])[::-1]
         kth = ranked[top_k - 1] if len(ranked) >= top_k else -np.inf
         out |= {(r, int(j), float(values[r, j])) for j in others if values[r, j] >= kth - margin}
@@ -86,15 +86,43 @@ def test_block_candidates_match_their_definition(offers, organizations, top_k):
         assert not lexical.any(), "the scratch space is left as it was found"
 
 
-def test_own_organization_holding_every_top_group_is_looked_past():
+@pytest.mark.parametrize("with_nan", [False, True])
+def test_own_organization_holding_every_top_group_is_looked_past(with_nan):
     w = world(16 * 20, organizations=50, seed=7)
     w["need_org"][:] = 1
     w["offer_org"][:] = np.arange(16 * 20) % 40 + 2
     w["block"][:, :16] = 1.0  # the best column of sixteen of the twenty groups
     w["offer_org"][:16] = 1  # the need's own organization
+    if with_nan:  # the first offers the full scan meets
+        w["block"][:, 16:40] = np.nan
     got, _ = run(w, 0.5, 5, 0.0625)
     assert got == expected(w, 0.5, 5, 0.0625)
     assert all(w["offer_org"][j] != 1 for _, j, _ in got)
+
+
+def test_nan_values_are_passed_over_without_hiding_their_groups():
+    w = world(16 * 20 + 5, organizations=50, seed=13)
+    rng = np.random.default_rng(13)
+    w["block"][rng.random(w["block"].shape) < 0.2] = np.nan
+    w["block"][:, :20] = np.nan  # the first member of every group
+    for top_k in (1, 5):
+        got, _ = run(w, 0.5, top_k, 0.0625)
+        assert got == expected(w, 0.5, top_k, 0.0625)
+
+
+def test_explicit_zeros_in_the_lexical_rows_add_nothing():
+    w = world(16 * 20, organizations=50, seed=17)
+    w["need_lex"].data[::3] = 0.0
+    w["offer_lex_t"].data[::2] = 0.0
+    got, lexical = run(w, 0.5, 5, 0.0625)
+    assert got == expected(w, 0.5, 5, 0.0625)
+    assert not lexical.any()
+
+
+def test_top_k_beyond_the_offers_keeps_every_offer_of_the_others():
+    w = world(16 * 2 + 3, organizations=50, seed=19)
+    assert run(w, 0.5, 10**9, 0.0)[0] == expected(w, 0.5, 16 * 2 + 3, 0.0)
+    assert run(w, 0.5, 0, 0.0)[0] == set()
 
 
 def test_a_negative_lexical_weight_keeps_the_cut_exact():
