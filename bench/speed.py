@@ -196,7 +196,7 @@ def full_round(sizes: list[int], repeat: int) -> None:
         }
         timings(1, runs)  # warm-up: the round's first call in a process loads its compiled kernel
         seconds = timings(repeat, runs)
-        best = {name: min(runs) for name, runs in seconds.items()}
+        best = {name: min(times) for name, times in seconds.items()}
         print(
             f"{size:>7} × {size:<6} {build:10.2f}s {rebuild:6.2f}s {best['round']:7.2f}s "
             f"{best['faiss']:7.2f}s {best['numpy']:7.2f}s "

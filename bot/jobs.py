@@ -323,7 +323,7 @@ async def warm_up_matching(context: CallbackContext[Any, Any, Any, Any]) -> None
     def prepare() -> int:
         from matching.rounds import warm_up
 
-        with Session(rt.engine) as session:
+        with rt.session() as session:
             return warm_up(session)
 
     try:

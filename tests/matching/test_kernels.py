@@ -146,23 +146,3 @@ def test_mutual_finds_the_strong_pairs_the_other_way_round(organizations):
     assert got.tolist() == wanted
     assert got.any()
     assert organizations == 2 or not got.all()
-
-
-def test_warm_up_compiles_what_a_round_uses(embedder):
-    """A real round first, so its versions exist; the warm-up must not need another one."""
-    from bench.quality import load
-    from matching.scoring import Pool, Weights, reference, warm_up
-
-    data = load()
-    vectors = embedder.encode([i.text for i in data.needs + data.offers])
-    Pool(
-        needs=data.needs,
-        offers=data.offers,
-        need_vectors=vectors[: len(data.needs)],
-        offer_vectors=vectors[len(data.needs) :],
-        weights=Weights(),
-        reference=reference(embedder),
-    ).rank(top_k=5)
-    compiled = (kernels.block_candidates.signatures, kernels.mutual.signatures)
-    warm_up()
-    assert (kernels.block_candidates.signatures, kernels.mutual.signatures) == compiled

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from bench.quality import load
-from matching import scoring
+from matching import kernels, scoring
 from matching.scoring import Pool, Ranking, Weights, reference
 
 TOP_K = 5
@@ -139,3 +139,11 @@ def test_blocks_give_every_core_an_equal_share(labelled, monkeypatch, needs, cor
     sizes = [len(b) for b in blocks]
     assert max(sizes) <= scoring.BLOCK_ROWS and max(sizes) - min(sizes) <= 1
     assert len(blocks) % min(cores, len(blocks)) == 0
+
+
+def test_warm_up_compiles_what_a_round_uses(labelled):
+    """A real round first, so its versions exist; the warm-up must not need another one."""
+    make_pool(labelled, Weights()).rank(top_k=TOP_K)
+    compiled = (kernels.block_candidates.signatures, kernels.mutual.signatures)
+    scoring.warm_up()
+    assert (kernels.block_candidates.signatures, kernels.mutual.signatures) == compiled
