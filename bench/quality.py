@@ -30,7 +30,9 @@ from matching.embedders import (
     components,
     get_embedder,
 )
-from matching.scoring import Item, Pool, Reference, Weights, reference
+from matching.score import Weights
+from matching.scoring import Item, Pool
+from matching.semantic import Reference, reference
 
 DATA = Path(__file__).resolve().parent / "data" / "quality.csv"
 CLUSTERS = {"automotive": 1, "logistics": 2, "it": 3}

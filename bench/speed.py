@@ -40,9 +40,12 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # faiss's idle OpenMP threa
 import numpy as np
 
 from bench.quality import load
+from kooperation.config import load_settings
 from matching.embedders import BATCH_SIZE, components, get_embedder
 from matching.lexical import TERMS_CACHE
-from matching.scoring import Item, Pool, Weights, reference
+from matching.score import Weights
+from matching.scoring import Item, Pool
+from matching.semantic import reference
 
 TOP_K = 10
 
@@ -95,14 +98,16 @@ def synthetic_pool(n_needs: int, n_offers: int, seed: int = 0) -> tuple[Pool, fl
 
     needs, need_vectors = items(n_needs, "need", 0)
     offers, offer_vectors = items(n_offers, "offer", n_needs)
+    settings = load_settings(_env_file=None)
     started = time.perf_counter()
     pool = Pool(
         needs=needs,
         offers=offers,
         need_vectors=need_vectors,
         offer_vectors=offer_vectors,
-        weights=Weights(),
+        weights=Weights.from_settings(settings),
         reference=reference(embedder),
+        min_score=settings.match_min_score,
     )
     return pool, time.perf_counter() - started
 
@@ -185,6 +190,7 @@ def full_round(sizes: list[int], repeat: int) -> None:
             offer_vectors=pool.offer_vectors,
             weights=pool.weights,
             reference=pool.reference,
+            min_score=pool.min_score,
         )
         rebuild = time.perf_counter() - started
         index = faiss.IndexFlatIP(pool.offer_vectors.shape[1])

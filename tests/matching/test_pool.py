@@ -9,8 +9,12 @@ import numpy as np
 import pytest
 
 from bench.quality import load
-from matching import kernels, scoring
-from matching.scoring import Pool, Ranking, Weights, reference
+from kooperation.config import load_settings
+from matching import blocks, kernels, scoring
+from matching.ranking import Ranking
+from matching.score import Weights
+from matching.scoring import Pool
+from matching.semantic import reference
 
 TOP_K = 5
 
@@ -23,10 +27,11 @@ def labelled(embedder):
     return data, vectors[: len(data.needs)], vectors[len(data.needs) :], reference(embedder)
 
 
-def make_pool(labelled, weights: Weights, organizations: int | None = None) -> Pool:
+def make_pool(labelled, weights: Weights | None = None, organizations: int | None = None) -> Pool:
     """A pool of the labelled set; with `organizations`, its listings are dealt out to that
     many organizations, so organizations need and offer and some fit both ways."""
     data, need_vectors, offer_vectors, ref = labelled
+    settings = load_settings(_env_file=None)
     needs, offers = data.needs, data.offers
     if organizations:
         needs = [replace(i, organization_id=n % organizations) for n, i in enumerate(needs)]
@@ -36,16 +41,17 @@ def make_pool(labelled, weights: Weights, organizations: int | None = None) -> P
         offers=offers,
         need_vectors=need_vectors,
         offer_vectors=offer_vectors,
-        weights=weights,
+        weights=weights or Weights.from_settings(settings),
         reference=ref,
+        min_score=settings.match_min_score,
     )
 
 
 @pytest.fixture
 def small_blocks_on_two_threads(monkeypatch):
     """Blocks of 16 needs on two workers, so each worker reuses its buffers for several blocks."""
-    monkeypatch.setattr(scoring, "BLOCK_ROWS", 16)
-    monkeypatch.setattr(scoring, "_cores", lambda: 2)
+    monkeypatch.setattr(blocks, "BLOCK_ROWS", 16)
+    monkeypatch.setattr(blocks, "cores", lambda: 2)
 
 
 def every_pair(pool: Pool) -> Ranking:
@@ -54,10 +60,7 @@ def every_pair(pool: Pool) -> Ranking:
     need, offer = np.repeat(np.arange(n), m), np.tile(np.arange(m), n)
     other = pool.need_org[need] != pool.offer_org[offer]
     need, offer = need[other], offer[other]
-    cos = np.einsum("pd,pd->p", pool.need_vectors[need], pool.offer_vectors[offer])
-    lexical = (pool.need_lex @ pool.offer_lex.T).toarray()[need, offer]
-    mean, std = pool.need_stats()
-    return pool._pairs(need, offer, cos, lexical, mean[need], std[need])
+    return pool.score_pairs(need, offer)
 
 
 def best_per_need(ranking: Ranking, top_k: int) -> dict[int, list[tuple[int, float]]]:
@@ -89,7 +92,7 @@ def with_reciprocity(pool: Pool, scored: Ranking, top_k: int) -> Ranking:
 def test_blocks_on_threads_find_the_exact_top_k(labelled, small_blocks_on_two_threads):
     # listings dealt out to 12 organizations: organizations need and offer, some fit both ways,
     # and a need's own organization often holds offers among its best (which do not count)
-    pool = make_pool(labelled, Weights(), organizations=12)
+    pool = make_pool(labelled, organizations=12)
     ranked = pool.rank(top_k=TOP_K)
     expected = best_per_need(with_reciprocity(pool, every_pair(pool), TOP_K), TOP_K)
 
@@ -104,10 +107,10 @@ def test_blocks_on_threads_find_the_exact_top_k(labelled, small_blocks_on_two_th
 
 
 def test_blocks_on_threads_rank_like_one_block_on_one_thread(labelled, monkeypatch):
-    pool = make_pool(labelled, Weights(), organizations=12)
+    pool = make_pool(labelled, organizations=12)
     whole = pool.rank(top_k=TOP_K)
-    monkeypatch.setattr(scoring, "BLOCK_ROWS", 16)
-    monkeypatch.setattr(scoring, "_cores", lambda: 2)
+    monkeypatch.setattr(blocks, "BLOCK_ROWS", 16)
+    monkeypatch.setattr(blocks, "cores", lambda: 2)
     split = pool.rank(top_k=TOP_K)
 
     np.testing.assert_array_equal(split.need, whole.need)
@@ -121,29 +124,28 @@ def test_blocks_on_threads_rank_like_one_block_on_one_thread(labelled, monkeypat
 
 
 def test_block_rows_shrink_for_large_offer_pools(labelled):
-    pool = make_pool(labelled, Weights())
-    assert pool._block_rows() == scoring.BLOCK_ROWS
-    pool.offer_aug_t = np.zeros((1, 100_000), np.float32)  # only the width is read
-    rows = pool._block_rows()
-    assert 64 <= rows < scoring.BLOCK_ROWS
-    assert 4 * 100_000 * rows <= scoring.BLOCK_BYTES
+    pool = make_pool(labelled)
+    assert blocks.block_rows(pool.offer_side.width) == blocks.BLOCK_ROWS
+    rows = blocks.block_rows(100_000)
+    assert 64 <= rows < blocks.BLOCK_ROWS
+    assert 4 * 100_000 * rows <= blocks.BLOCK_BYTES
 
 
 @pytest.mark.parametrize(("needs", "cores"), [(10_000, 2), (25_000, 2), (66, 2), (3, 4), (1, 2)])
 def test_blocks_give_every_core_an_equal_share(labelled, monkeypatch, needs, cores):
-    monkeypatch.setattr(scoring, "_cores", lambda: cores)
-    pool = make_pool(labelled, Weights())
-    blocks = pool._blocks(np.arange(needs))
+    monkeypatch.setattr(blocks, "cores", lambda: cores)
+    pool = make_pool(labelled)
+    parts = blocks.split(np.arange(needs), pool.offer_side.width)
 
-    np.testing.assert_array_equal(np.concatenate(blocks), np.arange(needs))
-    sizes = [len(b) for b in blocks]
-    assert max(sizes) <= scoring.BLOCK_ROWS and max(sizes) - min(sizes) <= 1
-    assert len(blocks) % min(cores, len(blocks)) == 0
+    np.testing.assert_array_equal(np.concatenate(parts), np.arange(needs))
+    sizes = [len(b) for b in parts]
+    assert max(sizes) <= blocks.BLOCK_ROWS and max(sizes) - min(sizes) <= 1
+    assert len(parts) % min(cores, len(parts)) == 0
 
 
 def test_warm_up_compiles_what_a_round_uses(labelled):
     """A real round first, so its versions exist; the warm-up must not need another one."""
-    make_pool(labelled, Weights()).rank(top_k=TOP_K)
+    make_pool(labelled).rank(top_k=TOP_K)
     compiled = (kernels.block_candidates.signatures, kernels.mutual.signatures)
     scoring.warm_up()
     assert (kernels.block_candidates.signatures, kernels.mutual.signatures) == compiled
