@@ -5,7 +5,7 @@ afterwards. In numpy that reading took a fifth of the product's time: adding the
 scores, group maxima, a partition, a gather, each a pass over a block of 40 MB. Here it is one
 pass per need over its row (40 kB, in cache): add the need's lexical scores, take group maxima,
 find the k-th best offer of another organization and keep every offer within `margin` of it.
-`nogil`: the worker threads of `Pool._rank_blocks` run it side by side. `mutual` does the
+`nogil`: the worker threads of `matching.blocks.rank` run it side by side. `mutual` does the
 round's reciprocity look-ups with one hash set."""
 
 from __future__ import annotations

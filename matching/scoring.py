@@ -29,7 +29,8 @@ from matching.ranking import Ranking, Scored, position_in_group, sorted_by_need
 from matching.score import COMPONENTS, Parts, Weights, coefficients, combine
 from matching.semantic import NeedStatistics, Reference, centre_languages, reference, standardise
 
-__all__ = ["Item", "Pool", "Ranking", "Reference", "Scored", "Weights", "reference", "warm_up"]
+# Ranking, Scored, Weights and reference are imported from here by matching.rounds
+__all__ = ["Item", "Pool", "Ranking", "Scored", "Weights", "reference", "warm_up"]
 
 
 @dataclass(frozen=True)
