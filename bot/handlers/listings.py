@@ -27,6 +27,7 @@ from telegram.ext import (
     MessageHandler,
 )
 
+from bot.callbacks import callback_id, parts
 from bot.context import runtime
 from bot.members import Who, current
 from bot.render import Buttons, send_html
@@ -147,7 +148,7 @@ async def begin(update: Update, context: Context) -> int:
 async def begin_edit(update: Update, context: Context) -> int:
     """Edits one of my listings: asks for the new text (or keeps it to change tags only)."""
     who = current(update, context)
-    listing_id = int((update.callback_query.data or "0").rsplit(":", 1)[-1])
+    listing_id = callback_id(update) or 0
     try:
         with runtime(context).session() as session:
             listing = listings.owned_listing(
@@ -415,12 +416,14 @@ async def my_listings(update: Update, context: Context) -> None:
 async def change_status(update: Update, context: Context) -> None:
     """Pause, resume or close from /mylistings; someone else's or a stale button changes nothing."""
     who = current(update, context)
-    _, code, raw_id = (update.callback_query.data or "").split(":")
-    action = {"p": "pause", "r": "resume", "c": "close"}[code]
+    action = {"p": "pause", "r": "resume", "c": "close"}[parts(update)[1]]  # ^ml:[prc]:\d+$
     try:
         with runtime(context).session() as session:
             listing = listings.change_status(
-                session=session, member_id=who.member_id, listing_id=int(raw_id), action=action
+                session=session,
+                member_id=who.member_id,
+                listing_id=callback_id(update) or 0,
+                action=action,
             )
     except (listings.ListingNotFound, listings.NotRegistered):
         await stale(update, who, "listings.not_found")

@@ -24,6 +24,7 @@ from telegram.ext import (
     filters,
 )
 
+from bot.callbacks import data_of, shown
 from bot.context import runtime
 from bot.outbox_render import Rendered, renderer
 from bot.render import Buttons
@@ -290,13 +291,12 @@ async def command_while_rejecting(update: Update, context: Context) -> int:
 async def forged_pressed(update: Update, context: Context) -> None:
     """Any other `rv:` data: not a button we ever sent. Logged, answered, nothing changed."""
     who = caller(update, context)
-    data = update.callback_query.data if update.callback_query else ""
     with runtime(context).session() as session:
         audit.record_refusal(
             session=session,
             actor=who.member,
             action="review.button",
-            target=str(data)[:100],
+            target=shown(data_of(update)),
             reason="malformed button data",
             actor_telegram_id=who.telegram_user_id,
         )

@@ -7,6 +7,7 @@ import io
 
 from sqlmodel import Session, select
 
+from kooperation.csvcells import neutralise
 from kooperation.models import Cluster, Listing, Organization
 
 COLUMNS = (
@@ -42,23 +43,22 @@ def export_listings_csv(*, session: Session, include_closed: bool = False) -> st
     writer = csv.writer(out)
     writer.writerow(COLUMNS)
     for listing, org, cluster in session.exec(query).all():
-        writer.writerow(
-            (
-                listing.ref or "",
-                org.name,
-                cluster.slug,
-                listing.kind,
-                listing.title,
-                listing.text,
-                ", ".join(listing.tags),
-                listing.language,
-                listing.status,
-                org.size,
-                org.region,
-                org.contact_name,
-                org.contact_email,
-                listing.created_at.date().isoformat(),
-                listing.expires_at.date().isoformat(),
-            )
+        row = (
+            listing.ref or "",
+            org.name,
+            cluster.slug,
+            listing.kind,
+            listing.title,
+            listing.text,
+            ", ".join(listing.tags),
+            listing.language,
+            listing.status,
+            org.size,
+            org.region,
+            org.contact_name,
+            org.contact_email,
+            listing.created_at.date().isoformat(),
+            listing.expires_at.date().isoformat(),
         )
+        writer.writerow([neutralise(cell) for cell in row])
     return out.getvalue()

@@ -10,6 +10,7 @@ from typing import TextIO
 
 from sqlmodel import Session, select
 
+from kooperation.csvcells import neutralise
 from kooperation.models import Cluster, Feedback, Member
 from kooperation.services.audit import actor_label
 from kooperation.services.introductions import sides
@@ -95,6 +96,6 @@ def write_csv(rows: Iterable[IntroductionRow], stream: TextIO) -> int:
     writer.writeheader()
     count = 0
     for row in rows:
-        writer.writerow(asdict(row))
+        writer.writerow({name: neutralise(value) for name, value in asdict(row).items()})
         count += 1
     return count
