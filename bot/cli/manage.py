@@ -11,6 +11,7 @@ from rich.console import Console
 from rich.table import Table
 
 from bot.cli import database, fail, settings
+from kooperation import validation
 from kooperation.db import session_scope
 from kooperation.services import audit, reporting, roles, stats
 
@@ -110,11 +111,21 @@ def audit_command(
     Console(width=160).print(table)
 
 
+def _telegram_id(value: int) -> int:
+    try:
+        return validation.parse_telegram_id(value)
+    except validation.InvalidInput:
+        raise fail(
+            f"{value} is not a Telegram user id (a positive number, e.g. 123456789)", 2
+        ) from None
+
+
 @admin_app.command("add")
 def admin_add(
     telegram_id: int = typer.Argument(..., help="The person's Telegram user id."),
 ) -> None:
     """Makes a Telegram user an admin (recognised as soon as they open the bot)."""
+    telegram_id = _telegram_id(telegram_id)
     loaded = settings()
     with session_scope(database(loaded)) as session:
         member = roles.add_admin(session=session, telegram_user_id=telegram_id)
@@ -127,6 +138,7 @@ def manager_add(
     cluster: str = typer.Argument(..., help="Cluster slug, e.g. automotive, logistics, it."),
 ) -> None:
     """Makes a Telegram user a manager of a cluster (recognised as soon as they open the bot)."""
+    telegram_id = _telegram_id(telegram_id)
     loaded = settings()
     with session_scope(database(loaded)) as session:
         try:

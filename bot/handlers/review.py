@@ -31,6 +31,7 @@ from bot.render import Buttons
 from bot.staff import Caller, Context, answer_query, callback_id, caller, edit_or_reply
 from bot.texts import Markup, plain, t
 from bot.ui import conversation
+from kooperation import validation
 from kooperation.services import audit, review, roles
 from kooperation.services.review import QueuePosition, ReviewCard
 
@@ -252,7 +253,13 @@ async def reason_given(update: Update, context: Context) -> int:
     text = update.effective_message.text if update.effective_message else ""
     if not match_id:
         return END
-    return await _reject(update, context, int(match_id), text or "")
+    try:
+        reason = validation.reject_nul(text)
+    except validation.InvalidInput as error:
+        who = caller(update, context)
+        await edit_or_reply(update, t(who.language, f"common.invalid.{error.code}"))
+        return REASON
+    return await _reject(update, context, int(match_id), reason)
 
 
 async def reason_not_text(update: Update, context: Context) -> int:
