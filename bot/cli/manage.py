@@ -12,6 +12,7 @@ from rich.table import Table
 
 from bot.cli import database, fail, settings
 from kooperation import validation
+from kooperation.dates import local
 from kooperation.db import session_scope
 from kooperation.services import audit, reporting, roles, stats
 
@@ -97,11 +98,11 @@ def audit_command(
             session=session, limit=limit or None, decisions_only=decisions
         )
     table = Table(title=f"Audit log ({len(entries)} entries, newest first)")
-    for name in ("when (UTC)", "who", "what", "target", "allowed", "reason"):
+    for name in (f"when ({loaded.timezone})", "who", "what", "target", "allowed", "reason"):
         table.add_column(name)
     for entry in entries:
         table.add_row(
-            entry.at.strftime("%Y-%m-%d %H:%M:%S"),
+            f"{local(entry.at, loaded.tz):%Y-%m-%d %H:%M:%S}",
             entry.actor,
             entry.action,
             entry.target,
@@ -162,7 +163,7 @@ def export_introductions(
         raise fail("only --csv is supported", 2)
     loaded = settings()
     with session_scope(database(loaded)) as session:
-        rows = reporting.introduction_rows(session=session)
+        rows = reporting.introduction_rows(session=session, tz=loaded.tz)
     if output:
         with output.open("w", encoding="utf-8", newline="") as stream:
             count = reporting.write_csv(rows, stream)

@@ -20,6 +20,7 @@ from bot.context import runtime
 from bot.outbox_render import Rendered, renderer
 from bot.render import edit_html, reply_html
 from bot.texts import language_of, plain, t
+from kooperation.dates import format_date
 from kooperation.models import Feedback
 from kooperation.services import digest as digests
 from kooperation.services import expiry, followups
@@ -27,10 +28,6 @@ from kooperation.services import expiry, followups
 FEEDBACK_CODES = {"c": Feedback.COOPERATING, "t": Feedback.IN_TOUCH, "n": Feedback.NO_CONTACT}
 FOLLOWUP_DATA = re.compile(r"^fu:(\d+):([ctn])$")
 EXTEND_DATA = re.compile(r"^ex:(\d+)$")
-
-
-def _date(language: str, day: date) -> str:
-    return day.strftime("%d.%m.%Y") if language_of(language) == "de" else day.isoformat()
 
 
 def _fallback_language(update: Update) -> str:
@@ -109,7 +106,7 @@ def _extend_button(lang: str, payload: dict[str, Any]) -> list[list[tuple[str, s
 @renderer(expiry.REMINDER_KIND)
 def render_expiry_reminder(language: str, payload: dict[str, Any]) -> Rendered:
     lang = language_of(language)
-    day = _date(lang, date.fromisoformat(payload["expires_on"]))
+    day = format_date(date.fromisoformat(payload["expires_on"]), lang)  # already a local day
     text = t(lang, "expiry.reminder", title=payload["title"], date=day)
     return Rendered(text=text, buttons=_extend_button(lang, payload))
 
@@ -169,7 +166,7 @@ async def extend_listing(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
         return
     await query.answer()
     lang = result.language
-    day = _date(lang, result.expires_at.astimezone(rt.settings.tz).date())
+    day = format_date(result.expires_at, language_of(lang), rt.settings.tz)
     key = "expiry.reopened" if result.reopened else "expiry.extended"
     await edit_html(query, t(lang, key, title=result.title, date=day))
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
+from datetime import tzinfo
 from typing import Any
 
 from telegram import Update
@@ -46,6 +47,7 @@ from bot.ui import (
     show_menu,
     stale,
 )
+from kooperation.dates import format_date
 from kooperation.models import Listing, ListingStatus
 from kooperation.reference import categories
 from kooperation.services import listings
@@ -359,7 +361,7 @@ async def stale_button(update: Update, context: Context) -> None:
 # ---- /mylistings
 
 
-def _listing_view(language: str, listing: Listing) -> tuple[str, Buttons]:
+def _listing_view(language: str, listing: Listing, tz: tzinfo) -> tuple[str, Buttons]:
     text = t(
         language,
         "listings.item",
@@ -367,7 +369,7 @@ def _listing_view(language: str, listing: Listing) -> tuple[str, Buttons]:
         status=plain(language, f"listings.status.{listing.status}"),
         text=listing.text,
         tags=_tag_labels(language, listing.tags),
-        expires=listing.expires_at.strftime("%d.%m.%Y" if language == "de" else "%Y-%m-%d"),
+        expires=format_date(listing.expires_at, language, tz),
     )
     if listing.status == ListingStatus.CLOSED:
         return text, []
@@ -409,7 +411,7 @@ async def my_listings(update: Update, context: Context) -> None:
         return
     await say(update, who.language, "listings.mine_title", count=len(mine))
     for listing in mine:
-        text, buttons = _listing_view(who.language, listing)
+        text, buttons = _listing_view(who.language, listing, runtime(context).settings.tz)
         await reply(update, text, buttons)
 
 
@@ -432,7 +434,7 @@ async def change_status(update: Update, context: Context) -> None:
         await stale(update, who)
         return
     await answer(update, plain(who.language, f"listings.done_{action}"))
-    text, buttons = _listing_view(who.language, listing)
+    text, buttons = _listing_view(who.language, listing, runtime(context).settings.tz)
     await edit(update, text, buttons)
 
 

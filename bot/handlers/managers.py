@@ -12,6 +12,7 @@ from bot.context import runtime
 from bot.staff import Caller, Context, answer_query, callback_id, caller, edit_or_reply
 from bot.texts import Markup, plain, t
 from kooperation import validation
+from kooperation.dates import format_datetime
 from kooperation.models import Cluster
 from kooperation.services import audit, roles
 from kooperation.services.audit import Action
@@ -159,7 +160,7 @@ async def invite_pressed(update: Update, context: Context) -> None:
             return
     await answer_query(update)
     link = f"https://t.me/{context.bot.username}?start={roles.invite_payload(invite)}"
-    expires = invite.expires_at.astimezone(settings.tz).strftime("%d.%m.%Y %H:%M")
+    expires = format_datetime(invite.expires_at, who.language, settings.tz)
     text = t(who.language, "managers.invite", cluster=cluster.name, expires=expires, link=link)
     await edit_or_reply(update, text)
 

@@ -29,9 +29,10 @@ from bot.context import runtime
 from bot.outbox_render import Rendered, renderer
 from bot.render import Buttons
 from bot.staff import Caller, Context, answer_query, callback_id, caller, edit_or_reply
-from bot.texts import Markup, plain, t
+from bot.texts import Markup, language_of, plain, t
 from bot.ui import conversation
 from kooperation import validation
+from kooperation.dates import format_datetime
 from kooperation.services import audit, review, roles
 from kooperation.services.review import QueuePosition, ReviewCard
 
@@ -138,13 +139,16 @@ async def skip_pressed(update: Update, context: Context) -> None:
     await _show_next(update, context, caller(update, context))
 
 
-async def _decision_error(update: Update, who: Caller, error: Exception, match_id: int) -> None:
+async def _decision_error(
+    update: Update, context: Context, who: Caller, error: Exception, match_id: int
+) -> None:
     if isinstance(error, roles.NotAllowed):
         await _refused(update, who)
         return
     await answer_query(update)
     if isinstance(error, review.MatchAlreadyDecided):
-        at = error.at.strftime("%d.%m.%Y %H:%M UTC") if error.at else "?"
+        tz = runtime(context).settings.tz
+        at = format_datetime(error.at, language_of(who.language), tz) if error.at else "?"
         text = t(
             who.language,
             "review.already_decided",
@@ -173,7 +177,7 @@ async def approve_pressed(update: Update, context: Context) -> None:
             )
             card = review.card(session=session, match=decision.match)
     except (roles.NotAllowed, review.ReviewError) as error:
-        await _decision_error(update, who, error, match_id)
+        await _decision_error(update, context, who, error, match_id)
         return
     await answer_query(update)
     text = t(
@@ -206,7 +210,7 @@ async def reject_pressed(update: Update, context: Context) -> int:
                 match_id=match_id,
             )
     except (roles.NotAllowed, review.ReviewError) as error:
-        await _decision_error(update, who, error, match_id)
+        await _decision_error(update, context, who, error, match_id)
         return END
     await answer_query(update)
     if context.user_data is not None:
@@ -235,7 +239,7 @@ async def _reject(update: Update, context: Context, match_id: int, reason: str) 
         await edit_or_reply(update, t(who.language, "review.reason_too_long"))
         return REASON
     except (roles.NotAllowed, review.ReviewError) as error:
-        await _decision_error(update, who, error, match_id)
+        await _decision_error(update, context, who, error, match_id)
         return END
     await answer_query(update)
     if context.user_data is not None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlmodel import Session
@@ -22,6 +23,8 @@ EVIL = [
     "\tTab GmbH",
     "\rCR GmbH",
 ]
+
+BERLIN = ZoneInfo("Europe/Berlin")
 
 
 @pytest.mark.parametrize("value", EVIL)
@@ -46,7 +49,7 @@ def test_listings_export_neutralises_member_entered_cells(session: Session) -> N
         session, EVIL[0], "it", contact_name="@admin", contact_email="-x@y.de", region="+Halle"
     )
     seed.listing(session, org, "need", "=1+1 Wir suchen einen Partner für Tests")
-    cells = _cells(export_listings_csv(session=session))
+    cells = _cells(export_listings_csv(session=session, tz=BERLIN))
     assert "'" + EVIL[0] in cells
     assert {"'@admin", "'-x@y.de", "'+Halle", "'=1+1 Wir suchen einen Partner für Tests"} <= set(
         cells
@@ -69,8 +72,9 @@ def test_introductions_export_neutralises_organization_names_and_titles(
             session=session, member=member, match_id=match.id, accept=True
         )
     out = io.StringIO()
-    reporting.write_csv(reporting.introduction_rows(session=session), out)
+    reporting.write_csv(reporting.introduction_rows(session=session, tz=BERLIN), out)
     [row] = list(csv.DictReader(io.StringIO(out.getvalue())))
     assert row["need_title"] == "'=cmd|' /C calc'!A0"
     assert row["decided_by"] == "'@Maria"
     assert row["score"].replace(".", "").isdigit()  # numbers are not quoted
+    assert row["proposed_at"][-6:] in {"+01:00", "+02:00"}  # Berlin time, not UTC

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from zoneinfo import ZoneInfo
+
 import pytest
 from sqlmodel import Session, func, select
 
@@ -10,6 +12,8 @@ from kooperation.services.importer import ImportFileError, import_listings
 from kooperation.validation import TITLE_MAX, title_for
 
 HEADER = "organization;cluster;kind;text;ref;tags;language;size;contact_email\n"
+
+BERLIN = ZoneInfo("Europe/Berlin")
 
 
 def run(session: Session, text: str, encoding: str = "utf-8"):
@@ -180,7 +184,7 @@ def test_an_exported_file_with_formula_cells_imports_back_unchanged(session: Ses
         + "'Quote GmbH;it;offer;@home: Wir bieten Schulungen;F2;;;;\n"
     )
     run(session, text)
-    exported = export_listings_csv(session=session)
+    exported = export_listings_csv(session=session, tz=BERLIN)
     assert "'=HYPERLINK" in exported and "'-minus" in exported and "'@home" in exported
     again = import_listings(session=session, data=exported.encode())
     assert (again.created, again.updated, again.unchanged, again.errors) == (0, 0, 2, [])
