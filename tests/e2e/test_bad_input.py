@@ -23,7 +23,7 @@ NOT_MODIFIED = (
 
 
 def _session(bot) -> Session:  # type: ignore[no-untyped-def]
-    return Session(engine_for(bot.env["DATABASE_URL"]))
+    return Session(engine_for(bot.env["DATABASE_URL"]), expire_on_commit=False)
 
 
 def _no_failure_logged(bot) -> None:  # type: ignore[no-untyped-def]
@@ -125,4 +125,38 @@ def test_a_second_tap_answered_not_modified_is_no_error(emulator, bot):
         emulator.wait_call("answerCallbackQuery", since=since)
         time.sleep(0.3)
         anna.user.expect_silence(0.7)
+    _no_failure_logged(bot)
+
+
+def test_managers_add_with_an_absurd_id_gets_a_clear_answer(emulator, bot):
+    from tests import review_seed as seed
+
+    with _session(bot) as session:
+        admin = seed.admin(session, new_user_id(), name="Ada")
+    user = emulator.user(admin.telegram_user_id, language_code="de")
+    for raw in ("9" * 30, "0", "-5", "１２３"):
+        user.send(f"/managers add {raw} it")
+        answer = user.wait_reply(timeout=10)
+        assert "keine Telegram-ID" in answer.text, (raw, answer.text)
+    _no_failure_logged(bot)
+
+
+def test_a_reject_reason_with_a_nul_character_is_refused_with_a_clear_answer(emulator, bot):
+    from tests import review_seed as seed
+
+    with _session(bot) as session:
+        base = new_user_id()
+        new_user_id()  # two_sided uses base and base + 1
+        _, _, match = seed.two_sided(session, base)
+        manager = seed.manager(session, new_user_id(), "logistics", name="Maria")
+    user = emulator.user(manager.telegram_user_id, language_code="de")
+    user.press_data(f"rv:r:{match.id}")
+    user.wait_reply(timeout=10, contains="Begründung")
+    user.send("Passt nicht\x00 zu uns")
+    assert "Steuerzeichen" in user.wait_reply(timeout=10).text
+    user.send("Passt nicht zu uns")
+    assert "Passt nicht zu uns" in user.wait_reply(timeout=10).text
+    with _session(bot) as session:
+        decided = session.get(Match, match.id)
+        assert (decided.status, decided.rejection_reason) == ("rejected", "Passt nicht zu uns")
     _no_failure_logged(bot)
