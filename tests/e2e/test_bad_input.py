@@ -160,3 +160,15 @@ def test_a_reject_reason_with_a_nul_character_is_refused_with_a_clear_answer(emu
         decided = session.get(Match, match.id)
         assert (decided.status, decided.rejection_reason) == ("rejected", "Passt nicht zu uns")
     _no_failure_logged(bot)
+
+
+def test_a_listing_text_with_a_nul_character_is_refused_and_nothing_is_saved(emulator, bot):
+    erika = Contact.new(emulator, new_user_id(), language="de")
+    menu = onboard_new_company(erika, company="Nullbyte GmbH")
+    erika.tap(menu, data="mn:need")
+    erika.reply()
+    erika.send("Wir suchen einen Partner\x00 für die Wartung von Transportsystemen.")
+    assert "Steuerzeichen" in erika.reply().text
+    erika.send("Wir suchen einen Partner für die Wartung von Transportsystemen.")
+    assert "Vorschau" in erika.with_button("ls:ok").text
+    _no_failure_logged(bot)
