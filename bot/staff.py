@@ -13,7 +13,7 @@ from telegram.ext import CallbackContext
 
 from bot.callbacks import callback_id
 from bot.context import runtime
-from bot.render import Buttons, keyboard, reply_html
+from bot.render import Buttons, is_not_modified, keyboard, reply_html
 from bot.texts import language_of
 from kooperation.models import Member
 from kooperation.services import roles
@@ -70,6 +70,6 @@ async def edit_or_reply(update: Update, text: str, buttons: Buttons | None = Non
             )
             return
         except BadRequest as error:
-            if "not modified" in str(error).lower():
+            if is_not_modified(error):
                 return
     await reply_html(update, text, buttons)

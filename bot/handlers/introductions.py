@@ -11,6 +11,7 @@ from typing import Any
 from telegram import Update
 from telegram.ext import Application, CallbackQueryHandler
 
+from bot.callbacks import data_of
 from bot.context import runtime
 from bot.outbox_render import Rendered, renderer
 from bot.staff import Context, answer_query, callback_id, edit_or_reply
@@ -26,7 +27,7 @@ async def answer_pressed(update: Update, context: Context) -> None:
     user = update.effective_user
     if query is None or user is None:
         return
-    accept = (query.data or "").startswith("in:a:")
+    accept = data_of(update).startswith("in:a:")
     match_id = callback_id(update) or 0
     with runtime(context).session() as session:
         member = member_by_telegram_id(session=session, telegram_user_id=user.id)
