@@ -18,6 +18,7 @@ from typing import Any
 from sqlmodel import Session, col, delete, or_, select
 
 from kooperation.models import (
+    AuditLog,
     BotState,
     Cluster,
     Kind,
@@ -238,6 +239,37 @@ def scrub_messages(
     return changed
 
 
+def scrub_audit(*, session: Session, member: Member, listings: Sequence[Listing]) -> int:
+    """Keeps the audit log's record of what happened but not who the deleted member was: their
+    Telegram id and copies of their data in targets and details go; does not commit."""
+    telegram_id = str(member.telegram_user_id)
+    secrets = [*personal_strings(member, listings), telegram_id]
+    rows = session.exec(
+        select(AuditLog).where(
+            or_(
+                col(AuditLog.actor_telegram_id) == member.telegram_user_id,
+                col(AuditLog.actor_id) == member.id,
+                col(AuditLog.at) >= member.created_at,
+            )
+        )
+    ).all()
+    changed = 0
+    for row in rows:
+        target, detail = (
+            _scrub_value(row.target, secrets, set()),
+            _scrub_value(row.detail, secrets, set()),
+        )
+        mine = row.actor_telegram_id == member.telegram_user_id or row.actor_id == member.id
+        if not mine and (target, detail) == (row.target, row.detail):
+            continue
+        if mine:
+            row.actor_telegram_id, row.actor_id = None, None
+        row.target, row.detail = target, detail
+        session.add(row)
+        changed += 1
+    return changed
+
+
 def delete_member_data(*, session: Session, telegram_user_id: int) -> Deletion:
     """Deletes the member, their listings, matches, messages and bot state in one transaction."""
     member = session.exec(select(Member).where(Member.telegram_user_id == telegram_user_id)).first()
@@ -284,6 +316,7 @@ def delete_member_data(*, session: Session, telegram_user_id: int) -> Deletion:
         listings=listings,
         match_ids={m.id for m in matches if m.id is not None},
     )
+    scrub_audit(session=session, member=member, listings=listings)
     for state in session.exec(select(BotState)).all():
         if _state_belongs_to(state.key, telegram_user_id):
             session.delete(state)

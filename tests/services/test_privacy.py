@@ -8,6 +8,7 @@ import pytest
 from sqlmodel import Session, select
 
 from kooperation.models import (
+    AuditLog,
     BotState,
     Listing,
     Match,
@@ -125,6 +126,15 @@ def test_delete_blanks_the_member_out_of_other_peoples_messages_queued_and_sent(
     [anna_need] = session.exec(select(Listing).where(Listing.member_id == anna.id)).all()
     pending = seed.proposal(session, anna_need, second)
     review.approve_match(session=session, settings=settings, member=manager, match_id=pending.id)
+    from kooperation.services import audit
+
+    audit.record_refusal(  # Anna pressed a manager's button: the log names her
+        session=session,
+        actor=anna,
+        action="review.button",
+        target=f"tg:{anna.telegram_user_id} rv:a:{match.id}",
+        reason="not a manager",
+    )
     personal = ["Anna Berg", "anna_berg", "anna@kw.test", anna_need.text, anna_need.title]
     stored = json.dumps([r.payload for r in session.exec(select(Outbox)).all()], ensure_ascii=False)
     assert all(value in stored for value in personal)  # the copies this test is about
@@ -140,6 +150,9 @@ def test_delete_blanks_the_member_out_of_other_peoples_messages_queued_and_sent(
         (ben.id, "intro_contact"),
         (ben.id, "intro_offer"),
     ]
+    logged = session.exec(select(AuditLog)).all()
+    assert logged and all(e.actor_telegram_id != anna.telegram_user_id for e in logged)
+    assert str(anna.telegram_user_id) not in json.dumps([(e.target, e.detail) for e in logged])
     contact_row = next(r for r in rows if r.kind == "intro_contact")
     assert contact_row.payload["name"] == privacy.REDACTED
     assert contact_row.payload["organization"] == "Karosseriewerk 3000"  # the firm stays
