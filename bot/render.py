@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.constants import MessageLimit, ParseMode
+from telegram.error import BadRequest
 
 Buttons = Sequence[Sequence[tuple[str, str]]]
 """Rows of (label, callback_data); labels are plain text, data at most 64 bytes."""
@@ -80,3 +81,22 @@ async def reply_html(update: Update, text: str, buttons: Buttons | None = None) 
     if chat is None:
         return
     await send_html(update.get_bot(), chat.id, text, buttons)
+
+
+def is_not_modified(error: BadRequest) -> bool:
+    """Telegram's answer to an edit that changes nothing (a second tap on the same button)."""
+    return "not modified" in str(error).lower()
+
+
+async def edit_html(query: CallbackQuery, text: str, buttons: Buttons | None = None) -> None:
+    """Replaces the message of the pressed button; an edit that changes nothing is no error."""
+    try:
+        await query.edit_message_text(
+            text=text,
+            parse_mode=ParseMode.HTML,
+            reply_markup=keyboard(buttons),
+            disable_web_page_preview=True,
+        )
+    except BadRequest as error:
+        if not is_not_modified(error):
+            raise

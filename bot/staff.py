@@ -11,13 +11,16 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest
 from telegram.ext import CallbackContext
 
+from bot.callbacks import callback_id
 from bot.context import runtime
-from bot.render import Buttons, keyboard, reply_html
+from bot.render import Buttons, is_not_modified, keyboard, reply_html
 from bot.texts import language_of
 from kooperation.models import Member
 from kooperation.services import roles
 
 Context = CallbackContext[Any, Any, Any, Any]
+
+__all__ = ["Caller", "Context", "answer_query", "callback_id", "caller", "edit_or_reply"]
 
 
 @dataclass(frozen=True)
@@ -67,13 +70,6 @@ async def edit_or_reply(update: Update, text: str, buttons: Buttons | None = Non
             )
             return
         except BadRequest as error:
-            if "not modified" in str(error).lower():
+            if is_not_modified(error):
                 return
     await reply_html(update, text, buttons)
-
-
-def callback_id(update: Update) -> int | None:
-    """The number after the last `:` of the pressed button's data, if it is one."""
-    data = update.callback_query.data if update.callback_query else None
-    tail = (data or "").rsplit(":", 1)[-1]
-    return int(tail) if tail.isdigit() else None

@@ -21,6 +21,7 @@ REGION_MAX = 100
 EMAIL_MAX = 200
 SEARCH_MIN = 2
 SEARCH_MAX = 100
+TELEGRAM_ID_MAX = 2**53 - 1  # Telegram: "at most 52 significant bits"
 
 _URL = re.compile(r"(?:https?://|www\.)\S+|\S+\.(?:de|com|org|net|eu|io)(?:/\S*)?", re.IGNORECASE)
 _EMAIL = re.compile(
@@ -47,8 +48,16 @@ def _strip_controls(text: str) -> str:
     )
 
 
+def reject_nul(text: str | None) -> str:
+    """Refuses text with a NUL character: PostgreSQL cannot store it and no person types it, so
+    it is an attack or a broken client. Every path that stores typed text passes here."""
+    if text and "\x00" in text:
+        raise InvalidInput("nul")
+    return text or ""
+
+
 def normalize(text: str | None, *, multiline: bool = False) -> str:
-    text = _strip_controls(unicodedata.normalize("NFC", (text or "").replace("\r\n", "\n")))
+    text = _strip_controls(unicodedata.normalize("NFC", reject_nul(text).replace("\r\n", "\n")))
     if multiline:
         lines = [_SPACES.sub(" ", line).strip() for line in text.split("\n")]
         return _BLANK_LINES.sub("\n\n", "\n".join(lines)).strip()
@@ -114,6 +123,17 @@ def clean_email(text: str | None) -> str:
         raise InvalidInput("too_long", max=EMAIL_MAX, length=len(value))
     if not _EMAIL.match(value):
         raise InvalidInput("bad_email")
+    return value
+
+
+def parse_telegram_id(text: str | int) -> int:
+    """A Telegram user id as typed by an admin: a positive number Telegram can assign."""
+    raw = str(text).strip()
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > len(str(TELEGRAM_ID_MAX)):
+        raise InvalidInput("bad_telegram_id", max=TELEGRAM_ID_MAX)
+    value = int(raw)
+    if not 0 < value <= TELEGRAM_ID_MAX:
+        raise InvalidInput("bad_telegram_id", max=TELEGRAM_ID_MAX)
     return value
 
 

@@ -236,6 +236,7 @@ _GLOSSARY_PATTERNS = [
     (feature, re.compile("|".join(patterns))) for feature, _, _, patterns in GLOSSARY
 ]
 GLOSSARY_LABELS = {feature: (de, en) for feature, de, en, _ in GLOSSARY}
+GLOSSARY_MATCHERS = dict(_GLOSSARY_PATTERNS)
 
 TECHNICAL_WEIGHT = 3  # an acronym or standard number counts like three ordinary words
 COMMON_SHARE = 0.01
@@ -334,6 +335,20 @@ def _base_terms(text: str) -> list[Term]:
     return terms
 
 
+def written_cut(surface: str, cut: int) -> int | None:
+    """Where the folded form's index `cut` falls in the word as written: folding writes ä, ö, ü
+    and ß as two letters, so "Qualitätsprüfung" is cut at 9, not at the folded form's 10.
+    None when `cut` falls inside a folded letter or the surface is not the folded word's."""
+    folded = 0
+    for index, char in enumerate(surface):
+        if folded == cut:
+            return index
+        if folded > cut:
+            return None
+        folded += len(fold(char))
+    return len(surface) if folded == cut else None
+
+
 def split_compounds(terms: Sequence[Term], vocabulary: set[str]) -> list[Term]:
     """Adds the longest known head (and its modifier) of each long word: German compounds."""
     extra: list[Term] = []
@@ -344,21 +359,53 @@ def split_compounds(terms: Sequence[Term], vocabulary: set[str]) -> list[Term]:
         for cut in range(4, len(word) - 3):
             head = word[cut:]
             if head in vocabulary:
-                extra.append(Term(head, term.surface[cut:].capitalize() or head))
+                at = written_cut(term.surface, cut)
+                written = term.surface[at:].capitalize() if at is not None else ""
+                extra.append(Term(head, written or head))
                 modifier = word[:cut]
                 for candidate in (modifier, modifier.removesuffix("s"), modifier + "e"):
                     if len(candidate) >= 4 and stem(candidate) in vocabulary:
-                        extra.append(Term(stem(candidate), term.surface[:cut].rstrip("s")))
+                        front = term.surface[:at].rstrip("s") if at is not None else ""
+                        extra.append(Term(stem(candidate), front or stem(candidate)))
                         break
                 break
     return [*terms, *extra]
+
+
+class Topic(str):
+    """A shared term that is not written the same way in both texts (a glossary concept across
+    languages, or a part of two different compounds): a reason names it as a shared topic,
+    never as a word both texts use."""
+
+
+def _words_of(text: str) -> str:
+    return unicodedata.normalize("NFKC", text).casefold()
+
+
+def _written_in(name: str, text: str, *, whole: bool) -> bool:
+    """Whether `name` stands in `text` as a word of its own, or (`whole=False`) also as the
+    start or end of a longer word (a compound part: Recycling in Batterierecycling)."""
+    escaped = re.escape(_words_of(name)).replace(r"\ ", r"\s+")
+    pattern = rf"(?<!\w){escaped}(?!\w)" if whole else rf"(?<!\w){escaped}|{escaped}(?!\w)"
+    return re.search(pattern, text) is not None
+
+
+def written_in_both(name: str, text_a: str, text_b: str) -> bool:
+    """A word both texts use as written: a word of its own in one of them, and a word or the
+    start or end of a compound in the other."""
+    return (
+        _written_in(name, text_a, whole=False)
+        and _written_in(name, text_b, whole=False)
+        and (_written_in(name, text_a, whole=True) or _written_in(name, text_b, whole=True))
+    )
 
 
 class LexicalIndex:
     """TF-IDF rows over the pool's word features; built once per round."""
 
     def __init__(self, texts: Iterable[str]) -> None:
-        base = [base_terms(text) for text in texts]
+        self.texts = list(texts)
+        base = [base_terms(text) for text in self.texts]
         vocabulary = {t.feature for terms in base for t in terms if len(t.feature) >= 4}
         self.docs = [split_compounds(terms, vocabulary) for terms in base]
         index: dict[str, int] = {}
@@ -396,7 +443,12 @@ class LexicalIndex:
         return self.matrix[positions]
 
     def shared_terms(self, a: int, b: int, language: str, limit: int = 4) -> list[str]:
-        """Key terms both texts name, strongest first, as written (glossary terms translated)."""
+        """Key terms both texts name, strongest first, in the reader's language.
+
+        A term is named as written when both texts use that word (`written_in_both`); a
+        glossary concept or a compound part the two texts write differently comes back as a
+        `Topic`, which a reason calls a shared topic (at most two of them).
+        """
         row_a, row_b = self.matrix.getrow(a), self.matrix.getrow(b)
         weights_b = dict(zip(row_b.indices.tolist(), row_b.data.tolist(), strict=True))
         scored = sorted(
@@ -407,21 +459,38 @@ class LexicalIndex:
             ),
             reverse=True,
         )
-        surfaces = {t.feature: t.surface for t in self.docs[a]}
+        text_a, text_b = _words_of(self.texts[a]), _words_of(self.texts[b])
         names: list[str] = []
+        topics = 0
         seen: set[str] = set()
         for _, column in scored:
             feature = self.features[column]
-            if feature.startswith("~"):
-                de, en = GLOSSARY_LABELS[feature]
-                name = en if language == "en" else de
-            else:
-                name = surfaces.get(feature, feature)
+            name = self._name(feature, a, b, language, text_a, text_b)
             key = fold(name).replace(" ", "")
             if any(key in other or other in key for other in seen):
                 continue
+            concept = GLOSSARY_MATCHERS.get(feature)
+            if concept is not None and any(concept.search(fold(shown)) for shown in names):
+                continue  # the concept of a word already named (Prüfung → inspection)
+            if isinstance(name, Topic):
+                if topics == 2:
+                    continue
+                topics += 1
             seen.add(key)
             names.append(name)
             if len(names) == limit:
                 break
         return names
+
+    def _name(self, feature: str, a: int, b: int, language: str, text_a: str, text_b: str) -> str:
+        """How a reason names one shared feature: a word both texts write, else a Topic."""
+        if feature.startswith("~"):
+            de, en = GLOSSARY_LABELS[feature]
+            label = en if language == "en" else de
+            return label if written_in_both(label, text_a, text_b) else Topic(label)
+        written = [t.surface for t in self.docs[a] if t.feature == feature]
+        written += [t.surface for t in self.docs[b] if t.feature == feature]
+        for surface in dict.fromkeys(written):
+            if written_in_both(surface, text_a, text_b):
+                return surface
+        return Topic(written[0] if written else feature)

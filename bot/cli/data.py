@@ -70,7 +70,7 @@ def export(
         return
     loaded = settings()
     with session_scope(database(loaded)) as session:
-        content = export_listings_csv(session=session, include_closed=include_closed)
+        content = export_listings_csv(session=session, tz=loaded.tz, include_closed=include_closed)
     if output:
         output.write_text(content, encoding="utf-8")
         typer.echo(f"Wrote {content.count(chr(10)) - 1} listings to {output}", err=True)

@@ -11,6 +11,8 @@ from rich.console import Console
 from rich.table import Table
 
 from bot.cli import database, fail, settings
+from kooperation import validation
+from kooperation.dates import local
 from kooperation.db import session_scope
 from kooperation.services import audit, reporting, roles, stats
 
@@ -96,11 +98,11 @@ def audit_command(
             session=session, limit=limit or None, decisions_only=decisions
         )
     table = Table(title=f"Audit log ({len(entries)} entries, newest first)")
-    for name in ("when (UTC)", "who", "what", "target", "allowed", "reason"):
+    for name in (f"when ({loaded.timezone})", "who", "what", "target", "allowed", "reason"):
         table.add_column(name)
     for entry in entries:
         table.add_row(
-            entry.at.strftime("%Y-%m-%d %H:%M:%S"),
+            f"{local(entry.at, loaded.tz):%Y-%m-%d %H:%M:%S}",
             entry.actor,
             entry.action,
             entry.target,
@@ -110,11 +112,21 @@ def audit_command(
     Console(width=160).print(table)
 
 
+def _telegram_id(value: int) -> int:
+    try:
+        return validation.parse_telegram_id(value)
+    except validation.InvalidInput:
+        raise fail(
+            f"{value} is not a Telegram user id (a positive number, e.g. 123456789)", 2
+        ) from None
+
+
 @admin_app.command("add")
 def admin_add(
     telegram_id: int = typer.Argument(..., help="The person's Telegram user id."),
 ) -> None:
     """Makes a Telegram user an admin (recognised as soon as they open the bot)."""
+    telegram_id = _telegram_id(telegram_id)
     loaded = settings()
     with session_scope(database(loaded)) as session:
         member = roles.add_admin(session=session, telegram_user_id=telegram_id)
@@ -127,6 +139,7 @@ def manager_add(
     cluster: str = typer.Argument(..., help="Cluster slug, e.g. automotive, logistics, it."),
 ) -> None:
     """Makes a Telegram user a manager of a cluster (recognised as soon as they open the bot)."""
+    telegram_id = _telegram_id(telegram_id)
     loaded = settings()
     with session_scope(database(loaded)) as session:
         try:
@@ -150,7 +163,7 @@ def export_introductions(
         raise fail("only --csv is supported", 2)
     loaded = settings()
     with session_scope(database(loaded)) as session:
-        rows = reporting.introduction_rows(session=session)
+        rows = reporting.introduction_rows(session=session, tz=loaded.tz)
     if output:
         with output.open("w", encoding="utf-8", newline="") as stream:
             count = reporting.write_csv(rows, stream)

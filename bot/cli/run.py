@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from bot.cli import fail, settings
-from kooperation import db as database
+from bot.cli import database, fail, settings
 
 
 def run() -> None:
@@ -15,7 +14,7 @@ def run() -> None:
         raise fail("setting TELEGRAM_BOT_TOKEN is missing (create a bot with @BotFather)", 2)
     from bot.app import build_application
 
-    database.upgrade(loaded.database_url)
+    database(loaded)
     application = build_application(loaded)
     application.run_polling(allowed_updates=None, drop_pending_updates=False)
 

@@ -9,6 +9,7 @@ from rich.table import Table
 from bot.cli import database, fail, settings
 from bot.cli.console import plain_text
 from bot.context import Runtime
+from kooperation.dates import local
 from kooperation.db import session_scope
 from kooperation.models import OutboxStatus
 from kooperation.services import outbox
@@ -82,7 +83,8 @@ def show_outbox(
             if not rows:
                 continue
             table = Table(title=f"{status.value} (first {len(rows)})")
-            for column in ("id", "kind", "member", "chat", "due (UTC)", "attempts", "last error"):
+            due = f"due ({loaded.timezone})"
+            for column in ("id", "kind", "member", "chat", due, "attempts", "last error"):
                 table.add_column(column)
             for row in rows:
                 table.add_row(
@@ -90,7 +92,7 @@ def show_outbox(
                     row.kind,
                     str(row.member_id or ""),
                     str(row.chat_id),
-                    row.due_at.strftime("%Y-%m-%d %H:%M:%S"),
+                    f"{local(row.due_at, loaded.tz):%Y-%m-%d %H:%M:%S}",
                     str(row.attempts),
                     row.last_error,
                 )

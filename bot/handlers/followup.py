@@ -13,24 +13,21 @@ from datetime import date
 from typing import Any
 
 from telegram import Update
-from telegram.constants import ParseMode
 from telegram.ext import Application, CallbackQueryHandler, ContextTypes
 
+from bot.callbacks import data_of, parse_id
 from bot.context import runtime
 from bot.outbox_render import Rendered, renderer
-from bot.render import reply_html
+from bot.render import edit_html, reply_html
 from bot.texts import language_of, plain, t
+from kooperation.dates import format_date
 from kooperation.models import Feedback
 from kooperation.services import digest as digests
 from kooperation.services import expiry, followups
 
 FEEDBACK_CODES = {"c": Feedback.COOPERATING, "t": Feedback.IN_TOUCH, "n": Feedback.NO_CONTACT}
-FOLLOWUP_DATA = re.compile(r"^fu:(\d{1,12}):([ctn])$")
-EXTEND_DATA = re.compile(r"^ex:(\d{1,12})$")
-
-
-def _date(language: str, day: date) -> str:
-    return day.strftime("%d.%m.%Y") if language_of(language) == "de" else day.isoformat()
+FOLLOWUP_DATA = re.compile(r"^fu:(\d+):([ctn])$")
+EXTEND_DATA = re.compile(r"^ex:(\d+)$")
 
 
 def _fallback_language(update: Update) -> str:
@@ -109,7 +106,7 @@ def _extend_button(lang: str, payload: dict[str, Any]) -> list[list[tuple[str, s
 @renderer(expiry.REMINDER_KIND)
 def render_expiry_reminder(language: str, payload: dict[str, Any]) -> Rendered:
     lang = language_of(language)
-    day = _date(lang, date.fromisoformat(payload["expires_on"]))
+    day = format_date(date.fromisoformat(payload["expires_on"]), lang)  # already a local day
     text = t(lang, "expiry.reminder", title=payload["title"], date=day)
     return Rendered(text=text, buttons=_extend_button(lang, payload))
 
@@ -125,15 +122,16 @@ def render_listing_closed(language: str, payload: dict[str, Any]) -> Rendered:
 async def answer_followup(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Stores the member's follow-up answer (counted in /stats) and thanks them."""
     query = update.callback_query
-    assert query is not None and query.data is not None
-    parsed = FOLLOWUP_DATA.match(query.data)
+    assert query is not None
+    parsed = FOLLOWUP_DATA.match(data_of(update))
+    match_id = parse_id(parsed.group(1)) if parsed else None
     try:
-        if parsed is None:
+        if parsed is None or match_id is None:
             raise followups.FollowupError("malformed callback data")
         with runtime(context).session() as session:
             result = followups.record_feedback(
                 session=session,
-                match_id=int(parsed.group(1)),
+                match_id=match_id,
                 telegram_user_id=query.from_user.id,
                 feedback=FEEDBACK_CODES[parsed.group(2)],
             )
@@ -143,26 +141,24 @@ async def answer_followup(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     await query.answer()
     lang = result.language
     answer = plain(lang, f"followup.{result.feedback.value}")
-    await query.edit_message_text(
-        t(lang, "followup.thanks", own_title=result.own_title, answer=answer),
-        parse_mode=ParseMode.HTML,
-    )
+    await edit_html(query, t(lang, "followup.thanks", own_title=result.own_title, answer=answer))
 
 
 async def extend_listing(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Extends the listing by 90 days (reopens it if expiry closed it)."""
     query = update.callback_query
-    assert query is not None and query.data is not None
-    parsed = EXTEND_DATA.match(query.data)
+    assert query is not None
+    parsed = EXTEND_DATA.match(data_of(update))
+    listing_id = parse_id(parsed.group(1)) if parsed else None
     rt = runtime(context)
     try:
-        if parsed is None:
+        if listing_id is None:
             raise expiry.ExtendError("malformed callback data")
         with rt.session() as session:
             result = expiry.extend_listing(
                 session=session,
                 settings=rt.settings,
-                listing_id=int(parsed.group(1)),
+                listing_id=listing_id,
                 telegram_user_id=query.from_user.id,
             )
     except expiry.ExtendError:
@@ -170,18 +166,16 @@ async def extend_listing(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
         return
     await query.answer()
     lang = result.language
-    day = _date(lang, result.expires_at.astimezone(rt.settings.tz).date())
+    day = format_date(result.expires_at, language_of(lang), rt.settings.tz)
     key = "expiry.reopened" if result.reopened else "expiry.extended"
-    await query.edit_message_text(
-        t(lang, key, title=result.title, date=day), parse_mode=ParseMode.HTML
-    )
+    await edit_html(query, t(lang, key, title=result.title, date=day))
 
 
 async def toggle_digest(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """`dg:p` pauses the weekly digest (offering to undo), `dg:r` switches it back on."""
     query = update.callback_query
-    assert query is not None and query.data is not None
-    enable = query.data == "dg:r"
+    assert query is not None
+    enable = data_of(update) == "dg:r"
     try:
         with runtime(context).session() as session:
             member = digests.set_digest(
@@ -193,7 +187,7 @@ async def toggle_digest(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     await query.answer()
     lang = member.language
     if enable:
-        await query.edit_message_text(t(lang, "digest.resumed"), parse_mode=ParseMode.HTML)
+        await edit_html(query, t(lang, "digest.resumed"))
     else:
         await reply_html(
             update, t(lang, "digest.paused"), [[(plain(lang, "digest.resume_button"), "dg:r")]]

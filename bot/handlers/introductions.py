@@ -11,10 +11,11 @@ from typing import Any
 from telegram import Update
 from telegram.ext import Application, CallbackQueryHandler
 
+from bot.callbacks import data_of
 from bot.context import runtime
 from bot.outbox_render import Rendered, renderer
 from bot.staff import Context, answer_query, callback_id, edit_or_reply
-from bot.texts import Markup, language_of, plain, t
+from bot.texts import Markup, escape, language_of, plain, t
 from kooperation.models import MatchStatus
 from kooperation.services import introductions
 from kooperation.services.members import member_by_telegram_id
@@ -26,7 +27,7 @@ async def answer_pressed(update: Update, context: Context) -> None:
     user = update.effective_user
     if query is None or user is None:
         return
-    accept = (query.data or "").startswith("in:a:")
+    accept = data_of(update).startswith("in:a:")
     match_id = callback_id(update) or 0
     with runtime(context).session() as session:
         member = member_by_telegram_id(session=session, telegram_user_id=user.id)
@@ -62,6 +63,15 @@ async def answer_pressed(update: Update, context: Context) -> None:
     await edit_or_reply(update, t(language, key, other_organization=result.other_organization))
 
 
+def listing_block(title: str, text: str) -> Markup:
+    """The other side's listing: its full text, under its title only when the title says more
+    than the text's opening (a title made from the first 80 characters would repeat them)."""
+    opening = title.rstrip("…").strip()
+    if not opening or " ".join(text.split()).startswith(" ".join(opening.split())):
+        return Markup(escape(text))
+    return Markup(f"<b>{escape(title)}</b>\n{escape(text)}")
+
+
 @renderer("intro_offer")
 def render_offer(language: str, payload: dict[str, Any]) -> Rendered:
     reason = payload.get(f"reason_{language}") or payload.get("reason_de") or ""
@@ -71,8 +81,7 @@ def render_offer(language: str, payload: dict[str, Any]) -> Rendered:
         other_organization=payload["other_organization"],
         other_cluster=payload["other_cluster"],
         other_kind=plain(language, f"introductions.kind_{payload['other_kind']}"),
-        other_title=payload["other_title"],
-        other_text=payload["other_text"],
+        other_listing=listing_block(payload["other_title"], payload["other_text"]),
         reason=reason,
         own_title=payload["own_title"],
     )

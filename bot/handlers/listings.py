@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
+from datetime import tzinfo
 from typing import Any
 
 from telegram import Update
@@ -27,6 +28,7 @@ from telegram.ext import (
     MessageHandler,
 )
 
+from bot.callbacks import callback_id, parts
 from bot.context import runtime
 from bot.members import Who, current
 from bot.render import Buttons, send_html
@@ -45,6 +47,7 @@ from bot.ui import (
     show_menu,
     stale,
 )
+from kooperation.dates import format_date
 from kooperation.models import Listing, ListingStatus
 from kooperation.reference import categories
 from kooperation.services import listings
@@ -147,7 +150,7 @@ async def begin(update: Update, context: Context) -> int:
 async def begin_edit(update: Update, context: Context) -> int:
     """Edits one of my listings: asks for the new text (or keeps it to change tags only)."""
     who = current(update, context)
-    listing_id = int((update.callback_query.data or "0").rsplit(":", 1)[-1])
+    listing_id = callback_id(update) or 0
     try:
         with runtime(context).session() as session:
             listing = listings.owned_listing(
@@ -358,7 +361,7 @@ async def stale_button(update: Update, context: Context) -> None:
 # ---- /mylistings
 
 
-def _listing_view(language: str, listing: Listing) -> tuple[str, Buttons]:
+def _listing_view(language: str, listing: Listing, tz: tzinfo) -> tuple[str, Buttons]:
     text = t(
         language,
         "listings.item",
@@ -366,7 +369,7 @@ def _listing_view(language: str, listing: Listing) -> tuple[str, Buttons]:
         status=plain(language, f"listings.status.{listing.status}"),
         text=listing.text,
         tags=_tag_labels(language, listing.tags),
-        expires=listing.expires_at.strftime("%d.%m.%Y" if language == "de" else "%Y-%m-%d"),
+        expires=format_date(listing.expires_at, language, tz),
     )
     if listing.status == ListingStatus.CLOSED:
         return text, []
@@ -408,19 +411,21 @@ async def my_listings(update: Update, context: Context) -> None:
         return
     await say(update, who.language, "listings.mine_title", count=len(mine))
     for listing in mine:
-        text, buttons = _listing_view(who.language, listing)
+        text, buttons = _listing_view(who.language, listing, runtime(context).settings.tz)
         await reply(update, text, buttons)
 
 
 async def change_status(update: Update, context: Context) -> None:
     """Pause, resume or close from /mylistings; someone else's or a stale button changes nothing."""
     who = current(update, context)
-    _, code, raw_id = (update.callback_query.data or "").split(":")
-    action = {"p": "pause", "r": "resume", "c": "close"}[code]
+    action = {"p": "pause", "r": "resume", "c": "close"}[parts(update)[1]]  # ^ml:[prc]:\d+$
     try:
         with runtime(context).session() as session:
             listing = listings.change_status(
-                session=session, member_id=who.member_id, listing_id=int(raw_id), action=action
+                session=session,
+                member_id=who.member_id,
+                listing_id=callback_id(update) or 0,
+                action=action,
             )
     except (listings.ListingNotFound, listings.NotRegistered):
         await stale(update, who, "listings.not_found")
@@ -429,7 +434,7 @@ async def change_status(update: Update, context: Context) -> None:
         await stale(update, who)
         return
     await answer(update, plain(who.language, f"listings.done_{action}"))
-    text, buttons = _listing_view(who.language, listing)
+    text, buttons = _listing_view(who.language, listing, runtime(context).settings.tz)
     await edit(update, text, buttons)
 
 

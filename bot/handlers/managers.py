@@ -11,6 +11,8 @@ from bot import commands
 from bot.context import runtime
 from bot.staff import Caller, Context, answer_query, callback_id, caller, edit_or_reply
 from bot.texts import Markup, plain, t
+from kooperation import validation
+from kooperation.dates import format_datetime
 from kooperation.models import Cluster
 from kooperation.services import audit, roles
 from kooperation.services.audit import Action
@@ -68,10 +70,14 @@ async def _overview(update: Update, context: Context, who: Caller) -> None:
 async def _change(update: Update, context: Context, who: Caller, args: list[str]) -> None:
     """`/managers add|remove TELEGRAM-ID CLUSTER`."""
     verb, raw_id, slug = args[0].lower(), args[1], args[2]
-    if verb not in {"add", "remove"} or not raw_id.lstrip("-").isdigit():
+    if verb not in {"add", "remove"}:
         await edit_or_reply(update, t(who.language, "managers.usage"))
         return
-    telegram_user_id = int(raw_id)
+    try:
+        telegram_user_id = validation.parse_telegram_id(raw_id)
+    except validation.InvalidInput:
+        await edit_or_reply(update, t(who.language, "managers.bad_id", raw=raw_id[:40]))
+        return
     settings = runtime(context).settings
     with runtime(context).session() as session:
         try:
@@ -154,7 +160,7 @@ async def invite_pressed(update: Update, context: Context) -> None:
             return
     await answer_query(update)
     link = f"https://t.me/{context.bot.username}?start={roles.invite_payload(invite)}"
-    expires = invite.expires_at.astimezone(settings.tz).strftime("%d.%m.%Y %H:%M")
+    expires = format_datetime(invite.expires_at, who.language, settings.tz)
     text = t(who.language, "managers.invite", cluster=cluster.name, expires=expires, link=link)
     await edit_or_reply(update, text)
 

@@ -24,12 +24,15 @@ from telegram.ext import (
     filters,
 )
 
+from bot.callbacks import data_of, shown
 from bot.context import runtime
 from bot.outbox_render import Rendered, renderer
 from bot.render import Buttons
 from bot.staff import Caller, Context, answer_query, callback_id, caller, edit_or_reply
-from bot.texts import Markup, plain, t
+from bot.texts import Markup, language_of, plain, t
 from bot.ui import conversation
+from kooperation import validation
+from kooperation.dates import format_datetime
 from kooperation.services import audit, review, roles
 from kooperation.services.review import QueuePosition, ReviewCard
 
@@ -136,13 +139,16 @@ async def skip_pressed(update: Update, context: Context) -> None:
     await _show_next(update, context, caller(update, context))
 
 
-async def _decision_error(update: Update, who: Caller, error: Exception, match_id: int) -> None:
+async def _decision_error(
+    update: Update, context: Context, who: Caller, error: Exception, match_id: int
+) -> None:
     if isinstance(error, roles.NotAllowed):
         await _refused(update, who)
         return
     await answer_query(update)
     if isinstance(error, review.MatchAlreadyDecided):
-        at = error.at.strftime("%d.%m.%Y %H:%M UTC") if error.at else "?"
+        tz = runtime(context).settings.tz
+        at = format_datetime(error.at, language_of(who.language), tz) if error.at else "?"
         text = t(
             who.language,
             "review.already_decided",
@@ -171,7 +177,7 @@ async def approve_pressed(update: Update, context: Context) -> None:
             )
             card = review.card(session=session, match=decision.match)
     except (roles.NotAllowed, review.ReviewError) as error:
-        await _decision_error(update, who, error, match_id)
+        await _decision_error(update, context, who, error, match_id)
         return
     await answer_query(update)
     text = t(
@@ -204,7 +210,7 @@ async def reject_pressed(update: Update, context: Context) -> int:
                 match_id=match_id,
             )
     except (roles.NotAllowed, review.ReviewError) as error:
-        await _decision_error(update, who, error, match_id)
+        await _decision_error(update, context, who, error, match_id)
         return END
     await answer_query(update)
     if context.user_data is not None:
@@ -233,7 +239,7 @@ async def _reject(update: Update, context: Context, match_id: int, reason: str) 
         await edit_or_reply(update, t(who.language, "review.reason_too_long"))
         return REASON
     except (roles.NotAllowed, review.ReviewError) as error:
-        await _decision_error(update, who, error, match_id)
+        await _decision_error(update, context, who, error, match_id)
         return END
     await answer_query(update)
     if context.user_data is not None:
@@ -251,7 +257,13 @@ async def reason_given(update: Update, context: Context) -> int:
     text = update.effective_message.text if update.effective_message else ""
     if not match_id:
         return END
-    return await _reject(update, context, int(match_id), text or "")
+    try:
+        reason = validation.reject_nul(text)
+    except validation.InvalidInput as error:
+        who = caller(update, context)
+        await edit_or_reply(update, t(who.language, f"common.invalid.{error.code}"))
+        return REASON
+    return await _reject(update, context, int(match_id), reason)
 
 
 async def reason_not_text(update: Update, context: Context) -> int:
@@ -290,13 +302,12 @@ async def command_while_rejecting(update: Update, context: Context) -> int:
 async def forged_pressed(update: Update, context: Context) -> None:
     """Any other `rv:` data: not a button we ever sent. Logged, answered, nothing changed."""
     who = caller(update, context)
-    data = update.callback_query.data if update.callback_query else ""
     with runtime(context).session() as session:
         audit.record_refusal(
             session=session,
             actor=who.member,
             action="review.button",
-            target=str(data)[:100],
+            target=shown(data_of(update)),
             reason="malformed button data",
             actor_telegram_id=who.telegram_user_id,
         )

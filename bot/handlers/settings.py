@@ -14,6 +14,7 @@ from telegram.ext import (
 )
 
 from bot import commands
+from bot.callbacks import data_of
 from bot.context import runtime
 from bot.members import Who, current
 from bot.render import Buttons
@@ -95,7 +96,7 @@ async def toggle(update: Update, context: Context) -> None:
     if not who.registered:
         await not_registered(update, who)
         return
-    data = update.callback_query.data or ""
+    data = data_of(update)
     with runtime(context).session() as session:
         if data.startswith("st:lang:"):
             member = members.set_language(

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import csv
 import io
+from datetime import tzinfo
 
 from sqlmodel import Session, select
 
+from kooperation.csvcells import neutralise
+from kooperation.dates import local_date
 from kooperation.models import Cluster, Listing, Organization
 
 COLUMNS = (
@@ -28,8 +31,9 @@ COLUMNS = (
 )
 
 
-def export_listings_csv(*, session: Session, include_closed: bool = False) -> str:
-    """All listings as CSV, newest organization data joined in; importable again as is."""
+def export_listings_csv(*, session: Session, tz: tzinfo, include_closed: bool = False) -> str:
+    """All listings as CSV, newest organization data joined in; importable again as is.
+    The created and expires days are those of the programme's time zone `tz`."""
     query = (
         select(Listing, Organization, Cluster)
         .join(Organization, Listing.organization_id == Organization.id)
@@ -42,23 +46,22 @@ def export_listings_csv(*, session: Session, include_closed: bool = False) -> st
     writer = csv.writer(out)
     writer.writerow(COLUMNS)
     for listing, org, cluster in session.exec(query).all():
-        writer.writerow(
-            (
-                listing.ref or "",
-                org.name,
-                cluster.slug,
-                listing.kind,
-                listing.title,
-                listing.text,
-                ", ".join(listing.tags),
-                listing.language,
-                listing.status,
-                org.size,
-                org.region,
-                org.contact_name,
-                org.contact_email,
-                listing.created_at.date().isoformat(),
-                listing.expires_at.date().isoformat(),
-            )
+        row = (
+            listing.ref or "",
+            org.name,
+            cluster.slug,
+            listing.kind,
+            listing.title,
+            listing.text,
+            ", ".join(listing.tags),
+            listing.language,
+            listing.status,
+            org.size,
+            org.region,
+            org.contact_name,
+            org.contact_email,
+            local_date(listing.created_at, tz).isoformat(),
+            local_date(listing.expires_at, tz).isoformat(),
         )
+        writer.writerow([neutralise(cell) for cell in row])
     return out.getvalue()

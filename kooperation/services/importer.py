@@ -19,6 +19,7 @@ from pathlib import Path
 from sqlmodel import Session, select
 
 from kooperation import validation
+from kooperation.csvcells import restore
 from kooperation.language import detect_language
 from kooperation.models import (
     TEXT_MAX,
@@ -75,6 +76,9 @@ LIMITS = {
 }
 TAG_MAX = 40
 BATCH = 500
+CELL_MAX = 128 * 1024
+"""A cell longer than this (characters) is a broken line, not data: Python's csv module stops
+at its field limit, so the reader lets such a cell through and `parse_row` refuses the line."""
 
 
 class ImportFileError(Exception):
@@ -141,13 +145,33 @@ def read_rows(data: bytes) -> tuple[list[str], Iterator[tuple[int, dict[str, str
 
     def rows() -> Iterator[tuple[int, dict[str, str]]]:
         line = reader.line_num + 1
-        for values in reader:
-            if any(value.strip() for value in values):
-                padded = values + [""] * (len(header) - len(values))
-                yield line, {name: padded[i].strip() for i, name in enumerate(header)}
-            line = reader.line_num + 1
+        limit = csv.field_size_limit(max(csv.field_size_limit(), len(content) + 1))
+        try:
+            while True:
+                try:
+                    values = next(reader)
+                except StopIteration:
+                    return
+                except csv.Error as error:  # the reader goes on with the next line
+                    yield line, UnreadableLine(f"the line cannot be read as CSV ({error})")
+                    line = reader.line_num + 1
+                    continue
+                if any(value.strip() for value in values):
+                    padded = values + [""] * (len(header) - len(values))
+                    yield line, {name: restore(padded[i].strip()) for i, name in enumerate(header)}
+                line = reader.line_num + 1
+        finally:
+            csv.field_size_limit(limit)
 
     return header, rows()
+
+
+class UnreadableLine(dict[str, str]):
+    """A line the CSV reader could not split; `parse_row` reports `reason` for it."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__()
+        self.reason = reason
 
 
 def _cluster_index(session: Session) -> dict[str, int]:
@@ -162,6 +186,15 @@ def _cluster_index(session: Session) -> dict[str, int]:
 
 def parse_row(line: int, raw: dict[str, str], clusters: dict[str, int]) -> ListingRow:
     """Validates one row; raises ValueError with the reason a manager can act on."""
+    if isinstance(raw, UnreadableLine):
+        raise ValueError(raw.reason)
+    for name, value in raw.items():
+        if len(value) > CELL_MAX:
+            raise ValueError(f"{name or 'a cell'} is larger than 128 KiB")
+        try:
+            validation.reject_nul(value)
+        except validation.InvalidInput:
+            raise ValueError(f"{name or 'a cell'} contains a NUL byte") from None
     for name, limit in LIMITS.items():
         if len(raw.get(name, "")) > limit:
             raise ValueError(f"{name} is longer than {limit} characters")

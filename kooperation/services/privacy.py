@@ -2,12 +2,15 @@
 
 Deleting removes the member, their listings (and with them embeddings and matches) and their
 queued messages; the organization stays (it belongs to the programme), but contact details
-that came from this member are cleared. Anonymous counts survive in `StatCounter` so the
-programme's statistics do not shrink.
+that came from this member are cleared, and copies of their name, @username, e-mail and
+listing texts in other members' and managers' messages (queued and sent) are blanked out.
+SQLite runs with `secure_delete`, so deleted rows are overwritten in the file. Anonymous
+counts survive in `StatCounter` so the programme's statistics do not shrink.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -15,6 +18,7 @@ from typing import Any
 from sqlmodel import Session, col, delete, or_, select
 
 from kooperation.models import (
+    AuditLog,
     BotState,
     Cluster,
     Kind,
@@ -24,8 +28,10 @@ from kooperation.models import (
     Member,
     Organization,
     Outbox,
+    OutboxStatus,
     StatCounter,
 )
+from kooperation.services.introductions import listing_title
 from kooperation.services.members import NotRegistered
 
 EXPORT_FORMAT = "kooperationsboerse-export/1"
@@ -162,6 +168,108 @@ class Deletion:
     matches: int
 
 
+REDACTED = "[…]"
+"""What stands in a message of somebody else where a deleted member's data was."""
+_SECRET_MIN = 3  # shorter names would cut through ordinary words
+
+
+def personal_strings(member: Member, listings: Sequence[Listing]) -> list[str]:
+    """Everything of a member that other people's messages may hold a copy of, longest first."""
+    values = {member.display_name, member.email, member.username}
+    if member.username:
+        values.add(f"@{member.username}")
+    for listing in listings:
+        values.update({listing.text, listing.title, listing.title.rstrip("…").rstrip()})
+        values.add(listing_title(listing).rstrip("…").rstrip())
+    return sorted((v for v in values if len(v) >= _SECRET_MIN), key=len, reverse=True)
+
+
+def _scrub_value(value: Any, secrets: list[str], gone: set[tuple[str, int]]) -> Any:
+    if isinstance(value, str):
+        for secret in secrets:
+            if secret in value:
+                value = value.replace(secret, REDACTED)
+        return value
+    if isinstance(value, list):
+        return [_scrub_value(item, secrets, gone) for item in value if not _refers(item, gone)]
+    if isinstance(value, dict):
+        return {key: _scrub_value(item, secrets, gone) for key, item in value.items()}
+    return value
+
+
+def _refers(value: Any, gone: set[tuple[str, int]]) -> bool:
+    """Whether a payload (or one item of it) is about a deleted match or listing."""
+    return isinstance(value, dict) and any(
+        (key, value.get(key)) in gone for key in ("match_id", "listing_id")
+    )
+
+
+def scrub_messages(
+    *, session: Session, member: Member, listings: Sequence[Listing], match_ids: set[int]
+) -> int:
+    """Removes a deleted member's name, @username, e-mail and listing texts from the messages
+    of other members and managers, queued and sent; does not commit.
+
+    A queued message about one of the deleted matches or listings is dropped (it could only
+    show a button that no longer works); any other copy is replaced by `REDACTED`, and list
+    items about deleted matches or listings (a digest's lines) are left out. Only messages
+    written since the member joined can hold their data. Returns the rows changed.
+    """
+    secrets = personal_strings(member, listings)
+    gone = {("match_id", i) for i in match_ids} | {
+        ("listing_id", x.id) for x in listings if x.id is not None
+    }
+    rows = session.exec(
+        select(Outbox).where(
+            or_(col(Outbox.member_id).is_(None), col(Outbox.member_id) != member.id),
+            col(Outbox.created_at) >= member.created_at,
+        )
+    ).all()
+    changed = 0
+    for row in rows:
+        if row.status == OutboxStatus.PENDING and _refers(row.payload, gone):
+            session.delete(row)
+            changed += 1
+            continue
+        payload = _scrub_value(row.payload, secrets, gone)
+        if payload != row.payload:
+            row.payload = payload
+            session.add(row)
+            changed += 1
+    return changed
+
+
+def scrub_audit(*, session: Session, member: Member, listings: Sequence[Listing]) -> int:
+    """Keeps the audit log's record of what happened but not who the deleted member was: their
+    Telegram id and copies of their data in targets and details go; does not commit."""
+    telegram_id = str(member.telegram_user_id)
+    secrets = [*personal_strings(member, listings), telegram_id]
+    rows = session.exec(
+        select(AuditLog).where(
+            or_(
+                col(AuditLog.actor_telegram_id) == member.telegram_user_id,
+                col(AuditLog.actor_id) == member.id,
+                col(AuditLog.at) >= member.created_at,
+            )
+        )
+    ).all()
+    changed = 0
+    for row in rows:
+        target, detail = (
+            _scrub_value(row.target, secrets, set()),
+            _scrub_value(row.detail, secrets, set()),
+        )
+        mine = row.actor_telegram_id == member.telegram_user_id or row.actor_id == member.id
+        if not mine and (target, detail) == (row.target, row.detail):
+            continue
+        if mine:
+            row.actor_telegram_id, row.actor_id = None, None
+        row.target, row.detail = target, detail
+        session.add(row)
+        changed += 1
+    return changed
+
+
 def delete_member_data(*, session: Session, telegram_user_id: int) -> Deletion:
     """Deletes the member, their listings, matches, messages and bot state in one transaction."""
     member = session.exec(select(Member).where(Member.telegram_user_id == telegram_user_id)).first()
@@ -202,6 +310,13 @@ def delete_member_data(*, session: Session, telegram_user_id: int) -> Deletion:
     if ids:
         session.exec(delete(Listing).where(col(Listing.id).in_(ids)))  # type: ignore[call-overload]
     session.exec(delete(Outbox).where(col(Outbox.member_id) == member.id))  # type: ignore[call-overload]
+    scrub_messages(
+        session=session,
+        member=member,
+        listings=listings,
+        match_ids={m.id for m in matches if m.id is not None},
+    )
+    scrub_audit(session=session, member=member, listings=listings)
     for state in session.exec(select(BotState)).all():
         if _state_belongs_to(state.key, telegram_user_id):
             session.delete(state)

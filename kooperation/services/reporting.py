@@ -5,11 +5,13 @@ from __future__ import annotations
 import csv
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, fields
-from datetime import datetime
+from datetime import tzinfo
 from typing import TextIO
 
 from sqlmodel import Session, select
 
+from kooperation.csvcells import neutralise
+from kooperation.dates import iso_local
 from kooperation.models import Cluster, Feedback, Member
 from kooperation.services.audit import actor_label
 from kooperation.services.introductions import sides
@@ -44,14 +46,11 @@ class IntroductionRow:
 COLUMNS = [f.name for f in fields(IntroductionRow)]
 
 
-def _iso(value: datetime | None) -> str:
-    return value.isoformat(timespec="seconds") if value else ""
-
-
 def introduction_rows(
-    *, session: Session, cluster_ids: set[int] | None = None
+    *, session: Session, tz: tzinfo, cluster_ids: set[int] | None = None
 ) -> list[IntroductionRow]:
-    """Every proposal a manager approved, oldest first, with the answers and the follow-up."""
+    """Every proposal a manager approved, oldest first, with the answers and the follow-up;
+    times in the programme's time zone `tz`, with their offset."""
     rows = []
     clusters = {c.id: c.slug for c in session.exec(select(Cluster)).all()}
     for match, need_cluster, offer_cluster in matches_with_clusters(
@@ -65,8 +64,8 @@ def introduction_rows(
             IntroductionRow(
                 match_id=match.id or 0,
                 status=match.status,
-                proposed_at=_iso(match.created_at),
-                decided_at=_iso(match.decided_at),
+                proposed_at=iso_local(match.created_at, tz),
+                decided_at=iso_local(match.decided_at, tz),
                 decided_by=actor_label(manager) if manager else "",
                 need_organization=both["need"].organization.name,
                 need_cluster=clusters.get(need_cluster, ""),
@@ -80,7 +79,7 @@ def introduction_rows(
                 score=round(match.score, 4),
                 need_answer=match.need_answer or "",
                 offer_answer=match.offer_answer or "",
-                introduced_at=_iso(match.introduced_at),
+                introduced_at=iso_local(match.introduced_at, tz),
                 need_feedback=match.need_feedback or "",
                 offer_feedback=match.offer_feedback or "",
                 cooperation=Feedback.COOPERATING in (match.need_feedback, match.offer_feedback),
@@ -95,6 +94,6 @@ def write_csv(rows: Iterable[IntroductionRow], stream: TextIO) -> int:
     writer.writeheader()
     count = 0
     for row in rows:
-        writer.writerow(asdict(row))
+        writer.writerow({name: neutralise(value) for name, value in asdict(row).items()})
         count += 1
     return count

@@ -91,3 +91,14 @@ def test_stats_audit_and_introductions_export_show_a_decision(
         "Maria",
         "True",
     )
+
+
+@pytest.mark.parametrize("raw", ["99999999999999999999999", "0"])
+def test_manager_and_admin_add_with_an_absurd_id_end_with_one_line(
+    matchbot: typer.Typer, session: Session, raw: str
+) -> None:
+    for args in (["manager", "add", raw, "it"], ["admin", "add", raw]):
+        result = run(matchbot, *args)
+        assert result.exit_code == 2, result.output
+        assert "is not a Telegram user id" in result.output
+    assert session.exec(select(Member)).all() == []

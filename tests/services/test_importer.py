@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from zoneinfo import ZoneInfo
+
 import pytest
 from sqlmodel import Session, func, select
 
@@ -10,6 +12,8 @@ from kooperation.services.importer import ImportFileError, import_listings
 from kooperation.validation import TITLE_MAX, title_for
 
 HEADER = "organization;cluster;kind;text;ref;tags;language;size;contact_email\n"
+
+BERLIN = ZoneInfo("Europe/Berlin")
 
 
 def run(session: Session, text: str, encoding: str = "utf-8"):
@@ -134,3 +138,55 @@ def test_a_row_without_title_gets_the_title_a_posted_listing_would_get(session: 
     need = session.exec(select(Listing).where(Listing.ref == "A1")).one()
     assert need.title == title_for(" ".join(long_text.split()))
     assert len(need.title) <= TITLE_MAX and need.title.endswith("…")
+
+
+def test_a_cell_over_128_kib_is_one_failed_line_and_the_good_rows_are_imported(
+    session: Session,
+) -> None:
+    good = "Good GmbH;it;offer;Penetration tests for TISAX;G1;;;;\n"
+    huge = "Big GmbH;it;need;" + "x" * (129 * 1024) + ";B1;;;;\n"
+    quoted = 'Big GmbH;it;need;"' + "long line\n" * 14_000 + '";B2;;;;\n'
+    report = run(session, HEADER + good + huge + good.replace("G1", "G2") + quoted + good[:-1])
+    assert [(e.line, e.reason) for e in report.errors] == [
+        (3, "text is larger than 128 KiB"),
+        (5, "text is larger than 128 KiB"),
+    ]
+    assert (report.rows, report.created) == (5, 2)  # G1, G2; the third G1 is unchanged
+    assert count(session, Listing) == 2
+
+
+def test_nul_bytes_are_a_failed_line_and_never_stored(session: Session) -> None:
+    rows = [
+        "Good GmbH;it;offer;Penetration tests for TISAX;G1;;;;",
+        "Nul GmbH;it;need;Wir suchen\x00 einen Partner;N1;;;;",
+        "Nul\x00 AG;it;need;Wir suchen einen Partner;N2;;;;",
+        "Nul GmbH;it;need;Wir suchen einen Partner;N3;;;;ab\x00@x.de",
+        "Good GmbH;it;offer;Schulungen zu SAP S/4HANA;G2;;;;",
+    ]
+    report = run(session, HEADER + "\n".join(rows) + "\n")
+    assert [(e.line, e.reason) for e in report.errors] == [
+        (3, "text contains a NUL byte"),
+        (4, "organization contains a NUL byte"),
+        (5, "contact_email contains a NUL byte"),
+    ]
+    assert report.created == 2
+    texts = session.exec(select(Listing.text)).all()
+    names = session.exec(select(Organization.name)).all()
+    assert not any("\x00" in value for value in [*texts, *names])
+
+
+def test_an_exported_file_with_formula_cells_imports_back_unchanged(session: Session) -> None:
+    from kooperation.services.exporter import export_listings_csv
+
+    text = (
+        HEADER
+        + '"=HYPERLINK(""http://x"")";it;need;"-minus: Wir suchen einen Partner";F1;;;;\n'
+        + "'Quote GmbH;it;offer;@home: Wir bieten Schulungen;F2;;;;\n"
+    )
+    run(session, text)
+    exported = export_listings_csv(session=session, tz=BERLIN)
+    assert "'=HYPERLINK" in exported and "'-minus" in exported and "'@home" in exported
+    again = import_listings(session=session, data=exported.encode())
+    assert (again.created, again.updated, again.unchanged, again.errors) == (0, 0, 2, [])
+    names = set(session.exec(select(Organization.name)).all())
+    assert names == {'=HYPERLINK("http://x")', "'Quote GmbH"}  # a quote before a letter stays

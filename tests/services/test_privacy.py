@@ -8,6 +8,7 @@ import pytest
 from sqlmodel import Session, select
 
 from kooperation.models import (
+    AuditLog,
     BotState,
     Listing,
     Match,
@@ -99,3 +100,65 @@ def test_delete_removes_member_listings_matches_and_messages_but_keeps_counts(
     privacy_again = pytest.raises(members.NotRegistered)
     with privacy_again:
         privacy.delete_member_data(session=session, telegram_user_id=1)
+
+
+def test_delete_blanks_the_member_out_of_other_peoples_messages_queued_and_sent(
+    session: Session,
+) -> None:
+    from kooperation.config import load_settings
+    from kooperation.services import introductions, outbox, review
+    from tests import review_seed as seed
+
+    settings = load_settings(_env_file=None)
+    anna, ben, match = seed.two_sided(session, 3000)
+    manager = seed.manager(session, 3100, "automotive", "logistics", name="Maria")
+    review.approve_match(session=session, settings=settings, member=manager, match_id=match.id)
+    for member in (anna, ben):
+        introductions.answer_introduction(
+            session=session, member=member, match_id=match.id, accept=True
+        )
+    for row in session.exec(select(Outbox)).all():  # what the sender did: all went out
+        outbox.mark_sent(session=session, message_id=row.id)
+    # a second proposal for Anna's need, approved but not yet sent to Ben's colleague
+    other = seed.organization(session, "Frost GmbH", "logistics")
+    carl = seed.contact(session, 3200, other, "Carl Frost")
+    second = seed.listing(session, other, "offer", "Kühltransporte für Zellen.", carl)
+    [anna_need] = session.exec(select(Listing).where(Listing.member_id == anna.id)).all()
+    pending = seed.proposal(session, anna_need, second)
+    review.approve_match(session=session, settings=settings, member=manager, match_id=pending.id)
+    from kooperation.services import audit
+
+    audit.record_refusal(  # Anna pressed a manager's button: the log names her
+        session=session,
+        actor=anna,
+        action="review.button",
+        target=f"tg:{anna.telegram_user_id} rv:a:{match.id}",
+        reason="not a manager",
+    )
+    personal = ["Anna Berg", "anna_berg", "anna@kw.test", anna_need.text, anna_need.title]
+    stored = json.dumps([r.payload for r in session.exec(select(Outbox)).all()], ensure_ascii=False)
+    assert all(value in stored for value in personal)  # the copies this test is about
+
+    privacy.delete_member_data(session=session, telegram_user_id=anna.telegram_user_id)
+    session.expire_all()
+
+    rows = session.exec(select(Outbox)).all()
+    left = json.dumps([r.payload for r in rows], ensure_ascii=False)
+    assert not [value for value in personal if value in left]
+    # Ben keeps his (blanked) messages; the queued offer to Carl about the deleted need is gone
+    assert sorted((r.member_id, r.kind) for r in rows) == [
+        (ben.id, "intro_contact"),
+        (ben.id, "intro_offer"),
+    ]
+    logged = session.exec(select(AuditLog)).all()
+    assert logged and all(e.actor_telegram_id != anna.telegram_user_id for e in logged)
+    assert str(anna.telegram_user_id) not in json.dumps([(e.target, e.detail) for e in logged])
+    contact_row = next(r for r in rows if r.kind == "intro_contact")
+    assert contact_row.payload["name"] == privacy.REDACTED
+    assert contact_row.payload["organization"] == "Karosseriewerk 3000"  # the firm stays
+
+
+def test_sqlite_files_are_written_with_secure_delete(session: Session) -> None:
+    if session.get_bind().dialect.name != "sqlite":
+        pytest.skip("a SQLite pragma")
+    assert session.connection().exec_driver_sql("PRAGMA secure_delete").scalar() == 1

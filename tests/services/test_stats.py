@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlmodel import Session
@@ -13,6 +14,8 @@ from kooperation.config import Settings
 from kooperation.models import Feedback, Size
 from kooperation.services import introductions, privacy, reporting, review, roles, stats
 from tests import review_seed as seed
+
+BERLIN = ZoneInfo("Europe/Berlin")
 
 
 def test_counts_per_cluster_with_kmu_share_and_active_listings(session: Session) -> None:
@@ -61,7 +64,7 @@ def test_funnel_follows_proposals_to_reported_cooperations(
     assert (scoped.funnel.proposals, scoped.funnel.introductions) == (2, 0)
 
     out = io.StringIO()
-    assert reporting.write_csv(reporting.introduction_rows(session=session), out) == 1
+    assert reporting.write_csv(reporting.introduction_rows(session=session, tz=BERLIN), out) == 1
     header, row = out.getvalue().splitlines()
     assert header.split(",") == reporting.COLUMNS
     assert ",introduced," in row and "Karosseriewerk 1000" in row and row.endswith(",True")

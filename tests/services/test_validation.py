@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from kooperation import validation
 from kooperation.validation import (
     InvalidInput,
     clean_email,
@@ -55,7 +56,8 @@ def test_too_long_reports_the_length_and_the_limit() -> None:
 
 
 def test_invisible_control_characters_are_dropped() -> None:
-    assert clean_person_name("Erika\u200b Mus\u0000ter") == "Erika Muster"
+    assert clean_person_name("Erika\u200b Mus\u0007ter") == "Erika Muster"
+    assert code_of(clean_person_name, "Erika Mus\u0000ter") == "nul"  # refused, not dropped
 
 
 def test_names_and_regions_have_their_own_limits() -> None:
@@ -80,3 +82,30 @@ def test_title_is_the_first_line_cut_at_a_word() -> None:
     long = "Wort " * 40
     title = title_for(long)
     assert len(title) <= 120 and title.endswith("…") and " Wor…" not in title
+
+
+@pytest.mark.parametrize(
+    "clean",
+    [
+        validation.clean_listing_text,
+        validation.clean_person_name,
+        validation.clean_organization_name,
+        validation.clean_region,
+        validation.clean_email,
+        validation.clean_search,
+    ],
+)
+def test_text_with_a_nul_character_is_refused_not_silently_changed(clean) -> None:
+    with pytest.raises(validation.InvalidInput) as error:
+        clean("Wir suchen\x00 einen Partner für Prüfstände")
+    assert error.value.code == "nul"
+
+
+@pytest.mark.parametrize("raw", ["0", "-5", "1e9", "²", "12 34", "9" * 30, str(2**53), ""])
+def test_absurd_telegram_ids_are_refused(raw: str) -> None:
+    with pytest.raises(validation.InvalidInput):
+        validation.parse_telegram_id(raw)
+
+
+def test_a_real_telegram_id_is_accepted() -> None:
+    assert validation.parse_telegram_id(" 123456789 ") == 123456789
