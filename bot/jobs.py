@@ -27,7 +27,7 @@ from bot.delivery import OutboxSender
 from kooperation.config import Settings
 from kooperation.models import Member, utcnow
 from kooperation.services import digest as digests
-from kooperation.services import expiry, followups, job_runs
+from kooperation.services import expiry, followups, job_runs, membership
 
 log = logging.getLogger(__name__)
 
@@ -203,6 +203,10 @@ def run_housekeeping(rt: Runtime, now: datetime | None = None) -> dict[str, int]
                 session=session, settings=rt.settings, now=now
             ),
             "closed": expiry.close_expired_listings(session=session, settings=rt.settings, now=now),
+            "join_requests_expired": membership.expire_requests(session=session, now=now),
+            "membership_reviews": membership.queue_membership_review(
+                session=session, settings=rt.settings
+            ),
         }
 
 

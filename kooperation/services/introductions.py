@@ -29,6 +29,7 @@ from kooperation.models import (
     Outbox,
     utcnow,
 )
+from kooperation.services.membership import refuse_not_yours
 from kooperation.services.outbox import queue_message
 
 SIDES = ("need", "offer")
@@ -185,6 +186,7 @@ def answer_introduction(
     both = sides(session=session, match=match)
     side = next((s for s in SIDES if member.organization_id == both[s].organization.id), None)
     if side is None or member.organization_id is None:
+        refuse_not_yours(session=session, member=member, target=f"match:{match_id}")
         raise NotASide(str(match_id))
     if match.status != MatchStatus.APPROVED:
         raise IntroductionClosed(match.status)
