@@ -701,3 +701,14 @@ def pending_company(*, session: Session, member: Member) -> str:
         return ""
     organization = session.get(Organization, request.organization_id)
     return organization.name if organization else ""
+
+
+def own_contact_data(*, member: Member, organization: Organization) -> dict[str, str]:
+    """The company's stored contact name and e-mail as far as they are the member's own:
+    imported contact data of somebody else is for the cluster's managers only."""
+    own = {}
+    if organization.contact_name and organization.contact_name == member.display_name:
+        own["contact_name"] = organization.contact_name
+    if organization.contact_email and organization.contact_email == member.email:
+        own["contact_email"] = organization.contact_email
+    return own

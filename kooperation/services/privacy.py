@@ -26,6 +26,7 @@ from kooperation.models import (
     Outbox,
     StatCounter,
 )
+from kooperation.services import membership
 from kooperation.services.members import NotRegistered
 
 EXPORT_FORMAT = "kooperationsboerse-export/1"
@@ -82,8 +83,7 @@ def export_member_data(*, session: Session, telegram_user_id: int) -> dict[str, 
                 "size": organization.size,
                 "region": organization.region,
                 "website": organization.website,
-                "contact_name": organization.contact_name,
-                "contact_email": organization.contact_email,
+                **membership.own_contact_data(member=member, organization=organization),
             }
             if organization
             else None

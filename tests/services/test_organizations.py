@@ -144,9 +144,7 @@ def test_completing_registration_stores_the_name_and_hands_out_the_invite_code(
 ) -> None:
     organization = add_org(session, "Fertig GmbH", invite_code="fertig1")
     member = consented(session)
-    joined = organizations.join_by_invite_code(
-        session=session, member_id=member.id, code="fertig1"
-    )
+    joined = organizations.join_by_invite_code(session=session, member_id=member.id, code="fertig1")
     done = organizations.complete_registration(session=session, member_id=member.id, name=" Erika ")
     session.refresh(organization)
     assert joined.id == organization.id
