@@ -712,3 +712,36 @@ def own_contact_data(*, member: Member, organization: Organization) -> dict[str,
     if organization.contact_email and organization.contact_email == member.email:
         own["contact_email"] = organization.contact_email
     return own
+
+
+class CompanyNotFound(MembershipError):
+    """No company for this reference or name; `candidates` lists names when it is ambiguous."""
+
+    def __init__(self, query: str, candidates: list[str] | None = None) -> None:
+        super().__init__(query)
+        self.query = query
+        self.candidates = candidates or []
+
+
+def find_company(*, session: Session, ref_or_name: str) -> Organization:
+    """The company behind a listing `ref` from the CSV import, an id (`#12`) or its name (exact,
+    case-insensitive; else the only close match). Raises CompanyNotFound with the candidates."""
+    from kooperation.services.organizations import search_organizations
+
+    query = " ".join(ref_or_name.split())
+    listing = session.exec(select(Listing).where(Listing.ref == query)).first() if query else None
+    if listing is not None:
+        return _organization(session, listing.organization_id)
+    if query.startswith("#") and query[1:].isdigit() and int(query[1:]) <= 2**31 - 1:
+        found = session.get(Organization, int(query[1:]))
+        if found is not None:
+            return found
+    if len(query) < 2:
+        raise CompanyNotFound(query)
+    hits = search_organizations(session=session, query=query, limit=10)
+    exact = [hit for hit in hits if hit.name.casefold() == query.casefold()]
+    if len(exact) == 1:
+        return exact[0]
+    if len(hits) == 1 and not exact:
+        return hits[0]
+    raise CompanyNotFound(query, [f"#{hit.id} {hit.name}" for hit in exact or hits])
