@@ -163,16 +163,43 @@ async def _not_allowed(update: Update, who: Caller) -> None:
 
 
 # ---------------------------------------------------------------------------- staff: companies
+async def _open_requests(update: Update, who: Caller, requests: list[Any]) -> None:
+    """One message per open request of the manager's clusters, with the decision buttons."""
+    for request in requests[:10]:
+        key = "membership.open_claim" if request.kind == JoinKind.CLAIM else "membership.open_join"
+        text = t(
+            who.language,
+            key,
+            requester=request.requester,
+            username=_username(who.language, request.username),
+            organization=request.organization,
+            contact_name=request.contact_name or plain(who.language, "membership.unknown"),
+            contact_email=request.contact_email or plain(who.language, "membership.unknown"),
+        )
+        buttons: Buttons = [
+            [
+                (plain(who.language, "membership.button_approve"), f"jr:a:{request.id}"),
+                (plain(who.language, "membership.button_decline"), f"jr:d:{request.id}"),
+            ]
+        ]
+        await edit_or_reply(update, text, buttons)
+
+
 async def companies_command(update: Update, context: Context) -> None:
-    """/companies – new companies of the manager's clusters, with merge and invite buttons."""
+    """/companies – open join requests and claims, then new companies of the manager's
+    clusters with merge buttons."""
     who = caller(update, context)
     rt = runtime(context)
     with rt.session() as session:
         try:
             rows = membership.new_companies(session=session, settings=rt.settings, actor=who.member)
+            requests = membership.open_requests(
+                session=session, settings=rt.settings, actor=who.member
+            )
         except roles.NotAllowed:
             await _not_allowed(update, who)
             return
+    await _open_requests(update, who, requests)
     if not rows:
         await edit_or_reply(update, t(who.language, "membership.companies_none"))
         return

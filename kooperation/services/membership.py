@@ -745,3 +745,45 @@ def find_company(*, session: Session, ref_or_name: str) -> Organization:
     if len(hits) == 1 and not exact:
         return hits[0]
     raise CompanyNotFound(query, [f"#{hit.id} {hit.name}" for hit in exact or hits])
+
+
+@dataclass(frozen=True)
+class OpenRequest:
+    id: int
+    kind: str
+    organization: str
+    requester: str
+    username: str
+    contact_name: str  # imported contact data: the manager compares it on a claim
+    contact_email: str
+
+
+def open_requests(
+    *, session: Session, settings: Settings, actor: Member | None
+) -> list[OpenRequest]:
+    """Pending join requests and claims of the actor's clusters, oldest first, so a manager
+    who missed the message can still decide them."""
+    clusters = roles.require_staff(
+        session=session, settings=settings, member=actor, action="membership.list_requests"
+    )
+    query = (
+        select(JoinRequest, Organization, Member)
+        .join(Organization, col(Organization.id) == col(JoinRequest.organization_id))
+        .join(Member, col(Member.id) == col(JoinRequest.member_id))
+        .where(JoinRequest.status == JoinStatus.PENDING, col(JoinRequest.expires_at) > utcnow())
+    )
+    if clusters is not None:
+        query = query.where(col(Organization.cluster_id).in_(clusters))
+    rows = session.exec(query.order_by(col(JoinRequest.created_at))).all()
+    return [
+        OpenRequest(
+            id=request.id or 0,
+            kind=request.kind,
+            organization=organization.name,
+            requester=member.display_name or str(member.telegram_user_id),
+            username=member.username,
+            contact_name=organization.contact_name,
+            contact_email=organization.contact_email,
+        )
+        for request, organization, member in rows
+    ]

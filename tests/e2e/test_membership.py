@@ -306,3 +306,44 @@ def test_bad_start_payload_and_a_question_answered_after_delete_me(emulator, bot
     assert "/start" in contact.reply().text
     contact.send("/start")
     assert contact.with_button("ob:ok")
+
+
+def test_manager_merges_a_duplicate_typed_slightly_differently(emulator, bot, db, engine) -> None:
+    existing = seed.organization(db, "Zellwerk Sachsen GmbH", "automotive", invite_code="zws1")
+    maria = seed.manager(db, new_user_id(), "automotive", name="Maria")
+    manager = Contact(emulator.user(maria.telegram_user_id))
+    erika = Contact.new(emulator, new_user_id(), first_name="Erika")
+    erika.send("/start")
+    erika.tap(erika.with_button("ob:ok"), data="ob:ok")
+    erika.send("Zellwerk Sachsen, 04109 Leipzig")  # registers a new one instead of asking
+    erika.tap(erika.with_button("ob:cl:automotive"), data="ob:cl:automotive")
+    erika.tap(erika.with_button("ob:sz:small"), data="ob:sz:small")
+    erika.reply(contains="ist angelegt")
+    duplicate_id = _member(engine, erika).organization_id
+    assert duplicate_id not in (None, existing.id)
+
+    manager.send("/companies")
+    listed = _with_data(manager, f"co:m:{duplicate_id}", timeout=10)
+    assert "Zellwerk Sachsen" in listed.text and "Neu angelegte Firmen" in listed.text
+    manager.tap(listed, data=f"co:m:{duplicate_id}")
+    pick = manager.reply(edited=True)
+    manager.tap(pick, data=f"co:mt:{duplicate_id}:{existing.id}")
+    assert "zusammengeführt" in manager.reply(edited=True).text
+    assert _member(engine, erika).organization_id == existing.id
+    with Session(engine) as fresh:
+        assert fresh.get(Organization, duplicate_id) is None
+
+
+def test_a_manager_without_company_gets_the_staff_menu_and_how_to_join(emulator, bot, db) -> None:
+    maria = seed.manager(db, new_user_id(), "it")
+    manager = Contact(emulator.user(maria.telegram_user_id, first_name="Maria"))
+    manager.send("/start")
+    manager.tap(manager.with_button("ob:ok"), data="ob:ok")
+    ask = manager.with_button("ob:tgname")
+    assert "im Protokoll" in ask.text  # the name prompt fits staff
+    manager.tap(ask, data="ob:tgname")
+    menu = manager.with_button("mn:settings")
+    assert "/review" in menu.text and "Einladungslink der Firma" in menu.text
+    assert "mn:need" not in str(menu.buttons)
+    manager.send("/need")
+    manager.reply(contains="Einladungslink der Firma")
