@@ -114,8 +114,12 @@ def side_contact(*, session: Session, listing: Listing) -> Member | None:
     """Who speaks for a listing: its author, else the organization's first consenting contact."""
     if listing.member_id is not None:
         author = session.get(Member, listing.member_id)
-        if author is not None and author.active and author.organization_id is not None:
-            return author
+        if (
+            author is not None
+            and author.active
+            and author.organization_id == listing.organization_id
+        ):
+            return author  # still a contact of the listing's company (not a former one)
     return session.exec(
         select(Member)
         .where(

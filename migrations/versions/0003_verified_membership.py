@@ -21,21 +21,22 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("organization", schema=None) as batch_op:
-        batch_op.add_column(
-            sa.Column("origin", sa.String(length=8), nullable=False, server_default="import")
-        )
-        batch_op.add_column(
-            sa.Column("membership_review", sa.Boolean(), nullable=False, server_default=sa.false())
-        )
+    # Plain ADD COLUMN, not a batch: SQLite would copy the table, which the foreign keys from
+    # member and listing forbid on a database with data. The server defaults stay for that
+    # reason too (dropping one is a copy on SQLite).
+    op.add_column(
+        "organization",
+        sa.Column("origin", sa.String(length=8), nullable=False, server_default="import"),
+    )
+    op.add_column(
+        "organization",
+        sa.Column("membership_review", sa.Boolean(), nullable=False, server_default=sa.false()),
+    )
     op.execute(
         "UPDATE organization SET membership_review = "
         + ("1" if op.get_bind().dialect.name == "sqlite" else "true")
         + " WHERE id IN (SELECT organization_id FROM member WHERE organization_id IS NOT NULL)"
     )
-    with op.batch_alter_table("organization", schema=None) as batch_op:
-        batch_op.alter_column("origin", server_default=None)
-        batch_op.alter_column("membership_review", server_default=None)
 
     op.create_table(
         "join_request",
