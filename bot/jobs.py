@@ -192,9 +192,12 @@ def run_digest(
 
 
 def run_housekeeping(rt: Runtime, now: datetime | None = None) -> dict[str, int]:
-    """Follow-ups that are due, expiry reminders, closing expired listings."""
+    """Follow-ups that are due, expiry reminders, closing expired listings (and, for company
+    membership, expiring unanswered join requests and the managers' one-time review list)."""
     now = now or utcnow()
     with rt.session() as session:
+        membership.expire_requests(session=session, now=now)
+        membership.queue_membership_review(session=session, settings=rt.settings)
         return {
             "followups": followups.queue_due_followups(
                 session=session, settings=rt.settings, now=now
@@ -203,10 +206,6 @@ def run_housekeeping(rt: Runtime, now: datetime | None = None) -> dict[str, int]
                 session=session, settings=rt.settings, now=now
             ),
             "closed": expiry.close_expired_listings(session=session, settings=rt.settings, now=now),
-            "join_requests_expired": membership.expire_requests(session=session, now=now),
-            "membership_reviews": membership.queue_membership_review(
-                session=session, settings=rt.settings
-            ),
         }
 
 
