@@ -291,6 +291,9 @@ async def pick(update: Update, context: Context) -> int:
     except membership.AlreadyContact:
         await say(update, who.language, "membership.already_contact")
         return END
+    except membership.TooManyRequests:
+        await say(update, who.language, "membership.too_many")
+        return ORG_SEARCH
     except membership.RequestNotFound:
         await stale(update, who)
         return ORG_PICK

@@ -43,6 +43,7 @@ from kooperation.services import audit, roles
 from kooperation.services.outbox import queue_message
 
 REQUEST_LIFETIME = timedelta(days=7)
+REQUESTS_PER_DAY = 5  # each request messages every contact of a company: no spamming them
 INVITE_LIFETIME = timedelta(days=14)
 COMPANY_INVITE_PREFIX = "co-"
 NOT_A_CONTACT = "not a verified contact of the company"
@@ -54,6 +55,10 @@ class MembershipError(Exception):
 
 class AlreadyContact(MembershipError):
     """The member already speaks for a company (they leave it first)."""
+
+
+class TooManyRequests(MembershipError):
+    """More than `REQUESTS_PER_DAY` requests within a day."""
 
 
 class RequestNotFound(MembershipError):
@@ -231,6 +236,14 @@ def request_to_join(
     open_request = pending_request(session=session, member=member)
     if open_request is not None and open_request.organization_id == organization.id:
         return Requested(open_request, organization, new=False)
+    recent = session.exec(
+        select(JoinRequest.id).where(
+            JoinRequest.member_id == member.id,
+            col(JoinRequest.created_at) > utcnow() - timedelta(days=1),
+        )
+    ).all()
+    if len(recent) >= REQUESTS_PER_DAY:
+        raise TooManyRequests(str(member.id))
     withdraw_requests(session=session, member=member)
     contacts = contacts_of(session=session, organization_id=organization_id)
     now = utcnow()

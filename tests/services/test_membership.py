@@ -328,3 +328,40 @@ def test_managers_get_the_one_time_review_list(session: Session, settings: Setti
     [message] = _outbox(session, "membership_review")
     assert message.member_id == manager.id
     assert message.payload["companies"] == [{"organization": org.name, "contacts": ["Anna"]}]
+
+
+def test_a_requester_cannot_message_companies_without_end(
+    session: Session, settings: Settings
+) -> None:
+    spammer = seed.contact(session, 200, None)
+    companies = [seed.organization(session, f"Firma {i} GmbH", "it") for i in range(6)]
+    for company in companies[: membership.REQUESTS_PER_DAY]:
+        membership.request_to_join(
+            session=session, settings=settings, member=spammer, organization_id=company.id
+        )
+    with pytest.raises(membership.TooManyRequests):
+        membership.request_to_join(
+            session=session, settings=settings, member=spammer, organization_id=companies[-1].id
+        )
+    open_ = session.exec(select(JoinRequest).where(JoinRequest.status == "pending")).all()
+    assert len(open_) == 1  # each new request replaced the one before
+
+
+def test_export_shows_imported_contact_data_only_when_it_is_ones_own(
+    session: Session, settings: Settings
+) -> None:
+    from kooperation.services import privacy
+
+    org = seed.organization(
+        session, "Import GmbH", "it", contact_name="Jana Import", contact_email="jana@imp.test"
+    )
+    invite = membership.create_company_invite(
+        session=session, settings=settings, actor=None, organization_id=org.id
+    )
+    kai = seed.contact(session, 200, None, name="Kai", email="kai@imp.test")
+    membership.redeem_company_invite(session=session, member=kai, code=invite.code)
+    exported = privacy.export_member_data(session=session, telegram_user_id=200)
+    assert "Jana Import" not in str(exported) and "jana@imp.test" not in str(exported)
+    jana = seed.contact(session, 201, org, name="Jana Import", email="jana@imp.test")
+    own = privacy.export_member_data(session=session, telegram_user_id=jana.telegram_user_id)
+    assert own["organization"]["contact_email"] == "jana@imp.test"
