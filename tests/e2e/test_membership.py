@@ -347,3 +347,33 @@ def test_a_manager_without_company_gets_the_staff_menu_and_how_to_join(emulator,
     assert "mn:need" not in str(menu.buttons)
     manager.send("/need")
     manager.reply(contains="Einladungslink der Firma")
+
+
+def test_the_last_contact_leaves_in_settings_listings_pause_and_the_manager_hears(
+    emulator, bot, db, engine
+) -> None:
+    org = seed.organization(db, "Abschied Technik GmbH", "it", invite_code="abs1")
+    kim_row = seed.contact(db, new_user_id(), org, name="Kim", language="en")
+    need = seed.listing(db, org, Kind.NEED, "We look for test benches for sensors.", kim_row)
+    maria = seed.manager(db, new_user_id(), "it", name="Maria")
+    manager = Contact(emulator.user(maria.telegram_user_id))
+    kim = Contact(emulator.user(kim_row.telegram_user_id))
+
+    kim.send("/settings")
+    view = kim.with_button("st:leave")
+    assert "Abschied Technik GmbH" in view.text and "?start=abs1" in view.text
+    kim.tap(view, data="st:leave")
+    confirm = kim.reply(edited=True)
+    assert "Really leave" in confirm.text
+    kim.tap(confirm, data="st:leave:yes")
+    left = kim.reply(edited=True)
+    assert "no longer a contact" in left.text and "1 listings" in left.text
+    notice = manager.reply(timeout=WAIT, contains="Abschied Technik GmbH")
+    assert "pausiert" in notice.text and f"co:inv:{org.id}" in str(notice.buttons)
+    with Session(engine) as fresh:
+        assert fresh.get(Listing, need.id).status == "paused"
+        assert fresh.get(Member, kim_row.id).organization_id is None
+    kim.user.press_data(f"ml:c:{need.id}")  # a former contact's old button: not theirs
+    kim.reply(timeout=10)
+    with Session(engine) as fresh:
+        assert fresh.get(Listing, need.id).status == "paused"
