@@ -25,6 +25,7 @@ HANDLER_MODULES = (
     "bot.handlers.introductions",
     "bot.handlers.review",
     "bot.handlers.managers",
+    "bot.handlers.membership",
     "bot.handlers.stats",
     "bot.handlers.followup",
     "bot.handlers.settings",

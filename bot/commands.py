@@ -36,7 +36,7 @@ COMMANDS = (
     "help",
     "cancel",
 )
-STAFF_COMMANDS = ("review", "stats")
+STAFF_COMMANDS = ("review", "stats", "companies")
 ADMIN_COMMANDS = ("managers",)
 
 

@@ -27,7 +27,7 @@ from bot.delivery import OutboxSender
 from kooperation.config import Settings
 from kooperation.models import Member, utcnow
 from kooperation.services import digest as digests
-from kooperation.services import expiry, followups, job_runs
+from kooperation.services import expiry, followups, job_runs, membership
 
 log = logging.getLogger(__name__)
 
@@ -192,9 +192,12 @@ def run_digest(
 
 
 def run_housekeeping(rt: Runtime, now: datetime | None = None) -> dict[str, int]:
-    """Follow-ups that are due, expiry reminders, closing expired listings."""
+    """Follow-ups that are due, expiry reminders, closing expired listings (and, for company
+    membership, expiring unanswered join requests and the managers' one-time review list)."""
     now = now or utcnow()
     with rt.session() as session:
+        membership.expire_requests(session=session, now=now)
+        membership.queue_membership_review(session=session, settings=rt.settings)
         return {
             "followups": followups.queue_due_followups(
                 session=session, settings=rt.settings, now=now

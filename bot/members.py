@@ -11,7 +11,7 @@ from telegram.ext import CallbackContext
 from bot.context import runtime
 from bot.texts import language_of
 from kooperation.models import Member, Role
-from kooperation.services import members
+from kooperation.services import members, membership
 
 
 @dataclass(frozen=True)
@@ -20,6 +20,7 @@ class Who:
 
     member: Member | None
     language: str
+    pending: str = ""  # the company a join request of this member is waiting for
 
     @property
     def registered(self) -> bool:
@@ -57,7 +58,10 @@ def current(update: Update, context: CallbackContext[Any, Any, Any, Any]) -> Who
             chat_id=chat_id,
             username=user.username,
         )
+        pending = ""
+        if member is not None and member.organization_id is None:
+            pending = membership.pending_company(session=session, member=member)
     user_data = context.user_data if context.user_data is not None else {}
     if member is not None:
-        return Who(member, language_of(member.language))
+        return Who(member, language_of(member.language), pending)
     return Who(None, language_of(user_data.get("lang") or user.language_code))

@@ -117,12 +117,31 @@ def menu_buttons(language: str) -> Buttons:
     ]
 
 
+def staff_buttons(language: str) -> Buttons:
+    """The menu of a manager or admin who speaks for no company: nothing to post."""
+    return [
+        [
+            (plain(language, "menu.button_settings"), "mn:settings"),
+            (plain(language, "menu.button_privacy"), "mn:privacy"),
+        ],
+        [(plain(language, "menu.button_help"), "mn:help")],
+    ]
+
+
 async def show_menu(update: Update, who: Who, lead: str | None = None) -> None:
-    """The main menu; `lead` is an already rendered text shown above it."""
+    """The main menu; `lead` is an already rendered text shown above it. Staff without a
+    company get their commands and how to join a company; a requester hears what waits."""
     parts = [lead] if lead else []
     parts.append(t(who.language, "menu.title"))
     if who.is_manager:
         parts.append(t(who.language, "menu.manager_hint"))
+        parts.append(t(who.language, "menu.manager_companies_hint"))
+    if who.is_manager and not who.has_organization:
+        parts.append(t(who.language, "membership.staff_no_company"))
+        await reply(update, "\n\n".join(parts), staff_buttons(who.language))
+        return
+    if who.pending:
+        parts.append(t(who.language, "membership.pending", organization=who.pending))
     await reply(update, "\n\n".join(parts), menu_buttons(who.language))
 
 
@@ -133,8 +152,17 @@ async def stale(update: Update, who: Who, key: str = "common.stale_button") -> N
 
 
 async def not_registered(update: Update, who: Who) -> None:
+    """The way to /start – or, for someone signed up without a company, why they cannot act
+    for one (a pending request, staff without a company, a former contact)."""
     await answer(update)
-    await say(update, who.language, "common.not_registered")
+    if not who.registered or who.has_organization:
+        await say(update, who.language, "common.not_registered")
+    elif who.pending:
+        await say(update, who.language, "membership.pending", organization=who.pending)
+    elif who.is_manager:
+        await say(update, who.language, "membership.staff_no_company")
+    else:
+        await say(update, who.language, "membership.no_company")
 
 
 Callback = Callable[[Update, Context], Awaitable[object]]

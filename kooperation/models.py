@@ -102,6 +102,23 @@ class Feedback(StrEnum):
     NO_CONTACT = "no_contact"
 
 
+class JoinKind(StrEnum):
+    """A join request to a company with contacts, or a claim of one that has none yet."""
+
+    JOIN = "join"
+    CLAIM = "claim"
+
+
+class JoinStatus(StrEnum):
+    """pending → approved | declined | expired | withdrawn (the requester chose otherwise)."""
+
+    PENDING = "pending"
+    APPROVED = "approved"
+    DECLINED = "declined"
+    EXPIRED = "expired"
+    WITHDRAWN = "withdrawn"
+
+
 class OutboxStatus(StrEnum):
     PENDING = "pending"
     SENT = "sent"
@@ -128,6 +145,8 @@ class Organization(SQLModel, table=True):
     contact_name: str = Field(default="", sa_type=String(100))
     contact_email: str = Field(default="", sa_type=String(200))
     invite_code: str | None = Field(default=None, sa_type=String(32), unique=True)
+    origin: str = Field(default="import", sa_type=String(8))  # "import" or "bot" (registered)
+    membership_review: bool = False  # contacts joined before verified membership existed
     created_at: datetime = _at()
 
 
@@ -164,6 +183,38 @@ class ManagerInvite(SQLModel, table=True):
     __tablename__ = "manager_invite"
     code: str = Field(sa_type=String(32), primary_key=True)
     cluster_id: int = Field(foreign_key="cluster.id")
+    created_by_id: int | None = Field(default=None, foreign_key="member.id", ondelete="SET NULL")
+    created_at: datetime = _at()
+    expires_at: datetime = _at()
+    used_by_id: int | None = Field(default=None, foreign_key="member.id", ondelete="SET NULL")
+    used_at: datetime | None = _at(nullable=True)
+
+
+class JoinRequest(SQLModel, table=True):
+    """A person asks to become a contact of an existing company (`kind` join or claim).
+
+    Until a contact of the company (join) or its cluster manager (join, claim) approves it,
+    the requester is no contact: `Member.organization_id` stays empty.
+    """
+
+    __tablename__ = "join_request"
+    id: int | None = Field(default=None, primary_key=True)
+    member_id: int = Field(foreign_key="member.id", index=True, ondelete="CASCADE")
+    organization_id: int = Field(foreign_key="organization.id", index=True, ondelete="CASCADE")
+    kind: str = Field(default=JoinKind.JOIN, sa_type=String(8))
+    status: str = Field(default=JoinStatus.PENDING, sa_type=String(12), index=True)
+    created_at: datetime = _at()
+    expires_at: datetime = _at(index=True)
+    decided_by_id: int | None = Field(default=None, foreign_key="member.id", ondelete="SET NULL")
+    decided_at: datetime | None = _at(nullable=True)
+
+
+class CompanyInvite(SQLModel, table=True):
+    """A single-use link `/start co-<code>` a manager sends to a company's imported contact."""
+
+    __tablename__ = "company_invite"
+    code: str = Field(sa_type=String(32), primary_key=True)
+    organization_id: int = Field(foreign_key="organization.id", index=True, ondelete="CASCADE")
     created_by_id: int | None = Field(default=None, foreign_key="member.id", ondelete="SET NULL")
     created_at: datetime = _at()
     expires_at: datetime = _at()
@@ -303,8 +354,12 @@ __all__ = [
     "AuditLog",
     "BotState",
     "Cluster",
+    "CompanyInvite",
     "Embedding",
     "Feedback",
+    "JoinKind",
+    "JoinRequest",
+    "JoinStatus",
     "Kind",
     "Listing",
     "ListingStatus",

@@ -102,9 +102,9 @@ def pending_command(app: typer.Typer, name: str, feature: str) -> None:
 
 
 def _register() -> None:
-    from bot.cli import data, db, demo, manage, match, run, schedule
+    from bot.cli import data, db, demo, invite, manage, match, run, schedule
 
-    for module in (db, run, data, match, schedule, manage, demo):
+    for module in (db, run, data, match, schedule, manage, invite, demo):
         module.register(app)
 
 

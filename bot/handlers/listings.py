@@ -391,7 +391,7 @@ async def my_listings(update: Update, context: Context) -> None:
     """Lists my open listings, one message each with its buttons."""
     who = current(update, context)
     await answer(update)
-    if not who.registered:
+    if not who.registered or not who.has_organization:
         await not_registered(update, who)
         return
     with runtime(context).session() as session:

@@ -18,7 +18,7 @@ async def my_matches(update: Update, context: Context) -> None:
     """Lists every proposal for my listings; a manager's reason is never shown."""
     who = current(update, context)
     await answer(update)
-    if not who.registered:
+    if not who.registered or not who.has_organization:
         await not_registered(update, who)
         return
     with runtime(context).session() as session:

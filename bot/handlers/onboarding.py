@@ -2,8 +2,11 @@
 away the first listing.
 
 Nothing but the Telegram id (as the conversation key) is stored before the consent button;
-the member row is created by it. Deep links: `/start <invite-code>` joins an organization,
-`/start mgr-<code>` redeems a manager invite (managers' service, called by name).
+the member row is created by it. Deep links: `/start <invite-code>` (a colleague's link) and
+`/start co-<code>` (a manager's single-use company invite) join a company at once,
+`/start mgr-<code>` redeems a manager invite. Picking an existing company from the search
+only asks to join it (`kooperation.services.membership`): its contacts or its cluster manager
+confirm, and until then the requester is no contact.
 
     /start ─► CONSENT ─ob:ok─► ORG_SEARCH ─"name[, region]"─┬─ hits ─► ORG_PICK ─ob:org:<id>─► NAME
                                                             └─ none ─► CLUSTER
@@ -18,7 +21,9 @@ consent, "Zellwerk GmbH, 04356 Leipzig", cluster, size, name, the text, publish.
 
 from __future__ import annotations
 
+import functools
 import logging
+import re
 from typing import Any
 
 from telegram import Update
@@ -30,7 +35,7 @@ from telegram.ext import (
     MessageHandler,
 )
 
-from bot import commands
+from bot import commands, jobs
 from bot.context import runtime
 from bot.handlers import listings as listing_steps
 from bot.members import Who, current
@@ -49,9 +54,9 @@ from bot.ui import (
     show_menu,
     stale,
 )
-from kooperation.models import Size
+from kooperation.models import JoinKind, Member, Size
 from kooperation.reference import cluster_specs
-from kooperation.services import members, organizations
+from kooperation.services import members, membership, organizations
 from kooperation.validation import InvalidInput
 
 log = logging.getLogger(__name__)
@@ -59,6 +64,8 @@ log = logging.getLogger(__name__)
 CONSENT, ORG_SEARCH, ORG_PICK, CLUSTER, SIZE, REGION, NAME = range(7)
 END = ConversationHandler.END
 MANAGER_PREFIX = "mgr-"
+_PAYLOAD = re.compile(r"[A-Za-z0-9_-]{1,64}")  # what Telegram allows in a deep link
+BAD_PAYLOAD = "?"  # kept instead of a malformed one (NUL, spaces …): "invalid link" later
 
 
 def _telegram_name(update: Update) -> str:
@@ -74,6 +81,24 @@ def _welcome(language: str) -> tuple[str, list[list[tuple[str, str]]]]:
     ]
 
 
+def _signed_up(step: Any) -> Any:
+    """A registration step needs the member row: after /delete_me (or a restart of the data)
+    an old question is answered with the way back to /start, not a traceback."""
+
+    @functools.wraps(step)
+    async def guarded(update: Update, context: Context) -> int | str | None:
+        who = current(update, context)
+        if who.member is None or who.member.consent_at is None:
+            await answer(update)
+            _forget_company(context)
+            await say(update, who.language, "common.not_registered")
+            return END
+        result: int | str | None = await step(update, context)
+        return result
+
+    return guarded
+
+
 async def _invalid(update: Update, language: str, error: InvalidInput) -> None:
     await say(update, language, f"common.invalid.{error.code}", **error.params)
 
@@ -83,7 +108,8 @@ async def start(update: Update, context: Context) -> int:
     who = current(update, context)
     payload = context.args[0] if context.args else ""
     if payload and payload != "group":
-        context.user_data["start_payload"] = payload[:64]
+        valid = _PAYLOAD.fullmatch(payload) is not None
+        context.user_data["start_payload"] = payload if valid else BAD_PAYLOAD
     if who.member is None or who.member.consent_at is None:
         text, buttons = _welcome(who.language)
         await reply(update, text, buttons)
@@ -159,29 +185,50 @@ async def _redeem_payload(update: Update, context: Context, who: Who) -> None:
         return
     try:
         with runtime(context).session() as session:
-            organization = organizations.join_by_invite_code(
-                session=session, member_id=who.member_id, code=payload
-            )
+            if payload.startswith(membership.COMPANY_INVITE_PREFIX):
+                member = session.get(Member, who.member_id)
+                assert member is not None
+                organization = membership.redeem_company_invite(
+                    session=session, member=member, code=payload
+                )
+            else:
+                organization = organizations.join_by_invite_code(
+                    session=session, member_id=who.member_id, code=payload
+                )
     except members.OrganizationNotFound:
         await say(update, who.language, "onboarding.invite_invalid")
+        return
+    except (membership.AlreadyContact, membership.CompanyInviteInvalid) as error:
+        reason = getattr(error, "reason", "member")
+        key = "already_contact" if reason == "member" else "company_invite_invalid"
+        await say(update, who.language, f"membership.{key}")
         return
     await say(update, who.language, "onboarding.joined", organization=organization.name)
 
 
 async def _next_step(update: Update, context: Context, who: Who) -> int:
     """Asks for whatever is still missing: the company, then the name; else the menu."""
-    if not who.has_organization and not who.is_manager:
+    needs_name = who.member is not None and not who.member.display_name
+    if not who.has_organization and not who.is_manager and not (who.pending and needs_name):
+        if who.pending:  # they may register a new company instead of waiting
+            await say(update, who.language, "membership.pending", organization=who.pending)
         await say(update, who.language, "onboarding.ask_organization")
         return ORG_SEARCH
-    if who.member is not None and not who.member.display_name:
+    if needs_name:
         name = _telegram_name(update)
         buttons = [[(plain(who.language, "onboarding.button_use_name", name=name), "ob:tgname")]]
-        await say(update, who.language, "onboarding.ask_name", buttons if len(name) >= 2 else None)
+        key = (
+            "onboarding.ask_name"
+            if who.has_organization or who.pending
+            else "membership.ask_name_staff"
+        )
+        await say(update, who.language, key, buttons if len(name) >= 2 else None)
         return NAME
     await show_menu(update, who, t(who.language, "onboarding.welcome_back"))
     return END
 
 
+@_signed_up
 async def search(update: Update, context: Context) -> int:
     """Searches organizations by the typed name; offers the hits and, below them, the clusters
     to register it as new. "Name, region" keeps the region for a new registration."""
@@ -217,23 +264,52 @@ def _cluster_buttons(language: str, *, new: bool = False) -> Buttons:
     return [[(spec.name[:60], f"ob:cl:{spec.slug}")] for spec in cluster_specs()]
 
 
+@_signed_up
 async def pick(update: Update, context: Context) -> int:
-    """Joins one of the organizations just offered; then asks for the name."""
+    """Asks to join one of the organizations just offered (its contacts or its manager
+    confirm; nobody joins by typing a name); then the name, or the menu while waiting."""
     who = current(update, context)
-    organization_id = int((update.callback_query.data or "0").rsplit(":", 1)[-1])
-    if who.member is None or organization_id not in context.user_data.get("org_choices", []):
+    tail = (update.callback_query.data or "0").rsplit(":", 1)[-1]
+    organization_id = int(tail) if tail.isdigit() else 0
+    if organization_id not in context.user_data.get("org_choices", []):
         await stale(update, who)
         return ORG_PICK
     await answer(update)
-    with runtime(context).session() as session:
-        organization = organizations.join(
-            session=session, member_id=who.member_id, organization_id=organization_id
-        )
+    rt = runtime(context)
+    try:
+        with rt.session() as session:
+            member = session.get(Member, who.member_id)
+            assert member is not None
+            requested = membership.request_to_join(
+                session=session,
+                settings=rt.settings,
+                member=member,
+                organization_id=organization_id,
+                telegram_name=_telegram_name(update),
+            )
+            kind = requested.request.kind
+    except membership.AlreadyContact:
+        await say(update, who.language, "membership.already_contact")
+        return END
+    except membership.TooManyRequests:
+        await say(update, who.language, "membership.too_many")
+        return ORG_SEARCH
+    except membership.RequestNotFound:
+        await stale(update, who)
+        return ORG_PICK
     _forget_company(context)
-    await say(update, who.language, "onboarding.joined", organization=organization.name)
-    return await _next_step(update, context, current(update, context))
+    jobs.wake_sender(context)
+    key = "claim_sent" if kind == JoinKind.CLAIM else "request_sent"
+    key = key if requested.new else "request_open"
+    await say(update, who.language, f"membership.{key}", organization=requested.organization.name)
+    who = current(update, context)
+    if who.member is not None and not who.member.display_name:
+        return await _next_step(update, context, who)
+    await show_menu(update, who)
+    return END
 
 
+@_signed_up
 async def choose_cluster(update: Update, context: Context) -> int:
     """Keeps the cluster of the new organization; asks for the size band."""
     who = current(update, context)
@@ -251,6 +327,7 @@ async def choose_cluster(update: Update, context: Context) -> int:
     return SIZE
 
 
+@_signed_up
 async def choose_size(update: Update, context: Context) -> int:
     """Keeps the size band; registers the organization if the name came with a region,
     otherwise asks for it."""
@@ -267,6 +344,7 @@ async def choose_size(update: Update, context: Context) -> int:
     return REGION
 
 
+@_signed_up
 async def region(update: Update, context: Context) -> int:
     """The typed region or postcode completes the new organization."""
     return await _register(update, context, current(update, context), update.message.text)
@@ -304,6 +382,7 @@ async def _register(update: Update, context: Context, who: Who, where: str) -> i
     return await _next_step(update, context, current(update, context))
 
 
+@_signed_up
 async def name(update: Update, context: Context) -> int | str:
     """Stores the contact's name (typed, or Telegram's); registration is complete. A company
     contact is invited to write the first listing right away, a manager gets the menu."""
@@ -322,9 +401,10 @@ async def name(update: Update, context: Context) -> int | str:
         await _invalid(update, who.language, error)
         return NAME
     member = done.member
-    who = Who(member, who.language)
+    who = current(update, context)
     if not done.invite_code:
-        await show_menu(update, who, t(who.language, "onboarding.done", name=member.display_name))
+        key = "membership.done_pending" if who.pending else "onboarding.done"
+        await show_menu(update, who, t(who.language, key, name=member.display_name))
         return END
     link = f"https://t.me/{context.bot.username}?start={done.invite_code}"
     lead = t(who.language, "onboarding.done_with_invite", name=member.display_name, link=link)

@@ -1,4 +1,5 @@
-"""/settings: language, weekly digest, pause all matching, name and e-mail."""
+"""/settings: language, weekly digest, pause all matching, name and e-mail; the company with
+its colleague invite link (contacts only), and leaving it."""
 
 from __future__ import annotations
 
@@ -13,12 +14,12 @@ from telegram.ext import (
     MessageHandler,
 )
 
-from bot import commands
+from bot import commands, jobs
 from bot.callbacks import data_of
 from bot.context import runtime
 from bot.members import Who, current
 from bot.render import Buttons
-from bot.texts import plain, t
+from bot.texts import Markup, plain, t
 from bot.ui import (
     NOT_TEXT,
     PRIVATE,
@@ -33,7 +34,7 @@ from bot.ui import (
     show_menu,
 )
 from kooperation.models import Member
-from kooperation.services import members
+from kooperation.services import members, membership, organizations
 from kooperation.validation import InvalidInput
 
 NAME, EMAIL = range(2)
@@ -78,6 +79,23 @@ def _view(language: str, member: Member) -> tuple[str, Buttons]:
     ]
 
 
+def _company(context: Context, who: Who) -> tuple[str, Buttons]:
+    """The company line with the colleagues' invite link and the leave button; only a
+    verified contact sees either."""
+    if who.member is None or who.member.organization_id is None:
+        return "", []
+    with runtime(context).session() as session:
+        organization = organizations.get_organization(
+            session=session, organization_id=who.member.organization_id
+        )
+        if organization is None:
+            return "", []
+        code = organizations.invite_code_for(session=session, organization_id=organization.id)
+    link = f"https://t.me/{context.bot.username}?start={code}"
+    line = t(who.language, "membership.settings_company", organization=organization.name, link=link)
+    return line, [[(plain(who.language, "membership.button_leave"), "st:leave")]]
+
+
 async def show(update: Update, context: Context) -> None:
     """The settings overview with a button per setting."""
     who = current(update, context)
@@ -86,7 +104,54 @@ async def show(update: Update, context: Context) -> None:
         await not_registered(update, who)
         return
     text, buttons = _view(who.language, who.member)
-    await reply(update, text, buttons)
+    company, leave = _company(context, who)
+    await reply(update, f"{text}\n\n{company}" if company else text, buttons + leave)
+
+
+async def leave_asked(update: Update, context: Context) -> None:
+    """st:leave – asks to confirm leaving the company."""
+    who = current(update, context)
+    await answer(update)
+    if not who.registered or not who.has_organization:
+        await not_registered(update, who)
+        return
+    with runtime(context).session() as session:
+        organization = organizations.get_organization(
+            session=session, organization_id=who.member.organization_id or 0
+        )
+    buttons = [
+        [
+            (plain(who.language, "membership.button_leave_yes"), "st:leave:yes"),
+            (plain(who.language, "membership.button_leave_no"), "st:leave:no"),
+        ]
+    ]
+    name = organization.name if organization else ""
+    await edit(update, t(who.language, "membership.leave_confirm", organization=name), buttons)
+
+
+async def leave_confirmed(update: Update, context: Context) -> None:
+    """st:leave:yes – leaves the company (the last contact pauses its listings); st:leave:no
+    – the menu."""
+    who = current(update, context)
+    await answer(update)
+    if (update.callback_query.data or "").endswith(":no"):
+        await show_menu(update, who, t(who.language, "common.cancelled"))
+        return
+    rt = runtime(context)
+    try:
+        with rt.session() as session:
+            member = session.get(Member, who.member_id)
+            assert member is not None
+            left = membership.leave_company(session=session, settings=rt.settings, member=member)
+    except (membership.NotAContact, members.NotRegistered):
+        await not_registered(update, who)
+        return
+    jobs.wake_sender(context)
+    text = t(who.language, "membership.left", organization=left.organization)
+    if left.paused_listings:
+        last = t(who.language, "membership.left_last", paused=left.paused_listings)
+        text = Markup(f"{text}\n\n{last}")
+    await edit(update, text)
 
 
 async def toggle(update: Update, context: Context) -> None:
@@ -178,6 +243,8 @@ def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
     """Adds /settings, its toggles and the name/e-mail conversation."""
     application.add_handler(CommandHandler("settings", show, filters=PRIVATE))
     application.add_handler(CallbackQueryHandler(show, pattern=r"^mn:settings$"))
+    application.add_handler(CallbackQueryHandler(leave_asked, pattern=r"^st:leave$"))
+    application.add_handler(CallbackQueryHandler(leave_confirmed, pattern=r"^st:leave:(yes|no)$"))
     application.add_handler(
         CallbackQueryHandler(toggle, pattern=r"^st:(lang:(de|en)|(dig|pause)(:[01])?)$")
     )

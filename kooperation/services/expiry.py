@@ -11,6 +11,7 @@ from kooperation.config import Settings
 from kooperation.models import Listing, ListingStatus, Member, utcnow
 from kooperation.services.followups import listing_contacts, speaks_for
 from kooperation.services.introductions import listing_title
+from kooperation.services.membership import refuse_not_yours
 from kooperation.services.outbox import queue_message
 
 REMINDER_KIND = "expiry_reminder"
@@ -122,6 +123,7 @@ def extend_listing(
     if member is None or listing is None:
         raise ExtendError("unknown member or listing")
     if not speaks_for(session=session, member=member, listing=listing):
+        refuse_not_yours(session=session, member=member, target=f"extend:{listing_id}")
         raise ExtendError("not the member's listing")
     reopened = False
     if listing.status == ListingStatus.CLOSED:

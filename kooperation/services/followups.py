@@ -21,6 +21,7 @@ from kooperation.models import (
     utcnow,
 )
 from kooperation.services.introductions import listing_title, side_contact
+from kooperation.services.membership import refuse_not_yours
 from kooperation.services.outbox import queue_message
 
 FOLLOWUP_KIND = "followup"
@@ -120,6 +121,7 @@ def record_feedback(
     elif offer is not None and speaks_for(session=session, member=member, listing=offer):
         match.offer_feedback, own = feedback.value, offer
     else:
+        refuse_not_yours(session=session, member=member, target=f"followup:{match_id}")
         raise FollowupError("member is on neither side")
     session.add(match)
     session.commit()

@@ -29,6 +29,7 @@ from kooperation.models import (
     Outbox,
     utcnow,
 )
+from kooperation.services.membership import refuse_not_yours
 from kooperation.services.outbox import queue_message
 
 SIDES = ("need", "offer")
@@ -113,8 +114,12 @@ def side_contact(*, session: Session, listing: Listing) -> Member | None:
     """Who speaks for a listing: its author, else the organization's first consenting contact."""
     if listing.member_id is not None:
         author = session.get(Member, listing.member_id)
-        if author is not None and author.active and author.organization_id is not None:
-            return author
+        if (
+            author is not None
+            and author.active
+            and author.organization_id == listing.organization_id
+        ):
+            return author  # still a contact of the listing's company (not a former one)
     return session.exec(
         select(Member)
         .where(
@@ -185,6 +190,7 @@ def answer_introduction(
     both = sides(session=session, match=match)
     side = next((s for s in SIDES if member.organization_id == both[s].organization.id), None)
     if side is None or member.organization_id is None:
+        refuse_not_yours(session=session, member=member, target=f"match:{match_id}")
         raise NotASide(str(match_id))
     if match.status != MatchStatus.APPROVED:
         raise IntroductionClosed(match.status)

@@ -22,6 +22,7 @@ from kooperation.models import (
 )
 from kooperation.reference import categories
 from kooperation.services.members import NotRegistered
+from kooperation.services.membership import is_contact, refuse_not_yours
 from kooperation.validation import clean_listing_text, title_for
 
 DEFAULT_LIFETIME_DAYS = 90
@@ -113,9 +114,16 @@ def create_listing(
 
 
 def owned_listing(*, session: Session, member_id: int, listing_id: int) -> Listing:
-    """The listing if `member_id` wrote it; otherwise `ListingNotFound`, whoever owns it."""
+    """The listing if `member_id` wrote it and still speaks for its company; otherwise
+    `ListingNotFound`, whoever owns it (a refused attempt on an existing one is audit-logged)."""
     listing = session.get(Listing, listing_id)
-    if listing is None or listing.member_id != member_id:
+    member = session.get(Member, member_id)
+    if listing is None:
+        raise ListingNotFound(listing_id)
+    if listing.member_id != member_id or not is_contact(
+        member=member, organization_id=listing.organization_id
+    ):
+        refuse_not_yours(session=session, member=member, target=f"listing:{listing_id}")
         raise ListingNotFound(listing_id)
     return listing
 
@@ -170,7 +178,11 @@ def change_status(*, session: Session, member_id: int, listing_id: int, action: 
 
 
 def listings_of(*, session: Session, member_id: int, include_closed: bool = False) -> list[Listing]:
-    query = select(Listing).where(Listing.member_id == member_id)
+    """The member's own listings of the company they speak for now (none after leaving it)."""
+    company = select(Member.organization_id).where(Member.id == member_id).scalar_subquery()
+    query = select(Listing).where(
+        Listing.member_id == member_id, Listing.organization_id == company
+    )
     if not include_closed:
         query = query.where(Listing.status != ListingStatus.CLOSED)
     return list(session.exec(query.order_by(col(Listing.created_at).desc())).all())

@@ -10,11 +10,8 @@ from difflib import SequenceMatcher
 from sqlmodel import Session, select
 
 from kooperation.models import Cluster, Member, Organization, Size
-from kooperation.services.members import (
-    OrganizationNotFound,
-    join_organization,
-    set_display_name,
-)
+from kooperation.services import membership
+from kooperation.services.members import OrganizationNotFound, set_display_name
 from kooperation.validation import (
     REGION_MAX,
     clean_organization_name,
@@ -118,7 +115,8 @@ def register_organization(
     region: str,
     member_id: int | None = None,
 ) -> Organization:
-    """A new organization with its own invite code; the registering contact joins it."""
+    """A new organization with its own invite code; the registering contact becomes its first
+    contact (nobody to impersonate), and managers find it in their list of new companies."""
     cluster = session.exec(select(Cluster).where(Cluster.slug == cluster_slug)).first()
     if cluster is None or cluster.id is None:
         raise ValueError(f"unknown cluster {cluster_slug!r}")
@@ -128,12 +126,17 @@ def register_organization(
         size=Size(size).value,
         region=clean_region(region),
         invite_code=new_invite_code(),
+        origin="bot",
     )
+    member = session.get(Member, member_id) if member_id is not None else None
+    if member_id is not None and member is None:
+        raise OrganizationNotFound(f"member {member_id}")
     session.add(organization)
+    session.flush()
+    if member is not None:
+        membership.become_contact(session=session, member=member, organization=organization)
     session.commit()
     session.refresh(organization)
-    if member_id is not None and organization.id is not None:
-        join_organization(session=session, member_id=member_id, organization_id=organization.id)
     return organization
 
 
@@ -145,10 +148,15 @@ def organization_by_invite_code(*, session: Session, code: str) -> Organization 
 
 
 def join_by_invite_code(*, session: Session, member_id: int, code: str) -> Organization:
+    """A colleague's invite link: the link was handed on by a contact, so it joins at once."""
     organization = organization_by_invite_code(session=session, code=code)
-    if organization is None or organization.id is None:
+    member = session.get(Member, member_id)
+    if organization is None or organization.id is None or member is None:
         raise OrganizationNotFound(code)
-    join_organization(session=session, member_id=member_id, organization_id=organization.id)
+    if member.organization_id not in (None, organization.id):
+        raise membership.AlreadyContact(str(member.organization_id))
+    membership.become_contact(session=session, member=member, organization=organization)
+    session.commit()
     return organization
 
 
@@ -162,15 +170,6 @@ def invite_code_for(*, session: Session, organization_id: int) -> str:
         session.add(organization)
         session.commit()
     return organization.invite_code or ""
-
-
-def join(*, session: Session, member_id: int, organization_id: int) -> Organization:
-    """The member becomes a contact of an existing organization, which is returned."""
-    organization = session.get(Organization, organization_id)
-    if organization is None or organization.id is None:
-        raise OrganizationNotFound(organization_id)
-    join_organization(session=session, member_id=member_id, organization_id=organization.id)
-    return organization
 
 
 @dataclass(frozen=True)
@@ -198,4 +197,4 @@ def cluster_of(*, session: Session, organization: Organization) -> Cluster | Non
 
 
 def colleagues(*, session: Session, organization_id: int) -> list[Member]:
-    return list(session.exec(select(Member).where(Member.organization_id == organization_id)).all())
+    return membership.contacts_of(session=session, organization_id=organization_id)

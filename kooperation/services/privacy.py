@@ -31,6 +31,7 @@ from kooperation.models import (
     OutboxStatus,
     StatCounter,
 )
+from kooperation.services import membership
 from kooperation.services.introductions import listing_title
 from kooperation.services.members import NotRegistered
 
@@ -88,8 +89,7 @@ def export_member_data(*, session: Session, telegram_user_id: int) -> dict[str, 
                 "size": organization.size,
                 "region": organization.region,
                 "website": organization.website,
-                "contact_name": organization.contact_name,
-                "contact_email": organization.contact_email,
+                **membership.own_contact_data(member=member, organization=organization),
             }
             if organization
             else None

@@ -1,5 +1,6 @@
 """Onboarding over the Bot API emulator: German and English, deep links, the 8-step promise
-(from /start to a posted need) for a new company and for an existing one."""
+(from /start to a posted need) for a new company and 5 for an invite link. Joining a company
+found by search is a request (tests/e2e/test_membership.py)."""
 
 from __future__ import annotations
 
@@ -87,8 +88,8 @@ def test_german_onboarding_stores_nothing_before_consent_then_registers_a_new_co
     assert organization.size == "small"
 
 
-def test_english_onboarding_joins_an_existing_company_found_by_search(emulator, bot):
-    _seed_organization(bot, "Müller Antriebstechnik GmbH")
+def test_english_onboarding_asks_to_join_an_existing_company_found_by_search(emulator, bot):
+    organization = _seed_organization(bot, "Müller Antriebstechnik GmbH")
     contact = Contact.new(emulator, new_user_id(), language="en", first_name="John")
     contact.send("/start")
     welcome = contact.with_button("ob:ok")
@@ -100,15 +101,17 @@ def test_english_onboarding_joins_an_existing_company_found_by_search(emulator, 
     hits = contact.reply()
     assert "Müller Antriebstechnik GmbH" in hits.button_texts
     contact.tap(hits, text="Müller Antriebstechnik GmbH")
-    assert "You are now a contact for <b>Müller Antriebstechnik GmbH</b>" in contact.reply().text
+    asked = contact.reply()
+    assert "<b>Müller Antriebstechnik GmbH</b> has no contact in the bot yet" in asked.text
+    assert "You are now a contact" not in asked.text
     ask_name = contact.reply()
     assert "What is your name" in ask_name.text
     contact.tap(ask_name, data="ob:tgname")
-    invitation = contact.with_button("ob:later")
-    assert "All set, John" in invitation.text
-    assert "what is your company looking for – or what do you offer?" in invitation.text
-    contact.tap(invitation, data="ob:later")
-    assert "Main menu" in contact.with_button("mn:need").text
+    menu = contact.with_button("mn:need")
+    assert "Thank you, John" in menu.text and "?start=" not in menu.text
+    assert organization.invite_code not in menu.text
+    member, joined, _ = _member_and_listings(bot, contact)
+    assert joined is None and member.display_name == "John"
 
 
 def test_welcome_switches_language_before_consent(emulator, bot):
@@ -132,7 +135,7 @@ def _member_and_listings(bot, contact: Contact) -> tuple[Member, Organization, l
         member = session.exec(
             select(Member).where(Member.telegram_user_id == contact.user.user_id)
         ).one()
-        organization = session.get(Organization, member.organization_id)
+        organization = session.get(Organization, member.organization_id or -1)
         mine = list(session.exec(select(Listing).where(Listing.member_id == member.id)))
     return member, organization, mine
 
@@ -164,23 +167,6 @@ def test_brand_new_company_posts_its_first_need_in_eight_steps(emulator, bot):
     member, organization, [listing] = _member_and_listings(bot, contact)
     assert (organization.name, organization.region) == (company, "04356 Leipzig")
     assert (organization.size, member.display_name) == ("medium", "Erika")
-    assert listing.text == NEED and listing.kind == "need" and listing.status == "active"
-
-
-def test_contact_of_a_company_found_by_search_posts_a_need_in_seven_steps(emulator, bot):
-    _seed_organization(bot, "Batteriewerk Ost GmbH")
-    contact = Contact.new(emulator, new_user_id(), language="de")
-    contact.send("/start")  # 1
-    contact.tap(contact.with_button("ob:ok"), data="ob:ok")  # 2
-    contact.send("Batteriewerk")  # 3
-    hits = contact.with_button("ob:cl:it")  # the hits, and "new in <cluster>" below them
-    contact.tap(hits, text="Batteriewerk Ost GmbH")  # 4
-    contact.send("Erika Muster")  # 5
-    published = publish_first_listing(contact, contact.with_button("ob:later"), NEED)  # 6, 7
-    assert "Ihr Bedarf" in published.text
-    assert contact.actions == 7, contact.log
-    _, organization, [listing] = _member_and_listings(bot, contact)
-    assert organization.name == "Batteriewerk Ost GmbH"
     assert listing.text == NEED and listing.kind == "need" and listing.status == "active"
 
 

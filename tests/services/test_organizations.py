@@ -142,11 +142,9 @@ def test_contact_settings_are_validated(session: Session) -> None:
 def test_completing_registration_stores_the_name_and_hands_out_the_invite_code(
     session: Session,
 ) -> None:
-    organization = add_org(session, "Fertig GmbH")
+    organization = add_org(session, "Fertig GmbH", invite_code="fertig1")
     member = consented(session)
-    joined = organizations.join(
-        session=session, member_id=member.id, organization_id=organization.id
-    )
+    joined = organizations.join_by_invite_code(session=session, member_id=member.id, code="fertig1")
     done = organizations.complete_registration(session=session, member_id=member.id, name=" Erika ")
     session.refresh(organization)
     assert joined.id == organization.id
@@ -163,7 +161,7 @@ def test_a_manager_without_organization_completes_without_invite_code(session: S
         == ""
     )
     with pytest.raises(members.OrganizationNotFound):
-        organizations.join(session=session, member_id=member.id, organization_id=99999)
+        organizations.join_by_invite_code(session=session, member_id=member.id, code="nope")
 
 
 @pytest.mark.parametrize(

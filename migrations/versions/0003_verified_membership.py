@@ -1,0 +1,99 @@
+"""verified company membership: join requests, company invites, review of earlier joins
+
+Revision ID: 0003
+Revises: 0001 (0002 belongs to another branch; the chain is fixed when merging)
+Create Date: 2026-12-02 06:40:00
+
+Every member who has an organization today stays its contact (taking membership away
+silently would be worse than asking the managers to look once); their companies are flagged
+`membership_review`, and the bot sends each cluster's managers one list of them.
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+revision: str = "0003"
+down_revision: str | None = "0001"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    # Plain ADD COLUMN, not a batch: SQLite would copy the table, which the foreign keys from
+    # member and listing forbid on a database with data. The server defaults stay for that
+    # reason too (dropping one is a copy on SQLite).
+    op.add_column(
+        "organization",
+        sa.Column("origin", sa.String(length=8), nullable=False, server_default="import"),
+    )
+    op.add_column(
+        "organization",
+        sa.Column("membership_review", sa.Boolean(), nullable=False, server_default=sa.false()),
+    )
+    op.execute(
+        "UPDATE organization SET membership_review = "
+        + ("1" if op.get_bind().dialect.name == "sqlite" else "true")
+        + " WHERE id IN (SELECT organization_id FROM member WHERE organization_id IS NOT NULL)"
+    )
+
+    op.create_table(
+        "join_request",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("member_id", sa.Integer(), nullable=False),
+        sa.Column("organization_id", sa.Integer(), nullable=False),
+        sa.Column("kind", sa.String(length=8), nullable=False),
+        sa.Column("status", sa.String(length=12), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("decided_by_id", sa.Integer(), nullable=True),
+        sa.Column("decided_at", sa.DateTime(timezone=True), nullable=True),
+        sa.ForeignKeyConstraint(["decided_by_id"], ["member.id"], ondelete="SET NULL"),
+        sa.ForeignKeyConstraint(["member_id"], ["member.id"], ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(["organization_id"], ["organization.id"], ondelete="CASCADE"),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    with op.batch_alter_table("join_request", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_join_request_expires_at"), ["expires_at"], unique=False
+        )
+        batch_op.create_index(batch_op.f("ix_join_request_member_id"), ["member_id"], unique=False)
+        batch_op.create_index(
+            batch_op.f("ix_join_request_organization_id"), ["organization_id"], unique=False
+        )
+        batch_op.create_index(batch_op.f("ix_join_request_status"), ["status"], unique=False)
+
+    op.create_table(
+        "company_invite",
+        sa.Column("code", sa.String(length=32), nullable=False),
+        sa.Column("organization_id", sa.Integer(), nullable=False),
+        sa.Column("created_by_id", sa.Integer(), nullable=True),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("used_by_id", sa.Integer(), nullable=True),
+        sa.Column("used_at", sa.DateTime(timezone=True), nullable=True),
+        sa.ForeignKeyConstraint(["created_by_id"], ["member.id"], ondelete="SET NULL"),
+        sa.ForeignKeyConstraint(["organization_id"], ["organization.id"], ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(["used_by_id"], ["member.id"], ondelete="SET NULL"),
+        sa.PrimaryKeyConstraint("code"),
+    )
+    with op.batch_alter_table("company_invite", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_company_invite_organization_id"), ["organization_id"], unique=False
+        )
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("company_invite", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_company_invite_organization_id"))
+    op.drop_table("company_invite")
+    with op.batch_alter_table("join_request", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_join_request_status"))
+        batch_op.drop_index(batch_op.f("ix_join_request_organization_id"))
+        batch_op.drop_index(batch_op.f("ix_join_request_member_id"))
+        batch_op.drop_index(batch_op.f("ix_join_request_expires_at"))
+    op.drop_table("join_request")
+    with op.batch_alter_table("organization", schema=None) as batch_op:
+        batch_op.drop_column("membership_review")
+        batch_op.drop_column("origin")
