@@ -12,6 +12,7 @@ from typing import Any
 from telegram import Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filters
 
+from bot.callbacks import parse_id, parts
 from bot.context import runtime
 from bot.outbox_render import Rendered, renderer
 from bot.render import Buttons
@@ -21,14 +22,12 @@ from kooperation.models import JoinKind, JoinStatus, Organization
 from kooperation.services import membership, roles
 
 PRIVATE = filters.ChatType.PRIVATE
-MAX_ID = 2**31 - 1
 
 
 def _ids(update: Update) -> list[int]:
     """The numbers in the pressed button's data; ids outside the database's range are none."""
-    data = update.callback_query.data if update.callback_query else ""
-    numbers = [int(part) for part in (data or "").split(":") if part.isdigit()]
-    return [n for n in numbers if 0 < n <= MAX_ID]
+    numbers = (parse_id(part) for part in parts(update))
+    return [n for n in numbers if n is not None]
 
 
 def _username(language: str, username: str) -> str:

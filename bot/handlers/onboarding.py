@@ -36,6 +36,7 @@ from telegram.ext import (
 )
 
 from bot import commands, jobs
+from bot.callbacks import callback_id
 from bot.context import runtime
 from bot.handlers import listings as listing_steps
 from bot.members import Who, current
@@ -269,8 +270,7 @@ async def pick(update: Update, context: Context) -> int:
     """Asks to join one of the organizations just offered (its contacts or its manager
     confirm; nobody joins by typing a name); then the name, or the menu while waiting."""
     who = current(update, context)
-    tail = (update.callback_query.data or "0").rsplit(":", 1)[-1]
-    organization_id = int(tail) if tail.isdigit() else 0
+    organization_id = callback_id(update) or 0
     if organization_id not in context.user_data.get("org_choices", []):
         await stale(update, who)
         return ORG_PICK
