@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import threading
 from typing import Any
 
 from telegram import Update
@@ -294,21 +293,16 @@ async def confirm(update: Update, context: Context) -> int:
     return END
 
 
-MATCHING_LOCK = "matching_lock"
-
-
 def _match_listing(context: Context, listing_id: int) -> int:
     """Runs in a worker thread: incremental matching of one listing against the pool.
 
-    One run at a time per process (`runtime.extras["matching_lock"]`, a threading.Lock other
-    matching callers in the bot may share): two listings confirmed at once would otherwise
-    embed the same pool rows twice and collide on the embedding table's unique key.
+    `match_listing` waits for any other matching job of this process (matching's one lock),
+    so a listing posted during the nightly round is matched right after it.
     """
     from matching.rounds import match_listing
 
     state = runtime(context)
-    lock = state.extras.setdefault(MATCHING_LOCK, threading.Lock())
-    with lock, state.session() as session:
+    with state.session() as session:
         return len(match_listing(session=session, settings=state.settings, listing_id=listing_id))
 
 
