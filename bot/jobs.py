@@ -27,7 +27,7 @@ from bot.delivery import OutboxSender
 from kooperation.config import Settings
 from kooperation.models import Member, utcnow
 from kooperation.services import digest as digests
-from kooperation.services import expiry, followups, job_runs
+from kooperation.services import expiry, followups, introductions, job_runs
 
 log = logging.getLogger(__name__)
 
@@ -260,10 +260,24 @@ def _catch_up(rt: Runtime, job: str, trigger: WallClockCron) -> bool:
     return slot is not None
 
 
+def repair_at_start(rt: Runtime) -> int:
+    """Finishes decisions a crash left half-done (see `introductions.repair_decisions`)."""
+    try:
+        with rt.session() as session:
+            repaired = introductions.repair_decisions(session=session)
+    except Exception:  # the bot still starts; the next start tries again
+        log.exception("start-up repair of half-decided matches failed")
+        return 0
+    if repaired:
+        log.warning("start-up repair: %s half-decided matches finished", repaired)
+    return repaired
+
+
 def start(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
     """Starts the outbox sender and the scheduled jobs (called from post_init)."""
     rt = runtime(application)
     settings = rt.settings
+    repair_at_start(rt)
     sender = OutboxSender(
         bot=application.bot,
         engine=rt.engine,

@@ -82,7 +82,7 @@ def test_a_listing_posted_during_a_round_is_matched_after_it(
             try:
                 with Session(engine, expire_on_commit=False) as session:
                     work(session)  # type: ignore[operator]
-            except BaseException as error:  # noqa: BLE001 (reported by the test)
+            except BaseException as error:
                 errors.append(error)
 
         thread = threading.Thread(target=target, name=name)
@@ -90,16 +90,12 @@ def test_a_listing_posted_during_a_round_is_matched_after_it(
         return thread
 
     hooked = Hooked(embedder, hold_the_round)
-    round_thread = run(
-        "round", lambda s: run_round(session=s, settings=settings, embedder=hooked)
-    )
+    round_thread = run("round", lambda s: run_round(session=s, settings=settings, embedder=hooked))
     assert embedding.wait(60)
     offer = world.listing(offer_org, "offer", OFFER)
     posting = run(
         "posting",
-        lambda s: match_listing(
-            session=s, settings=settings, listing_id=offer.id, embedder=hooked
-        ),
+        lambda s: match_listing(session=s, settings=settings, listing_id=offer.id, embedder=hooked),
     )
     posting.join(3)
     assert posting.is_alive(), "the posted listing did not wait for the running round"
