@@ -32,6 +32,9 @@ from kooperation.services import expiry, followups, introductions, job_runs
 log = logging.getLogger(__name__)
 
 HOUSEKEEPING_EVERY = timedelta(minutes=30)
+# How often the bot looks for unannounced proposals; the notice itself is rate-limited by
+# MANAGER_NOTICE_INTERVAL_MINUTES, decided from the database.
+ANNOUNCE_EVERY = timedelta(minutes=1)
 MISFIRE_GRACE = 3600
 _TICK = timedelta(microseconds=1)
 
@@ -93,7 +96,8 @@ def missed_slot(
 
 # ---------------------------------------------------------------------------- the work itself
 def run_matching(rt: Runtime) -> int | None:
-    """A full matching round, then one notification per manager with new proposals.
+    """A full matching round, then one notice per manager with new proposals (whatever made
+    them: this round or contacts posting since the last notice).
 
     Returns the round's id. Blocking: call it in a worker thread.
     """
@@ -112,12 +116,18 @@ def run_matching(rt: Runtime) -> int | None:
             result.embedded,
         )
         if round_id is not None:
-            notify_managers_of_new_proposals(
-                session=session, round_id=round_id, settings=rt.settings
-            )
-            session.commit()
+            notify_managers_of_new_proposals(session=session, settings=rt.settings, force=True)
         job_runs.record_run(session=session, job=job_runs.MATCH, at=started)
     return round_id
+
+
+def announce_proposals(rt: Runtime) -> int:
+    """The batched notice to managers about proposals nobody told them of yet, when the last
+    one is old enough (MANAGER_NOTICE_INTERVAL_MINUTES); returns how many were queued."""
+    from kooperation.services.review import notify_managers_of_new_proposals
+
+    with rt.session() as session:
+        return notify_managers_of_new_proposals(session=session, settings=rt.settings)
 
 
 def opportunity_finder(session: Session, settings: Settings) -> digests.OpportunityFinder | None:
@@ -319,6 +329,12 @@ def start(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
         interval=HOUSEKEEPING_EVERY,
         first=5,
         name="housekeeping",
+    )
+    queue.run_repeating(
+        _locked("announce", announce_proposals),
+        interval=ANNOUNCE_EVERY,
+        first=ANNOUNCE_EVERY,
+        name="announce-proposals",
     )
     queue.run_once(warm_up_matching, when=0, name="matching-warm-up")
     queue.run_repeating(

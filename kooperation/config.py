@@ -66,6 +66,9 @@ class Settings(BaseSettings):
     outbox_max_attempts: int = 5
     # Local times when messages arrive silently (kooperation/quiet_hours.py); "" = never.
     quiet_hours: str = "21-7"
+    # Managers hear of new proposals at most once per this many minutes (batched), plus once
+    # right after each full round; 0 = as soon as they are made.
+    manager_notice_interval_minutes: int = Field(default=60, ge=0)
     # How often the bot checks for role changes made outside it (`matchbot manager add`).
     staff_menu_refresh_seconds: int = Field(default=300, ge=5)
 

@@ -43,10 +43,7 @@ def match(
             session.commit()
             if result.round is not None and result.round.id is not None:
                 # One message per manager; the running bot sends it from the outbox.
-                notify_managers_of_new_proposals(
-                    session=session, round_id=result.round.id, settings=loaded
-                )
-                session.commit()
+                notify_managers_of_new_proposals(session=session, settings=loaded, force=True)
             rows = [
                 {
                     "match_id": m.id,

@@ -297,13 +297,18 @@ def _match_listing(context: Context, listing_id: int) -> int:
     """Runs in a worker thread: incremental matching of one listing against the pool.
 
     `match_listing` waits for any other matching job of this process (matching's one lock),
-    so a listing posted during the nightly round is matched right after it.
+    so a listing posted during the nightly round is matched right after it. Its proposals
+    reach the managers with the next batched notice (at once if none went out lately).
     """
+    from kooperation.services.review import notify_managers_of_new_proposals
     from matching.rounds import match_listing
 
     state = runtime(context)
     with state.session() as session:
-        return len(match_listing(session=session, settings=state.settings, listing_id=listing_id))
+        found = match_listing(session=session, settings=state.settings, listing_id=listing_id)
+        if found:
+            notify_managers_of_new_proposals(session=session, settings=state.settings)
+        return len(found)
 
 
 async def _match_in_background(
