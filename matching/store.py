@@ -35,7 +35,7 @@ class ToEmbed:
 Progress = Callable[[int, int], None]
 """Called as `progress(done, total)` while texts are embedded (a CLI shows a bar)."""
 
-ENCODE_BATCH = 64  # texts per `encode` call when somebody watches the progress
+ENCODE_BATCH = 64  # texts per `encode` call: a progress report after each
 
 
 def ensure_vectors(
@@ -51,68 +51,44 @@ def ensure_vectors(
     Missing or stale vectors are embedded in batches and, with `write`, stored (the caller
     commits). With `write=False` (a dry run) nothing is written. Storing is idempotent: a
     vector another session or process stored in the meantime is kept, never a duplicate-key
-    error. `progress(done, total)` hears of every batch, counted over all ensemble members.
+    error. `progress(done, total)` hears of every batch of texts, counted over all ensemble
+    members (the total is known before the first text is embedded).
     """
+    cached = [_lookup(session, model, items) for model in components(embedder)]
+    total = sum(len(c.stale) for c in cached)
+    done = 0
+    if progress is not None:
+        progress(done, total)
     embedded: set[int] = set()
-    parts = []
-    models = components(embedder)
-    counter = _Counter(progress) if progress is not None else None
-    for model in models:
-        vectors, fresh = _vectors_for_model(session, model, items, write, counter)
-        parts.append(vectors)
-        embedded |= fresh
+    for c in cached:
+        for start in range(0, len(c.stale), ENCODE_BATCH):
+            batch = c.stale[start : start + ENCODE_BATCH]
+            c.vectors[batch] = c.model.encode([items[n].text for n in batch])
+            done += len(batch)
+            if progress is not None:
+                progress(done, total)
+        if c.stale and write:
+            _write(session, c)
+        embedded |= {c.ids[n] for n in c.stale}
+    parts = [c.vectors for c in cached]
     if isinstance(embedder, EnsembleEmbedder):
         return embedder.combine(parts), len(embedded)
     return parts[0], len(embedded)
 
 
-class _Counter:
-    """Adds up the texts every ensemble member embedded into one `progress(done, total)`."""
+@dataclass
+class _Cached:
+    """One model's vectors for the items: the stored ones filled in, `stale` to embed."""
 
-    def __init__(self, progress: Progress) -> None:
-        self.progress = progress
-        self.done = 0
-        self.total = 0
-
-    def expect(self, count: int) -> None:
-        self.total += count
-        self.progress(self.done, self.total)
-
-    def add(self, count: int) -> None:
-        self.done += count
-        self.progress(self.done, self.total)
+    model: Embedder
+    ids: list[int]
+    hashes: list[str]
+    vectors: np.ndarray
+    stale: list[int]
+    rows: dict[int, int]  # listing id → id of its (outdated) stored row
 
 
-def _encode(model: Embedder, texts: list[str], counter: _Counter | None) -> np.ndarray:
-    if counter is None:
-        return model.encode(texts)
-    counter.expect(len(texts))
-    parts = []
-    for start in range(0, len(texts), ENCODE_BATCH):
-        parts.append(model.encode(texts[start : start + ENCODE_BATCH]))
-        counter.add(len(parts[-1]))
-    return np.concatenate(parts) if parts else np.zeros((0, model.dim), dtype=np.float32)
-
-
-def _insert_ignore(session: Session, rows: list[dict[str, object]]) -> None:
-    """INSERT … ON CONFLICT (listing_id, model) DO NOTHING, on SQLite and PostgreSQL."""
-    if not rows:
-        return
-    dialect = session.get_bind().dialect.name
-    module = postgresql if dialect == "postgresql" else sqlite
-    statement = module.insert(Embedding).on_conflict_do_nothing(
-        index_elements=["listing_id", "model"]
-    )
-    session.execute(statement, rows)
-
-
-def _vectors_for_model(
-    session: Session,
-    model: Embedder,
-    items: Sequence[ToEmbed],
-    write: bool,
-    counter: _Counter | None = None,
-) -> tuple[np.ndarray, set[int]]:
+def _lookup(session: Session, model: Embedder, items: Sequence[ToEmbed]) -> _Cached:
     hashes = [content_hash(item.text) for item in items]
     ids = [item.listing_id for item in items]
     stored: dict[int, tuple[int, str, bytes, int]] = {}
@@ -138,34 +114,49 @@ def _vectors_for_model(
             out[n] = np.frombuffer(hit[2], dtype="<f4")
         else:
             stale.append(n)
-    if stale:
-        fresh = _encode(model, [items[n].text for n in stale], counter)
-        out[stale] = fresh
-        if write:
-            now = utcnow()
-            new_rows: list[dict[str, object]] = []
-            for n, vector in zip(stale, fresh, strict=True):
-                blob = vector.astype("<f4").tobytes()
-                hit = stored.get(ids[n])
-                row = session.get(Embedding, hit[0]) if hit else None
-                if row is not None:
-                    row.content_hash, row.vector, row.dim, row.created_at = (
-                        hashes[n],
-                        blob,
-                        model.dim,
-                        now,
-                    )
-                    continue
-                new_rows.append(
-                    {
-                        "listing_id": ids[n],
-                        "model": model.name,
-                        "content_hash": hashes[n],
-                        "dim": model.dim,
-                        "vector": blob,
-                        "created_at": now,
-                    }
-                )
-            session.flush()
-            _insert_ignore(session, new_rows)
-    return out, {ids[n] for n in stale}
+    rows_of = {listing_id: hit[0] for listing_id, hit in stored.items()}
+    return _Cached(model, ids, hashes, out, stale, rows_of)
+
+
+def _write(session: Session, cached: _Cached) -> None:
+    """Updates outdated rows and inserts the missing ones, ignoring rows written meanwhile."""
+    now = utcnow()
+    model = cached.model
+    new_rows: list[dict[str, object]] = []
+    for n in cached.stale:
+        listing_id = cached.ids[n]
+        blob = cached.vectors[n].astype("<f4").tobytes()
+        row_id = cached.rows.get(listing_id)
+        row = session.get(Embedding, row_id) if row_id is not None else None
+        if row is not None:
+            row.content_hash, row.vector, row.dim, row.created_at = (
+                cached.hashes[n],
+                blob,
+                model.dim,
+                now,
+            )
+            continue
+        new_rows.append(
+            {
+                "listing_id": listing_id,
+                "model": model.name,
+                "content_hash": cached.hashes[n],
+                "dim": model.dim,
+                "vector": blob,
+                "created_at": now,
+            }
+        )
+    session.flush()
+    _insert_ignore(session, new_rows)
+
+
+def _insert_ignore(session: Session, rows: list[dict[str, object]]) -> None:
+    """INSERT … ON CONFLICT (listing_id, model) DO NOTHING, on SQLite and PostgreSQL."""
+    if not rows:
+        return
+    dialect = session.get_bind().dialect.name
+    module = postgresql if dialect == "postgresql" else sqlite
+    statement = module.insert(Embedding).on_conflict_do_nothing(
+        index_elements=["listing_id", "model"]
+    )
+    session.execute(statement, rows)
