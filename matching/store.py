@@ -67,9 +67,11 @@ def ensure_vectors(
             done += len(batch)
             if progress is not None:
                 progress(done, total)
-        if c.stale and write:
-            _write(session, c)
         embedded |= {c.ids[n] for n in c.stale}
+    if write:  # only after all embedding: SQLite's write lock is held from here to the commit
+        for c in cached:
+            if c.stale:
+                _write(session, c)
     parts = [c.vectors for c in cached]
     if isinstance(embedder, EnsembleEmbedder):
         return embedder.combine(parts), len(embedded)

@@ -157,7 +157,8 @@ def test_matchbot_match_in_a_second_process_while_the_bot_matches_a_posted_listi
     assert cli.returncode == 0, stdout + first + stderr
     assert "Traceback" not in stderr
     assert "texts/s" in first + stderr
-    assert FAILED not in result and FOUND in result, result
+    log = bot.process.log_path.read_text(errors="replace")
+    assert FAILED not in result and FOUND in result, log[-6000:]
     with Session(engine) as fresh:
         listings = fresh.exec(select(func.count()).select_from(Listing)).one()
         vectors = fresh.exec(
