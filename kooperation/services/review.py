@@ -421,6 +421,29 @@ def _review_scope(
     )
 
 
+def _claim(session: Session, ids: set[int], now: datetime) -> set[int]:
+    """Marks the proposals announced, skipping those another caller marked meanwhile (its
+    UPDATE went first: SQLite's write lock, PostgreSQL's row locks); returns those marked."""
+    ordered = sorted(ids)
+    for start in range(0, len(ordered), 900):  # SQLite's older limit of bound parameters
+        chunk = ordered[start : start + 900]
+        session.execute(
+            update(Match)
+            .where(col(Match.id).in_(chunk), col(Match.announced_at).is_(None))
+            .values(announced_at=now)
+            .execution_options(synchronize_session=False)
+        )
+    claimed: set[int] = set()
+    for start in range(0, len(ordered), 900):
+        chunk = ordered[start : start + 900]
+        claimed.update(
+            session.exec(
+                select(Match.id).where(col(Match.id).in_(chunk), Match.announced_at == now)
+            ).all()
+        )
+    return {i for i in claimed if i is not None}
+
+
 def notify_managers_of_new_proposals(
     *,
     session: Session,
@@ -443,15 +466,19 @@ def notify_managers_of_new_proposals(
     if not new:
         return 0
     clusters_of = {m.id: set(roles.match_cluster_ids(session=session, match=m)) for m in new}
-    batch = f"{new[-1].id}.{len(new)}"
-    covered: set[int] = set()
-    queued = 0
+    audience: list[tuple[Member, set[int] | None, set[int]]] = []
     for member in reviewers(session=session, settings=settings):
         scope = _review_scope(session=session, settings=settings, member=member)
         mine = {mid for mid, cl in clusters_of.items() if scope is None or cl & scope}
+        if mine:
+            audience.append((member, scope, mine))
+    claimed = _claim(session, set().union(*(mine for _, _, mine in audience)), now)
+    batch = f"{max(claimed, default=0)}.{len(claimed)}"
+    queued = 0
+    for member, scope, mine in audience:
+        mine &= claimed
         if not mine:
             continue
-        covered |= mine
         pending = len(pending_matches(session=session, cluster_ids=scope))
         if queue_message(
             session=session,
@@ -461,13 +488,5 @@ def notify_managers_of_new_proposals(
             payload={"count": len(mine), "pending": pending},
         ):
             queued += 1
-    ids = sorted(covered)
-    for start in range(0, len(ids), 900):  # SQLite's older limit of bound parameters
-        session.execute(
-            update(Match)
-            .where(col(Match.id).in_(ids[start : start + 900]), col(Match.announced_at).is_(None))
-            .values(announced_at=now)
-            .execution_options(synchronize_session=False)
-        )
     session.commit()
     return queued
