@@ -306,9 +306,13 @@ def _match_listing(context: Context, listing_id: int) -> int:
     state = runtime(context)
     with state.session() as session:
         found = match_listing(session=session, settings=state.settings, listing_id=listing_id)
-        if found:
-            notify_managers_of_new_proposals(session=session, settings=state.settings)
-        return len(found)
+    if found:
+        try:
+            with state.session() as session:
+                notify_managers_of_new_proposals(session=session, settings=state.settings)
+        except Exception:  # matching worked; the bot's announce job tries again within a minute
+            log.exception("announcing the proposals of listing %s failed", listing_id)
+    return len(found)
 
 
 async def _match_in_background(
