@@ -8,6 +8,7 @@ import os
 import subprocess
 import sys
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, update
@@ -123,7 +124,7 @@ def test_a_decline_a_crash_left_half_written_is_finished_at_the_next_start(
 
 
 def test_matchbot_match_in_a_second_process_while_the_bot_matches_a_posted_listing(
-    emulator, bot, db: Session, engine: Engine
+    emulator, bot, db: Session, engine: Engine, tmp_path: Path
 ) -> None:
     counterpart(db)
     for n in range(30):  # a freshly imported pool: both processes embed it at the same time
@@ -134,10 +135,11 @@ def test_matchbot_match_in_a_second_process_while_the_bot_matches_a_posted_listi
     anna = Contact.new(emulator, new_user_id())
     preview = preview_of_first_need(anna, "Zellwerk Chemnitz GmbH")
 
+    out = tmp_path / "match.out"  # a file: the table of proposals may outgrow a pipe
     cli = subprocess.Popen(
         [sys.executable, "-m", "bot", "match"],
         env={**os.environ, **bot.env},
-        stdout=subprocess.PIPE,
+        stdout=out.open("w"),
         stderr=subprocess.PIPE,
         text=True,
     )
@@ -150,11 +152,11 @@ def test_matchbot_match_in_a_second_process_while_the_bot_matches_a_posted_listi
         anna.tap(preview, data="ls:ok")  # the bot now matches (and embeds) too
         anna.reply(edited=True)
         result = anna.reply(timeout=120).text
-        stdout, stderr = cli.communicate(timeout=240)
+        _, stderr = cli.communicate(timeout=240)
     finally:
         if cli.poll() is None:
             cli.kill()
-    assert cli.returncode == 0, stdout + first + stderr
+    assert cli.returncode == 0, out.read_text() + first + stderr
     assert "Traceback" not in stderr
     assert "texts/s" in first + stderr
     log = bot.process.log_path.read_text(errors="replace")
