@@ -170,7 +170,9 @@ class OutboxSender:
             return
         self._chat_free_at[message.chat_id] = time.monotonic() + self.per_chat_interval
         if not message.reachable:
-            await self._give_up(message, "member unreachable (blocked the bot)")
+            await self._give_up(
+                message, outbox.blocked_error("member unreachable (blocked the bot)")
+            )
             return
         try:
             rendered = render(message.kind, message.language, message.payload)
@@ -214,7 +216,7 @@ class OutboxSender:
                 if message.member_id is not None:
                     await asyncio.to_thread(self._mark_unreachable, message.member_id)
                     self._reread = True
-                await self._give_up(message, f"Forbidden: {error.message}")
+                await self._give_up(message, outbox.blocked_error(error.message))
                 return False
             except Exception as error:
                 log.warning("outbox %s: send failed: %r", message.id, error)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -24,14 +24,19 @@ from telegram.ext import Application, CallbackContext
 from bot import commands
 from bot.context import Runtime, runtime
 from bot.delivery import OutboxSender
+from bot.outbox_render import Rendered, renderer
+from bot.texts import plain, t
 from kooperation.config import Settings
 from kooperation.models import Member, utcnow
 from kooperation.services import digest as digests
-from kooperation.services import expiry, followups, job_runs, membership
+from kooperation.services import expiry, followups, introductions, job_runs, membership
 
 log = logging.getLogger(__name__)
 
 HOUSEKEEPING_EVERY = timedelta(minutes=30)
+# How often the bot looks for unannounced proposals; the notice itself is rate-limited by
+# MANAGER_NOTICE_INTERVAL_MINUTES, decided from the database.
+ANNOUNCE_EVERY = timedelta(minutes=1)
 MISFIRE_GRACE = 3600
 _TICK = timedelta(microseconds=1)
 
@@ -93,7 +98,8 @@ def missed_slot(
 
 # ---------------------------------------------------------------------------- the work itself
 def run_matching(rt: Runtime) -> int | None:
-    """A full matching round, then one notification per manager with new proposals.
+    """A full matching round, then one notice per manager with new proposals (whatever made
+    them: this round or contacts posting since the last notice).
 
     Returns the round's id. Blocking: call it in a worker thread.
     """
@@ -112,12 +118,18 @@ def run_matching(rt: Runtime) -> int | None:
             result.embedded,
         )
         if round_id is not None:
-            notify_managers_of_new_proposals(
-                session=session, round_id=round_id, settings=rt.settings
-            )
-            session.commit()
+            notify_managers_of_new_proposals(session=session, settings=rt.settings, force=True)
         job_runs.record_run(session=session, job=job_runs.MATCH, at=started)
     return round_id
+
+
+def announce_proposals(rt: Runtime) -> int:
+    """The batched notice to managers about proposals nobody told them of yet, when the last
+    one is old enough (MANAGER_NOTICE_INTERVAL_MINUTES); returns how many were queued."""
+    from kooperation.services.review import notify_managers_of_new_proposals
+
+    with rt.session() as session:
+        return notify_managers_of_new_proposals(session=session, settings=rt.settings)
 
 
 def opportunity_finder(session: Session, settings: Settings) -> digests.OpportunityFinder | None:
@@ -227,26 +239,79 @@ def wake_sender(
         sender.wake()
 
 
-def _locked(name: str, work: Callable[[Runtime], Any]) -> Callable[..., Any]:
-    """A job callback that runs `work` in a thread, never twice at once, then wakes the sender."""
+def _locked(
+    name: str, work: Callable[[Runtime], Any], *, retries: Sequence[float] = ()
+) -> Callable[..., Any]:
+    """A job callback that runs `work` in a thread, never twice at once, then wakes the sender.
+
+    A failed run is tried again after each of `retries` seconds (a retry belongs to the same
+    slot; the work is idempotent through the outbox's dedupe keys); when the last one fails
+    too, the admins are told once (`job_runs.alert_admins`).
+    """
     lock = asyncio.Lock()
 
     async def callback(context: CallbackContext[Any, Any, Any, Any]) -> None:
+        data = context.job.data if context.job is not None else None
+        attempt, slot = data if isinstance(data, tuple) else (0, utcnow())
         if lock.locked():
             log.info("%s: still running, this slot is skipped", name)
             return
+        error: Exception | None = None
         async with lock:
             try:
                 outcome = await asyncio.to_thread(work, runtime(context))
                 log.info("%s finished: %s", name, outcome)
-            except Exception:
-                log.exception("%s failed", name)
+            except Exception as failure:
+                error = failure
+                log.exception("%s failed (attempt %s of %s)", name, attempt + 1, len(retries) + 1)
+        if error is not None:
+            await _after_failure(context, callback, name, retries, attempt, slot, error)
         sender = _sender(context.application)
         if sender is not None:
             sender.wake()
 
     callback.__name__ = name
     return callback
+
+
+async def _after_failure(
+    context: CallbackContext[Any, Any, Any, Any],
+    callback: Callable[..., Any],
+    name: str,
+    retries: Sequence[float],
+    attempt: int,
+    slot: datetime,
+    error: Exception,
+) -> None:
+    """Schedules the next retry of the slot, or tells the admins after the last one."""
+    if attempt < len(retries) and context.job_queue is not None:
+        delay = retries[attempt]
+        log.warning("%s: retry %s of %s in %s s", name, attempt + 1, len(retries), delay)
+        context.job_queue.run_once(
+            callback, when=delay, data=(attempt + 1, slot), name=f"{name}-retry-{attempt + 1}"
+        )
+        return
+    if not retries:
+        return
+    rt = runtime(context)
+    summary = f"{type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''}"
+
+    def alert() -> int:
+        with rt.session() as session:
+            return job_runs.alert_admins(
+                session=session,
+                settings=rt.settings,
+                job=name,
+                slot=slot,
+                attempts=attempt + 1,
+                error=summary,
+            )
+
+    try:
+        told = await asyncio.to_thread(alert)
+        log.error("%s: gave up after %s attempts; %s admins told", name, attempt + 1, told)
+    except Exception:  # the database itself may be what fails: the log has it
+        log.exception("%s: gave up after %s attempts; telling the admins failed", name, attempt + 1)
 
 
 def _catch_up(rt: Runtime, job: str, trigger: WallClockCron) -> bool:
@@ -263,10 +328,24 @@ def _catch_up(rt: Runtime, job: str, trigger: WallClockCron) -> bool:
     return slot is not None
 
 
+def repair_at_start(rt: Runtime) -> int:
+    """Finishes decisions a crash left half-done (see `introductions.repair_decisions`)."""
+    try:
+        with rt.session() as session:
+            repaired = introductions.repair_decisions(session=session)
+    except Exception:  # the bot still starts; the next start tries again
+        log.exception("start-up repair of half-decided matches failed")
+        return 0
+    if repaired:
+        log.warning("start-up repair: %s half-decided matches finished", repaired)
+    return repaired
+
+
 def start(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
     """Starts the outbox sender and the scheduled jobs (called from post_init)."""
     rt = runtime(application)
     settings = rt.settings
+    repair_at_start(rt)
     sender = OutboxSender(
         bot=application.bot,
         engine=rt.engine,
@@ -285,9 +364,14 @@ def start(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
         log.error("no JobQueue (install python-telegram-bot[job-queue]): schedules are off")
         return
     tz = settings.tz
+    retries = tuple(settings.job_retry_delays_seconds)
     schedules = (
-        (job_runs.MATCH, settings.match_schedule, _locked("matching", run_matching)),
-        (job_runs.DIGEST, settings.digest_schedule, _locked("digest", run_digest)),
+        (
+            job_runs.MATCH,
+            settings.match_schedule,
+            _locked("matching", run_matching, retries=retries),
+        ),
+        (job_runs.DIGEST, settings.digest_schedule, _locked("digest", run_digest, retries=retries)),
     )
     for job, expression, callback in schedules:
         trigger = WallClockCron(expression, tz)
@@ -308,6 +392,12 @@ def start(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
         interval=HOUSEKEEPING_EVERY,
         first=5,
         name="housekeeping",
+    )
+    queue.run_repeating(
+        _locked("announce", announce_proposals),
+        interval=ANNOUNCE_EVERY,
+        first=ANNOUNCE_EVERY,
+        name="announce-proposals",
     )
     queue.run_once(warm_up_matching, when=0, name="matching-warm-up")
     queue.run_repeating(
@@ -369,3 +459,18 @@ async def stop(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
             await asyncio.wait_for(task, timeout=10)
         except (TimeoutError, asyncio.CancelledError):
             task.cancel()
+
+
+@renderer("job_failed")
+def render_job_failed(language: str, payload: dict[str, Any]) -> Rendered:
+    job = plain(language, f"jobs.name_{payload['job']}")
+    return Rendered(
+        t(
+            language,
+            "jobs.failed",
+            job=job,
+            slot=payload["slot"],
+            attempts=payload["attempts"],
+            error=payload["error"],
+        )
+    )

@@ -66,6 +66,14 @@ class Settings(BaseSettings):
     outbox_max_attempts: int = 5
     # Local times when messages arrive silently (kooperation/quiet_hours.py); "" = never.
     quiet_hours: str = "21-7"
+    # Managers hear of new proposals at most once per this many minutes (batched), plus once
+    # right after each full round; 0 = as soon as they are made.
+    manager_notice_interval_minutes: int = Field(default=60, ge=0)
+    # Seconds to wait before each retry of a failed scheduled run (nightly round, digest),
+    # within the same slot; after the last one an admin is told. Empty = no retries.
+    job_retry_delays_seconds: Annotated[list[int], NoDecode] = Field(
+        default_factory=lambda: [60, 300, 900]
+    )
     # How often the bot checks for role changes made outside it (`matchbot manager add`).
     staff_menu_refresh_seconds: int = Field(default=300, ge=5)
 
@@ -76,6 +84,23 @@ class Settings(BaseSettings):
             return [int(part) for part in value.replace(";", ",").split(",") if part.strip()]
         if isinstance(value, int):
             return [value]
+        return value
+
+    @field_validator("job_retry_delays_seconds", mode="before")
+    @classmethod
+    def _split_delays(cls, value: object) -> object:
+        if isinstance(value, str):
+            try:
+                return [int(part) for part in value.replace(";", ",").split(",") if part.strip()]
+            except ValueError:
+                raise ValueError("use whole seconds separated by commas, e.g. 60,300,900") from None
+        return value
+
+    @field_validator("job_retry_delays_seconds")
+    @classmethod
+    def _positive_delays(cls, value: list[int]) -> list[int]:
+        if any(delay < 1 for delay in value):
+            raise ValueError("every delay must be at least 1 second")
         return value
 
     @field_validator("timezone")

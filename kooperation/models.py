@@ -293,6 +293,8 @@ class Match(SQLModel, table=True):
     introduced_at: datetime | None = _at(nullable=True)
     need_feedback: str | None = Field(default=None, sa_type=String(16))
     offer_feedback: str | None = Field(default=None, sa_type=String(16))
+    # When the managers were told of this proposal (kooperation/services/review.py); None: not yet.
+    announced_at: datetime | None = _at(nullable=True)
 
 
 class Outbox(SQLModel, table=True):

@@ -15,6 +15,12 @@ named by `settings.embedding_model` on first use):
 - `warm_up(session) -> int`: at a process's start, so its first posted listing is matched as
   fast as the next ones
 
+Every function that writes (a round, a listing's matching, the digest's finder, which may
+embed) holds `MATCHING_LOCK`, one per process: a contact posting during the nightly round
+waits for it instead of embedding the same rows at the same time. Another process (the CLI
+while the bot runs) is not excluded; for it embedding writes are insert-or-ignore and a pair
+proposed twice is skipped.
+
 Which listings take part: status active, not expired, and, when a member posted it, that
 member neither paused nor inactive. Pairs are never within one organization and never a pair
 that already has a `Match`, whatever its status.
@@ -27,11 +33,14 @@ These functions block (model, BLAS): the bot calls them in a worker thread.
 
 from __future__ import annotations
 
+import functools
 import logging
+import threading
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import ParamSpec, TypeVar
 
 import numpy as np
 from sqlalchemy import and_, func, or_, select
@@ -57,11 +66,28 @@ from matching.embedders import Embedder, get_embedder
 from matching.lexical import TERMS_CACHE, base_terms
 from matching.reasons import ReasonFacts, reason_de, reason_en
 from matching.scoring import Item, Pool, Ranking, Scored, Weights, reference
-from matching.store import ToEmbed, ensure_vectors
+from matching.store import Progress, ToEmbed, ensure_vectors
 
 log = logging.getLogger(__name__)
 
 PER_OFFER_PASS_LIMIT = 500  # changed offers ranked against old needs one by one up to this
+
+MATCHING_LOCK = threading.RLock()
+"""One matching job at a time in this process (re-entrant: a finder inside a locked call)."""
+
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+
+
+def exclusive(work: Callable[_P, _R]) -> Callable[_P, _R]:
+    """Runs `work` holding `MATCHING_LOCK`."""
+
+    @functools.wraps(work)
+    def locked(*args: _P.args, **kwargs: _P.kwargs) -> _R:
+        with MATCHING_LOCK:
+            return work(*args, **kwargs)
+
+    return locked
 
 
 @dataclass
@@ -177,6 +203,7 @@ def load_pool(
     embedder: Embedder | None = None,
     now: datetime | None = None,
     write: bool = True,
+    progress: Progress | None = None,
 ) -> Loaded:
     """Every eligible listing with its vector (embedding what changed) as a scoring `Pool`."""
     embedder = embedder or get_embedder(settings.embedding_model)
@@ -207,6 +234,7 @@ def load_pool(
         embedder=embedder,
         items=[ToEmbed(i.id, i.text) for i in items],
         write=write,
+        progress=progress,
     )
     if write and embedded:
         session.commit()
@@ -362,12 +390,14 @@ def _changed_since(item: Item, since: datetime | None) -> bool:
     return not stamps or max(stamps) >= since
 
 
+@exclusive
 def run_round(
     *,
     session: Session,
     settings: Settings,
     embedder: Embedder | None = None,
     dry_run: bool = False,
+    progress: Progress | None = None,
 ) -> RoundResult:
     """A full round: embeds what changed, scores every active need × offer, writes proposals.
 
@@ -375,11 +405,16 @@ def run_round(
     `match_max_per_need` new proposals per need and `match_max_per_org_week` per organization
     and week. Writes `Match` rows (status proposed, all components, shared terms, reasons in
     de and en) and a `MatchRound`. With `dry_run` nothing is written (not even embeddings)
-    and the returned matches are unsaved.
+    and the returned matches are unsaved. `progress(done, total)` hears how embedding goes.
     """
     started = utcnow()
     loaded = load_pool(
-        session=session, settings=settings, embedder=embedder, now=started, write=not dry_run
+        session=session,
+        settings=settings,
+        embedder=embedder,
+        now=started,
+        write=not dry_run,
+        progress=progress,
     )
     pool = loaded.pool
     since = _last_full_round_start(session)
@@ -420,6 +455,7 @@ def run_round(
     return RoundResult(match_round, matches, loaded.embedded, len(pool.needs), len(pool.offers))
 
 
+@exclusive
 def match_listing(
     *,
     session: Session,
@@ -514,8 +550,9 @@ class CandidateFinder:
         embedder: Embedder | None = None,
     ) -> None:
         self.settings = settings
-        self.loaded = load_pool(session=session, settings=settings, embedder=embedder)
-        self.existing = existing_pairs(session) if exclude_existing else {}
+        with MATCHING_LOCK:
+            self.loaded = load_pool(session=session, settings=settings, embedder=embedder)
+            self.existing = existing_pairs(session) if exclude_existing else {}
         self.known = Counter(side for pair in self.existing for side in pair)
 
     def find(

@@ -106,8 +106,9 @@ def proposal(
     return match
 
 
-def match_round(session: Session) -> MatchRound:
-    row = MatchRound(finished_at=utcnow())
+def match_round(session: Session, mode: str = "full") -> MatchRound:
+    """A finished round; mode "listing" is what a contact's posting writes (`match_listing`)."""
+    row = MatchRound(finished_at=utcnow(), mode=mode)
     session.add(row)
     session.commit()
     return row

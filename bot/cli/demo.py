@@ -143,8 +143,7 @@ def _show_notification(
 
     if round_id is None:
         return
-    notify_managers_of_new_proposals(session=session, round_id=round_id, settings=settings)
-    session.commit()
+    notify_managers_of_new_proposals(session=session, settings=settings, force=True)
     note = session.exec(
         select(Outbox).where(Outbox.member_id == manager.id, Outbox.kind == "manager_new_proposals")
     ).first()

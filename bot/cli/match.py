@@ -3,10 +3,24 @@
 from __future__ import annotations
 
 import json
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 import typer
 from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    ProgressColumn,
+    Task,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
 from rich.table import Table
+from rich.text import Text
 
 from bot.cli import database, fail, settings
 from kooperation.db import session_scope
@@ -39,14 +53,12 @@ def match(
                     return
                 _print_ranking(pairs)
                 return
-            result = run_round(session=session, settings=loaded)
+            with embedding_progress(Console(stderr=True)) as progress:
+                result = run_round(session=session, settings=loaded, progress=progress)
             session.commit()
             if result.round is not None and result.round.id is not None:
                 # One message per manager; the running bot sends it from the outbox.
-                notify_managers_of_new_proposals(
-                    session=session, round_id=result.round.id, settings=loaded
-                )
-                session.commit()
+                notify_managers_of_new_proposals(session=session, settings=loaded, force=True)
             rows = [
                 {
                     "match_id": m.id,
@@ -66,6 +78,58 @@ def match(
             _print_proposals(rows, result.embedded, result.needs, result.offers)
     except EmbedderUnavailable as error:
         raise fail(str(error), 2) from None
+
+
+class RateColumn(ProgressColumn):
+    """Texts embedded per second, as rich measures it over the last seconds."""
+
+    def render(self, task: Task) -> Text:
+        speed = task.finished_speed or task.speed
+        return Text(f"{speed:,.0f} texts/s" if speed else "– texts/s", style="progress.data.speed")
+
+
+REPORT_EVERY = 10.0  # seconds between plain progress lines when stderr is not a terminal
+
+
+@contextmanager
+def embedding_progress(console: Console) -> Iterator[Callable[[int, int], None]]:
+    """A progress callback for embedding: a bar with rate and time left on a terminal, a
+    line every few seconds in a log (cron, a pipe). Silent while nothing needs embedding."""
+    if console.is_terminal:
+        with Progress(
+            TextColumn("Embedding"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            RateColumn(),
+            TimeElapsedColumn(),
+            TextColumn("left"),
+            TimeRemainingColumn(),
+            console=console,
+            transient=True,
+        ) as bar:
+            task = bar.add_task("embedding", total=None, visible=False)
+
+            def show(done: int, total: int) -> None:
+                if total:
+                    bar.update(task, completed=done, total=total, visible=True)
+
+            yield show
+        return
+    started = time.monotonic()
+    last = [0.0]
+
+    def report(done: int, total: int) -> None:
+        now = time.monotonic()
+        if not total or (now - last[0] < REPORT_EVERY and done not in (0, total)):
+            return
+        last[0] = now
+        rate = done / (now - started) if done and now > started else 0.0
+        left = f"{(total - done) / rate:,.0f} s left" if rate else "time left unknown"
+        console.print(
+            f"Embedding {done:,}/{total:,} texts, {rate:,.1f} texts/s, {left}", highlight=False
+        )
+
+    yield report
 
 
 def _ref(session: object, listing_id: int) -> str:

@@ -54,9 +54,14 @@ def digest(
             f"{result.already_queued} already queued this week."
         )
         return
+    sending = (
+        "The running bot sends them."
+        if result.queued
+        else "Nothing new was queued, so nothing more will be sent."
+    )
     typer.echo(
         f"{result.week}: {result.queued} digests queued, {result.empty} members with nothing "
-        f"to say, {result.already_queued} already queued this week. The running bot sends them."
+        f"to say, {result.already_queued} already queued this week. {sending}"
     )
 
 
@@ -66,7 +71,11 @@ def show_outbox(
         False, "--retry-failed", help="Put every failed message back into the queue."
     ),
 ) -> None:
-    """Lists pending and failed messages with their last error; exits 1 while any failed."""
+    """Lists pending and failed messages with their last error.
+
+    Exits 1 while a message failed for another reason than its member blocking the bot (that
+    is normal and needs nobody's attention).
+    """
     loaded = settings()
     console = Console()
     with session_scope(database(loaded)) as session:
@@ -74,8 +83,13 @@ def show_outbox(
             count = outbox.retry_failed(session=session)
             console.print(f"{count} failed messages queued again.")
         counts = outbox.status_counts(session=session)
+        blocked = (
+            f" ({counts['blocked']} of them: the member blocked the bot)"
+            if counts["blocked"]
+            else ""
+        )
         console.print(
-            f"Outbox: {counts['pending']} pending, {counts['failed']} failed, "
+            f"Outbox: {counts['pending']} pending, {counts['failed']} failed{blocked}, "
             f"{counts['sent']} sent."
         )
         for status in (OutboxStatus.PENDING, OutboxStatus.FAILED):
@@ -97,7 +111,7 @@ def show_outbox(
                     row.last_error,
                 )
             console.print(table)
-    if counts["failed"] and not retry_failed:
+    if counts["failed"] > counts["blocked"] and not retry_failed:
         raise typer.Exit(1)
 
 

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import threading
 from datetime import tzinfo
 from typing import Any
 
@@ -297,22 +296,26 @@ async def confirm(update: Update, context: Context) -> int:
     return END
 
 
-MATCHING_LOCK = "matching_lock"
-
-
 def _match_listing(context: Context, listing_id: int) -> int:
     """Runs in a worker thread: incremental matching of one listing against the pool.
 
-    One run at a time per process (`runtime.extras["matching_lock"]`, a threading.Lock other
-    matching callers in the bot may share): two listings confirmed at once would otherwise
-    embed the same pool rows twice and collide on the embedding table's unique key.
+    `match_listing` waits for any other matching job of this process (matching's one lock),
+    so a listing posted during the nightly round is matched right after it. Its proposals
+    reach the managers with the next batched notice (at once if none went out lately).
     """
+    from kooperation.services.review import notify_managers_of_new_proposals
     from matching.rounds import match_listing
 
     state = runtime(context)
-    lock = state.extras.setdefault(MATCHING_LOCK, threading.Lock())
-    with lock, state.session() as session:
-        return len(match_listing(session=session, settings=state.settings, listing_id=listing_id))
+    with state.session() as session:
+        found = match_listing(session=session, settings=state.settings, listing_id=listing_id)
+    if found:
+        try:
+            with state.session() as session:
+                notify_managers_of_new_proposals(session=session, settings=state.settings)
+        except Exception:  # matching worked; the bot's announce job tries again within a minute
+            log.exception("announcing the proposals of listing %s failed", listing_id)
+    return len(found)
 
 
 async def _match_in_background(

@@ -359,7 +359,8 @@ def run_digest(
 
     Safe to run again in the same week (after a crash, by hand): a member whose digest for the
     week is already queued is skipped before anything is composed. With `dry_run` nothing is
-    queued and the digests are returned instead.
+    queued and the digests are returned instead: exactly those a real run would queue now
+    (members already served this week count as `already_queued`, as in a real run).
     """
     now = now or utcnow()
     week = iso_week(now, tz)
@@ -372,10 +373,9 @@ def run_digest(
         ).all()
     )
     recipients = digest_recipients(session=session, member_id=member_id)
-    if not dry_run:
-        owed = [m for m in recipients if digest_key(m.id or 0, week) not in queued_keys]
-        run.already_queued = run.members = len(recipients) - len(owed)
-        recipients = owed
+    owed = [m for m in recipients if digest_key(m.id or 0, week) not in queued_keys]
+    run.already_queued = run.members = len(recipients) - len(owed)
+    recipients = owed
     data = DigestData.load(session, recipients)
     composed: list[tuple[Member, Digest]] = []
     for member in recipients:  # compose everything first: reading only, no locks held

@@ -7,7 +7,8 @@ the other side learns only that the introduction does not come about, never that
 declined. The approving manager is told the outcome either way.
 
 Every transition is one conditional UPDATE, so answers arriving at the same moment (or a
-pressed button arriving twice) move a match at most once and queue each message once.
+pressed button arriving twice) move a match at most once and queue each message once; an
+answer, the move it decides and the messages it queues commit together.
 """
 
 from __future__ import annotations
@@ -183,7 +184,12 @@ def contact_details(*, session: Session, info: SideInfo) -> dict[str, str]:
 def answer_introduction(
     *, session: Session, member: Member, match_id: int, accept: bool
 ) -> AnswerResult:
-    """Records one side's Accept or Decline and moves the match on when that decides it."""
+    """Records one side's Accept or Decline and, when that decides the match, moves it and
+    queues the messages, all in one transaction: a crash leaves either nothing or all of it.
+
+    The same Decline pressed again after the match closed on it confirms it again (a button
+    pressed twice, or pressed again after a crash) instead of saying "already answered".
+    """
     match = session.get(Match, match_id)
     if match is None:
         raise IntroductionNotFound(str(match_id))
@@ -192,12 +198,16 @@ def answer_introduction(
     if side is None or member.organization_id is None:
         refuse_not_yours(session=session, member=member, target=f"match:{match_id}")
         raise NotASide(str(match_id))
+    own_answer = getattr(match, f"{side}_answer")
+    if not accept and match.status == MatchStatus.DECLINED and own_answer == Answer.DECLINED:
+        return _result(match, both, side, accept, match.status)
     if match.status != MatchStatus.APPROVED:
         raise IntroductionClosed(match.status)
     answer_column = col(Match.need_answer) if side == "need" else col(Match.offer_answer)
     answer = Answer.ACCEPTED if accept else Answer.DECLINED
-    now = utcnow()
-    values = {f"{side}_answer": answer.value, f"{side}_answered_at": now}
+    values: dict[str, Any] = {f"{side}_answer": answer.value, f"{side}_answered_at": utcnow()}
+    if not accept:
+        values["status"] = MatchStatus.DECLINED
     result = session.execute(
         update(Match)
         .where(
@@ -214,17 +224,65 @@ def answer_introduction(
         if match.status != MatchStatus.APPROVED:
             raise IntroductionClosed(match.status)
         raise AlreadyAnswered(str(getattr(match, f"{side}_answer")))
+    if accept:
+        _introduce(session, match, both)
+    else:
+        _tell_decline(session, match, both, side)
     session.commit()
-    status = (
-        _decline(session, match, both, side) if not accept else _introduce(session, match, both)
-    )
+    session.refresh(match)
+    return _result(match, both, side, accept, match.status)
+
+
+def _result(
+    match: Match, both: dict[str, SideInfo], side: str, accept: bool, status: str
+) -> AnswerResult:
     return AnswerResult(
-        match_id=match_id,
+        match_id=match.id or 0,
         side=side,
         accepted=accept,
         status=status,
         other_organization=both[other(side)].organization.name,
     )
+
+
+def repair_decisions(*, session: Session) -> int:
+    """Finishes every match an interrupted answer left half-decided; returns how many.
+
+    Before answers became one transaction, a crash between "answer recorded" and "match
+    moved" left a match `approved` with one side declined (or both accepted and no contacts
+    exchanged). Such a match is moved as the answer would have moved it, and the other side
+    and the manager are told through the outbox (dedupe keys: at most once). The bot runs
+    this at every start.
+    """
+    declined = or_(
+        col(Match.need_answer) == Answer.DECLINED, col(Match.offer_answer) == Answer.DECLINED
+    )
+    accepted = (col(Match.need_answer) == Answer.ACCEPTED) & (
+        col(Match.offer_answer) == Answer.ACCEPTED
+    )
+    stuck = session.exec(
+        select(Match)
+        .where(col(Match.status) == MatchStatus.APPROVED, or_(declined, accepted))
+        .order_by(col(Match.id))
+    ).all()
+    repaired = 0
+    for match in stuck:
+        both = sides(session=session, match=match)
+        if Answer.DECLINED in (match.need_answer, match.offer_answer):
+            side = "need" if match.need_answer == Answer.DECLINED else "offer"
+            moved = session.execute(
+                update(Match)
+                .where(col(Match.id) == match.id, col(Match.status) == MatchStatus.APPROVED)
+                .values(status=MatchStatus.DECLINED)
+                .execution_options(synchronize_session=False)
+            )
+            if moved.rowcount == 1:
+                _tell_decline(session, match, both, side)
+                repaired += 1
+        elif _introduce(session, match, both):
+            repaired += 1
+        session.commit()
+    return repaired
 
 
 def _manager_of(session: Session, match: Match) -> Member | None:
@@ -242,47 +300,41 @@ def _result_payload(match: Match, both: dict[str, SideInfo], outcome: str) -> di
     }
 
 
-def _decline(session: Session, match: Match, both: dict[str, SideInfo], side: str) -> str:
-    """The decided decline: the other side hears a neutral 'not this time', the manager why."""
-    moved = session.execute(
-        update(Match)
-        .where(col(Match.id) == match.id, col(Match.status) == MatchStatus.APPROVED)
-        .values(status=MatchStatus.DECLINED)
-        .execution_options(synchronize_session=False)
-    )
-    if moved.rowcount == 1:
-        theirs = both[other(side)]
-        contact = side_contact(session=session, listing=theirs.listing)
-        if contact is not None:
-            queue_message(
-                session=session,
-                member=contact,
-                kind="intro_closed",
-                dedupe_key=f"intro_closed:{match.id}:{theirs.side}",
-                payload={
-                    "match_id": match.id,
-                    "other_organization": both[side].organization.name,
-                    "own_title": theirs.title,
-                },
-            )
-        manager = _manager_of(session, match)
-        if manager is not None:
-            payload = _result_payload(match, both, "declined")
-            payload["declined_by"] = both[side].organization.name
-            queue_message(
-                session=session,
-                member=manager,
-                kind="intro_result_manager",
-                dedupe_key=f"intro_result:{match.id}",
-                payload=payload,
-            )
-    session.commit()
-    session.refresh(match)
-    return match.status
+def _tell_decline(session: Session, match: Match, both: dict[str, SideInfo], side: str) -> None:
+    """A decline decided the match: the other side hears a neutral 'not this time', the
+    manager who declined. Queues only; the caller commits with the status change."""
+    theirs = both[other(side)]
+    contact = side_contact(session=session, listing=theirs.listing)
+    if contact is not None:
+        queue_message(
+            session=session,
+            member=contact,
+            kind="intro_closed",
+            dedupe_key=f"intro_closed:{match.id}:{theirs.side}",
+            payload={
+                "match_id": match.id,
+                "other_organization": both[side].organization.name,
+                "own_title": theirs.title,
+            },
+        )
+    manager = _manager_of(session, match)
+    if manager is not None:
+        payload = _result_payload(match, both, "declined")
+        payload["declined_by"] = both[side].organization.name
+        queue_message(
+            session=session,
+            member=manager,
+            kind="intro_result_manager",
+            dedupe_key=f"intro_result:{match.id}",
+            payload=payload,
+        )
 
 
-def _introduce(session: Session, match: Match, both: dict[str, SideInfo]) -> str:
-    """Both accepted: exchange the contacts and tell the manager (once, whoever came second)."""
+def _introduce(session: Session, match: Match, both: dict[str, SideInfo]) -> bool:
+    """Both accepted: exchange the contacts and tell the manager (once, whoever came second).
+
+    Returns whether this call moved the match; does not commit.
+    """
     now = utcnow()
     moved = session.execute(
         update(Match)
@@ -295,36 +347,35 @@ def _introduce(session: Session, match: Match, both: dict[str, SideInfo]) -> str
         .values(status=MatchStatus.INTRODUCED, introduced_at=now)
         .execution_options(synchronize_session=False)
     )
-    if moved.rowcount == 1:
-        for side in SIDES:
-            own, theirs = both[side], both[other(side)]
-            contact = side_contact(session=session, listing=own.listing)
-            if contact is None:
-                continue
-            queue_message(
-                session=session,
-                member=contact,
-                kind="intro_contact",
-                dedupe_key=f"intro_contact:{match.id}:{side}",
-                payload={
-                    "match_id": match.id,
-                    "own_title": own.title,
-                    "other_title": theirs.title,
-                    **contact_details(session=session, info=theirs),
-                },
-            )
-        manager = _manager_of(session, match)
-        if manager is not None:
-            queue_message(
-                session=session,
-                member=manager,
-                kind="intro_result_manager",
-                dedupe_key=f"intro_result:{match.id}",
-                payload=_result_payload(match, both, "introduced"),
-            )
-    session.commit()
-    session.refresh(match)
-    return match.status
+    if moved.rowcount != 1:
+        return False
+    for side in SIDES:
+        own, theirs = both[side], both[other(side)]
+        contact = side_contact(session=session, listing=own.listing)
+        if contact is None:
+            continue
+        queue_message(
+            session=session,
+            member=contact,
+            kind="intro_contact",
+            dedupe_key=f"intro_contact:{match.id}:{side}",
+            payload={
+                "match_id": match.id,
+                "own_title": own.title,
+                "other_title": theirs.title,
+                **contact_details(session=session, info=theirs),
+            },
+        )
+    manager = _manager_of(session, match)
+    if manager is not None:
+        queue_message(
+            session=session,
+            member=manager,
+            kind="intro_result_manager",
+            dedupe_key=f"intro_result:{match.id}",
+            payload=_result_payload(match, both, "introduced"),
+        )
+    return True
 
 
 def messages_of_match(*, session: Session, match_id: int) -> list[Outbox]:

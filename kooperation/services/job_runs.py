@@ -8,9 +8,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from sqlalchemy import or_
 from sqlmodel import Session, col, func, select
 
-from kooperation.models import BotState, MatchRound, utcnow
+from kooperation.config import Settings
+from kooperation.models import BotState, MatchRound, Member, Role, utcnow
+from kooperation.services.outbox import queue_message
 
 NAMESPACE = "jobs"
 MATCH = "match"
@@ -37,3 +40,41 @@ def record_run(*, session: Session, job: str, at: datetime) -> None:
     state.updated_at = utcnow()
     session.add(state)
     session.commit()
+
+
+def admins(*, session: Session, settings: Settings) -> list[Member]:
+    """Members who are admins, by role or by ADMIN_TELEGRAM_IDS."""
+    query = select(Member).where(
+        col(Member.active).is_(True),
+        or_(
+            Member.role == Role.ADMIN,
+            col(Member.telegram_user_id).in_(list(settings.admin_telegram_ids)),
+        ),
+    )
+    return list(session.exec(query.order_by(col(Member.id))).all())
+
+
+def alert_admins(
+    *, session: Session, settings: Settings, job: str, slot: datetime, attempts: int, error: str
+) -> int:
+    """Tells every admin, once per job and slot, that a scheduled job still failed after its
+    last retry (dedupe key `job_failed:<job>:<slot>:<admin>`). Commits; returns how many
+    messages were queued."""
+    queued = 0
+    stamp = slot.astimezone(settings.tz)
+    for admin in admins(session=session, settings=settings):
+        if queue_message(
+            session=session,
+            member=admin,
+            kind="job_failed",
+            dedupe_key=f"job_failed:{job}:{slot.isoformat(timespec='seconds')}:{admin.id}",
+            payload={
+                "job": job,
+                "slot": stamp.strftime("%Y-%m-%d %H:%M"),
+                "attempts": attempts,
+                "error": error[:300],
+            },
+        ):
+            queued += 1
+    session.commit()
+    return queued

@@ -149,6 +149,18 @@ def mark_sent(*, session: Session, message_id: int, now: datetime | None = None)
     session.commit()
 
 
+BLOCKED = "Forbidden"
+"""How the last error of a message to a member who blocked the bot starts (Telegram's 403)."""
+
+
+def blocked_error(description: str) -> str:
+    """The last error for Telegram's 403, e.g. "Forbidden: bot was blocked by the user".
+
+    Telegram's description already starts with "Forbidden: "; it is not prefixed twice.
+    """
+    return description if description.startswith(BLOCKED) else f"{BLOCKED}: {description}"
+
+
 def mark_failed(
     *, session: Session, message_id: int, error: str, retry_at: datetime | None
 ) -> None:
@@ -185,7 +197,17 @@ def messages_by_status(*, session: Session, status: OutboxStatus, limit: int = 5
 
 
 def status_counts(*, session: Session) -> dict[str, int]:
+    """Rows per status, and `blocked`: the failed ones whose member blocked the bot (a normal
+    event, not a delivery problem)."""
     rows = session.exec(select(Outbox.status, func.count()).group_by(Outbox.status)).all()
     counts = {status.value: 0 for status in OutboxStatus}
     counts.update({status: count for status, count in rows})
+    counts["blocked"] = session.exec(
+        select(func.count())
+        .select_from(Outbox)
+        .where(
+            Outbox.status == OutboxStatus.FAILED,
+            col(Outbox.last_error).like(f"{BLOCKED}:%"),
+        )
+    ).one()
     return counts

@@ -11,10 +11,10 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import or_, update
+from sqlalchemy import func, or_, update
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
@@ -23,7 +23,6 @@ from kooperation.models import (
     Listing,
     ManagerCluster,
     Match,
-    MatchRound,
     MatchStatus,
     Member,
     Organization,
@@ -374,59 +373,119 @@ def reviewers(*, session: Session, settings: Settings | None = None) -> list[Mem
     return list(session.exec(query.order_by(col(Member.id))).all())
 
 
-def new_proposals_of_round(*, session: Session, round_id: int) -> list[Match]:
-    """Pending proposals of this round, plus those matched incrementally (a contact just
-    posted; no round) since the previous round started, which no round announced yet."""
-    previous = session.exec(
-        select(MatchRound.started_at)
-        .where(col(MatchRound.id) < round_id)
-        .order_by(col(MatchRound.id).desc())
-    ).first()
-    incremental = col(Match.round_id).is_(None)
-    if previous is not None:
-        incremental = incremental & (col(Match.created_at) >= previous)
+DEFAULT_NOTICE_INTERVAL = timedelta(minutes=60)
+
+
+def unannounced_proposals(*, session: Session) -> list[Match]:
+    """Pending proposals the managers were not told of yet, whatever made them (a full
+    round, `matchbot match`, or a contact posting a listing), oldest first."""
     return list(
         session.exec(
-            select(Match).where(
-                Match.status == MatchStatus.PROPOSED,
-                or_(Match.round_id == round_id, incremental),
-            )
+            select(Match)
+            .where(Match.status == MatchStatus.PROPOSED, col(Match.announced_at).is_(None))
+            .order_by(col(Match.id))
         ).all()
     )
 
 
+def last_announcement(*, session: Session) -> datetime | None:
+    """When the managers were last told of new proposals (None: never)."""
+    return session.exec(select(func.max(col(Match.announced_at)))).one()
+
+
+def announcement_due(*, session: Session, settings: Settings | None, now: datetime) -> bool:
+    """Whether the batched notice may go out now: the last one is at least the interval old."""
+    last = last_announcement(session=session)
+    if last is None:
+        return True
+    interval = (
+        timedelta(minutes=settings.manager_notice_interval_minutes)
+        if settings is not None
+        else DEFAULT_NOTICE_INTERVAL
+    )
+    return now - last >= interval
+
+
+def _review_scope(
+    *, session: Session, settings: Settings | None, member: Member
+) -> set[int] | None:
+    """The clusters a reviewer reviews (None = all)."""
+    if settings is not None:
+        return roles.managed_cluster_ids(session=session, settings=settings, member=member)
+    if member.role == Role.ADMIN:
+        return None
+    return set(
+        session.exec(
+            select(ManagerCluster.cluster_id).where(ManagerCluster.member_id == member.id)
+        ).all()
+    )
+
+
+def _claim(session: Session, ids: set[int], now: datetime) -> set[int]:
+    """Marks the proposals announced, skipping those another caller marked meanwhile (its
+    UPDATE went first: SQLite's write lock, PostgreSQL's row locks); returns those marked."""
+    ordered = sorted(ids)
+    for start in range(0, len(ordered), 900):  # SQLite's older limit of bound parameters
+        chunk = ordered[start : start + 900]
+        session.execute(
+            update(Match)
+            .where(col(Match.id).in_(chunk), col(Match.announced_at).is_(None))
+            .values(announced_at=now)
+            .execution_options(synchronize_session=False)
+        )
+    claimed: set[int] = set()
+    for start in range(0, len(ordered), 900):
+        chunk = ordered[start : start + 900]
+        claimed.update(
+            session.exec(
+                select(Match.id).where(col(Match.id).in_(chunk), Match.announced_at == now)
+            ).all()
+        )
+    return {i for i in claimed if i is not None}
+
+
 def notify_managers_of_new_proposals(
-    *, session: Session, round_id: int, settings: Settings | None = None
+    *,
+    session: Session,
+    settings: Settings | None = None,
+    now: datetime | None = None,
+    force: bool = False,
 ) -> int:
-    """Queues ONE message per reviewer with new proposals in their clusters ("7 new proposals
-    to review"), never one per proposal; dedupe key per reviewer and round. "New" is what
-    `new_proposals_of_round` says. Commits; returns how many messages were queued."""
-    new = new_proposals_of_round(session=session, round_id=round_id)
+    """Tells each reviewer, in ONE message ("7 new proposals to review"), of the proposals in
+    their clusters nobody was told of yet; returns how many messages were queued. Commits.
+
+    Batched: at most one notice per `MANAGER_NOTICE_INTERVAL_MINUTES`, unless `force` (the
+    notice right after a full round). Whether a proposal was announced is stored on it
+    (`Match.announced_at`) in the same transaction as the queued messages, so a restart
+    neither repeats nor loses a notice; a proposal in no reviewer's clusters waits for one.
+    """
+    now = now or utcnow()
+    if not force and not announcement_due(session=session, settings=settings, now=now):
+        return 0
+    new = unannounced_proposals(session=session)
     if not new:
         return 0
     clusters_of = {m.id: set(roles.match_cluster_ids(session=session, match=m)) for m in new}
-    queued = 0
+    audience: list[tuple[Member, set[int] | None, set[int]]] = []
     for member in reviewers(session=session, settings=settings):
-        if settings is not None:
-            scope = roles.managed_cluster_ids(session=session, settings=settings, member=member)
-        elif member.role == Role.ADMIN:
-            scope = None
-        else:
-            scope = set(
-                session.exec(
-                    select(ManagerCluster.cluster_id).where(ManagerCluster.member_id == member.id)
-                ).all()
-            )
-        count = sum(1 for cl in clusters_of.values() if scope is None or cl & scope)
-        if not count:
+        scope = _review_scope(session=session, settings=settings, member=member)
+        mine = {mid for mid, cl in clusters_of.items() if scope is None or cl & scope}
+        if mine:
+            audience.append((member, scope, mine))
+    claimed = _claim(session, set().union(*(mine for _, _, mine in audience)), now)
+    batch = f"{max(claimed, default=0)}.{len(claimed)}"
+    queued = 0
+    for member, scope, mine in audience:
+        mine &= claimed
+        if not mine:
             continue
         pending = len(pending_matches(session=session, cluster_ids=scope))
         if queue_message(
             session=session,
             member=member,
             kind="manager_new_proposals",
-            dedupe_key=f"mgr_new:{member.id}:{round_id}",
-            payload={"count": count, "pending": pending, "round_id": round_id},
+            dedupe_key=f"mgr_new:{member.id}:{batch}",
+            payload={"count": len(mine), "pending": pending},
         ):
             queued += 1
     session.commit()

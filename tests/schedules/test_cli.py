@@ -9,7 +9,13 @@ from typer.testing import CliRunner
 
 from bot import cli
 from kooperation.models import Outbox, utcnow
-from kooperation.services.outbox import claim_message, due_messages, mark_failed, queue_message
+from kooperation.services.outbox import (
+    blocked_error,
+    claim_message,
+    due_messages,
+    mark_failed,
+    queue_message,
+)
 from tests.schedules.conftest import World
 
 
@@ -84,3 +90,40 @@ def test_outbox_lists_pending_and_failed_messages_with_their_error(
     assert retried.exit_code == 0
     assert "1 failed messages queued again" in retried.output
     assert "2 pending, 0 failed" in retried.output
+
+
+def test_outbox_does_not_alarm_when_a_member_only_blocked_the_bot(
+    matchbot: typer.Typer, session: Session, world: World
+) -> None:
+    member = world.company("Firma", "it")
+    queue_message(session=session, member=member, kind="digest", dedupe_key="a")
+    session.commit()
+    due = due_messages(session=session, now=utcnow())[0]
+    claim_message(session=session, due=due)
+    mark_failed(
+        session=session,
+        message_id=due.id,
+        error=blocked_error("Forbidden: bot was blocked by the user"),
+        retry_at=None,
+    )
+    result = run(matchbot, "outbox")
+    assert result.exit_code == 0, result.output
+    assert "1 failed (1 of them: the member blocked the bot)" in result.output
+
+
+def test_dry_run_after_the_weeks_digests_went_out_counts_them_as_already_queued(
+    matchbot: typer.Typer, session: Session, world: World
+) -> None:
+    need_side = world.company("Spedition", "logistics")
+    offer_side = world.company("Software", "it")
+    world.match(world.listing(need_side, "need", "A"), world.listing(offer_side, "offer", "B"))
+    sent = run(matchbot, "digest", "--send-now", "--no-opportunities")
+    assert "2 digests queued" in sent.output and "The running bot sends them" in sent.output
+    world.listing(world.company("Neu", "it"), "offer", "C")  # something new since
+    dry = run(matchbot, "digest", "--dry-run", "--no-opportunities")
+    assert "0 digests would go out" in dry.output, dry.output
+    assert "1 members with nothing to say, 2 already queued this week" in dry.output  # "Neu"
+    again = run(matchbot, "digest", "--send-now", "--no-opportunities")
+    assert "0 digests queued" in again.output
+    assert "The running bot sends them" not in again.output
+    assert "Nothing new was queued" in again.output

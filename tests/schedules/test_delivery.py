@@ -135,8 +135,8 @@ async def test_a_member_who_blocked_the_bot_becomes_inactive_and_gets_nothing_mo
     assert session.get(Member, blocked.id).active is False
     first, second = rows(session)
     assert first.status == second.status == OutboxStatus.FAILED
-    assert "blocked" in first.last_error
-    assert "unreachable" in second.last_error
+    assert first.last_error == "Forbidden: bot was blocked by the user"  # not "Forbidden:" twice
+    assert second.last_error == "Forbidden: member unreachable (blocked the bot)"
 
 
 async def test_other_errors_back_off_and_give_up_after_the_limit_keeping_the_error(

@@ -5,11 +5,12 @@ from __future__ import annotations
 import threading
 
 import pytest
+from sqlalchemy import event, update
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from kooperation.config import Settings
-from kooperation.models import Listing, Match, MatchStatus, Member, Outbox
+from kooperation.models import Listing, Match, MatchStatus, Member, Outbox, utcnow
 from kooperation.services import introductions, review
 from tests import review_seed as seed
 
@@ -189,3 +190,90 @@ def test_both_sides_accepting_at_the_same_moment_introduce_once(
         assert sorted(r.member_id for r in contacts) == sorted([need_contact.id, offer_contact.id])
         results = check.exec(select(Outbox).where(Outbox.kind == "intro_result_manager")).all()
         assert len(results) == 1
+
+
+def _decline_as_the_old_code_committed_it(session: Session, match: Match, side: str) -> None:
+    """The first of the two commits `answer_introduction` made before it became one
+    transaction (the answer alone); the process died before the second moved the match."""
+    session.execute(
+        update(Match)
+        .where(
+            col(Match.id) == match.id,
+            col(Match.status) == MatchStatus.APPROVED,
+            col(getattr(Match, f"{side}_answer")).is_(None),
+        )
+        .values({f"{side}_answer": "declined", f"{side}_answered_at": utcnow()})
+        .execution_options(synchronize_session=False)
+    )
+    session.commit()
+
+
+def test_a_decline_is_one_transaction_with_the_move_and_its_messages(
+    session: Session, settings: Settings, engine: Engine
+) -> None:
+    _need_contact, offer_contact, _manager, match = approved(session, settings)
+    before = {r.id for r in session.exec(select(Outbox)).all()}  # the approval's offers
+
+    commits: list[int] = []
+
+    def count(_connection: object) -> None:
+        commits.append(1)
+
+    event.listen(engine, "commit", count)  # the database's COMMITs, not savepoints
+    try:
+        introductions.answer_introduction(
+            session=session, member=offer_contact, match_id=match.id, accept=False
+        )
+    finally:
+        event.remove(engine, "commit", count)
+    assert len(commits) == 1
+    with Session(engine) as fresh:
+        assert fresh.get(Match, match.id).status == MatchStatus.DECLINED
+        new = [r.kind for r in fresh.exec(select(Outbox).order_by(Outbox.id)) if r.id not in before]
+    assert sorted(new) == ["intro_closed", "intro_result_manager"]
+
+
+def test_the_start_up_repair_finishes_a_decline_a_crash_left_half_written(
+    session: Session, settings: Settings
+) -> None:
+    need_contact, offer_contact, manager, match = approved(session, settings)
+    introductions.answer_introduction(
+        session=session, member=need_contact, match_id=match.id, accept=True
+    )
+    _decline_as_the_old_code_committed_it(session, match, "offer")
+    session.refresh(match)
+    assert (match.status, match.offer_answer) == (MatchStatus.APPROVED, "declined")
+
+    assert introductions.repair_decisions(session=session) == 1
+    assert introductions.repair_decisions(session=session) == 0  # nothing left, nothing twice
+    session.refresh(match)
+    assert match.status == MatchStatus.DECLINED
+    assert kinds(session, need_contact.id) == ["intro_offer", "intro_closed"]
+    told = session.exec(select(Outbox).where(Outbox.member_id == manager.id)).one()
+    assert (told.payload["outcome"], told.payload["declined_by"]) == (
+        "declined",
+        "Kühllogistik 1000",
+    )
+    # pressing Decline again confirms it instead of "already answered"
+    again = introductions.answer_introduction(
+        session=session, member=offer_contact, match_id=match.id, accept=False
+    )
+    assert (again.status, again.accepted) == (MatchStatus.DECLINED, False)
+    assert kinds(session, offer_contact.id) == ["intro_offer"]
+
+
+def test_the_start_up_repair_exchanges_contacts_when_both_had_accepted(
+    session: Session, settings: Settings
+) -> None:
+    need_contact, offer_contact, _manager, match = approved(session, settings)
+    for contact in (need_contact, offer_contact):
+        side = "need" if contact is need_contact else "offer"
+        session.execute(
+            update(Match).where(Match.id == match.id).values({f"{side}_answer": "accepted"})
+        )
+    session.commit()
+    assert introductions.repair_decisions(session=session) == 1
+    session.refresh(match)
+    assert match.status == MatchStatus.INTRODUCED
+    assert kinds(session, need_contact.id) == ["intro_offer", "intro_contact"]
+    assert kinds(session, offer_contact.id) == ["intro_offer", "intro_contact"]

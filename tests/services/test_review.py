@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import threading
+from datetime import timedelta
 
 import pytest
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from kooperation.config import Settings
-from kooperation.models import AuditLog, Match, MatchStatus, Outbox
+from kooperation.models import AuditLog, Match, MatchStatus, Outbox, utcnow
 from kooperation.services import review, roles
 from tests import review_seed as seed
 
@@ -202,33 +203,86 @@ def test_one_message_per_manager_after_a_round_whatever_the_number_of_proposals(
     logistics = seed.manager(session, 50, "logistics")
     it_manager = seed.manager(session, 51, "it")
     seed.manager(session, 53)  # no clusters: nothing to review, no message
-    queued = review.notify_managers_of_new_proposals(
-        session=session, round_id=round_.id, settings=settings
-    )
-    again = review.notify_managers_of_new_proposals(
-        session=session, round_id=round_.id, settings=settings
-    )
+    queued = review.notify_managers_of_new_proposals(session=session, settings=settings, force=True)
+    again = review.notify_managers_of_new_proposals(session=session, settings=settings, force=True)
     rows = session.exec(select(Outbox).where(Outbox.kind == "manager_new_proposals")).all()
     assert (queued, again) == (2, 0)
     counts = {r.member_id: r.payload["count"] for r in rows}
     assert counts == {logistics.id: 7, it_manager.id: 1}
 
 
-def test_proposals_matched_right_after_posting_are_announced_with_the_next_round(
+def posted(session: Session, base_id: int) -> Match:
+    """A proposal as posting a listing stores it: under its own round of mode "listing"."""
+    listing_round = seed.match_round(session, mode="listing")
+    return seed.two_sided(session, base_id, round_id=listing_round.id)[2]
+
+
+def notices(session: Session, manager_id: int) -> list[int]:
+    rows = session.exec(
+        select(Outbox).where(Outbox.member_id == manager_id).order_by(col(Outbox.id))
+    ).all()
+    return [r.payload["count"] for r in rows]
+
+
+def test_proposals_made_when_a_contact_posts_reach_the_manager(
     session: Session, settings: Settings
 ) -> None:
-    _, _, before = seed.two_sided(session, 1000)  # incremental, before the previous round
-    previous = seed.match_round(session)
-    _, _, incremental = seed.two_sided(session, 1010)  # incremental, after it
-    current = seed.match_round(session)
-    _, _, of_round = seed.two_sided(session, 1020, round_id=current.id)
-    assert before.created_at < previous.started_at <= incremental.created_at
-    new = review.new_proposals_of_round(session=session, round_id=current.id)
-    assert {m.id for m in new} == {incremental.id, of_round.id}
     manager = seed.manager(session, 50, "logistics")
-    review.notify_managers_of_new_proposals(session=session, round_id=current.id)
-    message = session.exec(select(Outbox).where(Outbox.member_id == manager.id)).one()
-    assert (message.payload["count"], message.payload["pending"]) == (2, 3)
+    posted(session, 1000)
+    assert review.notify_managers_of_new_proposals(session=session, settings=settings) == 1
+    assert notices(session, manager.id) == [1]
+
+
+def test_notices_are_batched_at_most_one_per_interval_and_never_repeat_a_proposal(
+    session: Session, settings: Settings
+) -> None:
+    manager = seed.manager(session, 50, "logistics")
+    start = utcnow()
+    first = posted(session, 1000)
+    review.notify_managers_of_new_proposals(session=session, settings=settings, now=start)
+    session.refresh(first)
+    assert first.announced_at == start
+    posted(session, 1010)
+    posted(session, 1020)
+    later = start + timedelta(minutes=settings.manager_notice_interval_minutes - 1)
+    assert (
+        review.notify_managers_of_new_proposals(session=session, settings=settings, now=later) == 0
+    )
+    hour = start + timedelta(minutes=settings.manager_notice_interval_minutes)
+    assert (
+        review.notify_managers_of_new_proposals(session=session, settings=settings, now=hour) == 1
+    )
+    # a restart decides from the database: nothing to repeat
+    assert (
+        review.notify_managers_of_new_proposals(session=session, settings=settings, force=True) == 0
+    )
+    assert notices(session, manager.id) == [1, 2]
+
+
+def test_the_notice_after_the_nightly_round_comes_within_the_hour_too(
+    session: Session, settings: Settings
+) -> None:
+    manager = seed.manager(session, 50, "logistics")
+    posted(session, 1000)
+    review.notify_managers_of_new_proposals(session=session, settings=settings)
+    round_ = seed.match_round(session)
+    seed.two_sided(session, 1010, round_id=round_.id)
+    posted(session, 1020)
+    assert review.notify_managers_of_new_proposals(session=session, settings=settings) == 0
+    assert (
+        review.notify_managers_of_new_proposals(session=session, settings=settings, force=True) == 1
+    )
+    assert notices(session, manager.id) == [1, 2]
+
+
+def test_a_proposal_no_manager_reviews_waits_for_one(session: Session, settings: Settings) -> None:
+    orphan = posted(session, 1000)
+    assert review.notify_managers_of_new_proposals(session=session, settings=settings) == 0
+    session.refresh(orphan)
+    assert orphan.announced_at is None
+    manager = seed.manager(session, 50, "logistics")
+    review.notify_managers_of_new_proposals(session=session, settings=settings, force=True)
+    assert notices(session, manager.id) == [1]
 
 
 def test_next_browses_on_from_the_current_card_and_wraps_around(
