@@ -1,7 +1,7 @@
 """verified company membership: join requests, company invites, review of earlier joins
 
 Revision ID: 0003
-Revises: 0001 (0002 belongs to another branch; the chain is fixed when merging)
+Revises: 0002
 Create Date: 2026-12-02 06:40:00
 
 Every member who has an organization today stays its contact (taking membership away
