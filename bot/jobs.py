@@ -321,8 +321,11 @@ async def warm_up_matching(context: CallbackContext[Any, Any, Any, Any]) -> None
     rt = runtime(context.application)
 
     def prepare() -> int:
+        from matching.embedders import get_embedder
         from matching.rounds import warm_up
 
+        # Loads the embedding models (5-14 s) and runs them once, before anyone posts.
+        get_embedder(rt.settings.embedding_model).encode(["Wir suchen einen Partner."])
         with rt.session() as session:
             return warm_up(session)
 
@@ -331,7 +334,7 @@ async def warm_up_matching(context: CallbackContext[Any, Any, Any, Any]) -> None
     except Exception:  # matching prepares itself on first use anyway
         log.exception("matching warm-up failed")
         return
-    log.info("matching warm-up: kernels ready, %s listings tokenised", listings)
+    log.info("matching warm-up: models and kernels ready, %s listings tokenised", listings)
 
 
 async def refresh_staff_menus(context: CallbackContext[Any, Any, Any, Any]) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from typing import Any
 
@@ -12,6 +13,8 @@ from bot.context import runtime
 from bot.texts import language_of
 from kooperation.models import Member, Role
 from kooperation.services import members
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -44,7 +47,18 @@ class Who:
 def current(update: Update, context: CallbackContext[Any, Any, Any, Any]) -> Who:
     """Looks the user up; a private message from a member who had blocked the bot makes them
     reachable again. Before consent the language comes from the user's own choice on the
-    welcome screen or from Telegram's language code."""
+    welcome screen or from Telegram's language code.
+
+    The first call of an update takes the member `prefetch` looked up in a worker thread;
+    later calls (after the handler changed the member) look again."""
+    prefetched = getattr(context, "prefetched", None)
+    if isinstance(prefetched, Who):
+        context.prefetched = None  # type: ignore[attr-defined]
+        return prefetched
+    return _resolve(update, context)
+
+
+def _resolve(update: Update, context: CallbackContext[Any, Any, Any, Any]) -> Who:
     user = update.effective_user
     chat = update.effective_chat
     if user is None:
@@ -61,3 +75,15 @@ def current(update: Update, context: CallbackContext[Any, Any, Any, Any]) -> Who
     if member is not None:
         return Who(member, language_of(member.language))
     return Who(None, language_of(user_data.get("lang") or user.language_code))
+
+
+async def prefetch(update: Update, context: CallbackContext[Any, Any, Any, Any]) -> None:
+    """Runs before every other handler: looks the acting member up in a worker thread, so the
+    handlers' `current()` does not query the database on the event loop."""
+    if not hasattr(context, "prefetched") or update.effective_user is None:
+        return
+    try:
+        context.prefetched = await runtime(context).run(_resolve, update, context)
+    except Exception:  # the handler looks again and reports the error as it always did
+        log.debug("member prefetch failed", exc_info=True)
+        context.prefetched = None

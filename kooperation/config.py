@@ -68,6 +68,9 @@ class Settings(BaseSettings):
     quiet_hours: str = "21-7"
     # How often the bot checks for role changes made outside it (`matchbot manager add`).
     staff_menu_refresh_seconds: int = Field(default=300, ge=5)
+    # Updates processed at the same time (different chats; one chat is always in order), and
+    # the size of the database connection pool and of the worker threads that serve them.
+    max_concurrent_updates: int = Field(default=16, ge=1, le=256)
 
     @field_validator("admin_telegram_ids", mode="before")
     @classmethod
