@@ -53,6 +53,8 @@ class ChatOrderedProcessor(BaseUpdateProcessor):
     def __init__(self, max_concurrent_updates: int) -> None:
         if max_concurrent_updates < 1:
             raise ValueError("max_concurrent_updates must be at least 1")
+        # The base class sizes its semaphore from the `max_concurrent_updates` property.
+        self._bound = _ADMIT_ALL
         super().__init__(max_concurrent_updates=_ADMIT_ALL)
         self._bound = max_concurrent_updates
         self._slots: asyncio.Semaphore | None = None
