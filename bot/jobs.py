@@ -323,9 +323,11 @@ async def warm_up_matching(context: CallbackContext[Any, Any, Any, Any]) -> None
     def prepare() -> int:
         from matching.embedders import get_embedder
         from matching.rounds import warm_up
+        from matching.scoring import reference
 
-        # Loads the embedding models (5-14 s) and runs them once, before anyone posts.
-        get_embedder(rt.settings.embedding_model).encode(["Wir suchen einen Partner."])
+        # Loads the embedding models and computes their reference statistics, the first
+        # encoding (together 5-15 s), before anyone posts.
+        reference(get_embedder(rt.settings.embedding_model))
         with rt.session() as session:
             return warm_up(session)
 
