@@ -42,6 +42,8 @@ def build_application(settings: Settings) -> Application[Any, Any, Any, Any, Any
     from bot.members import prefetch
     from bot.persistence import DbPersistence, install_write_through
 
+    # httpx logs every Bot API call at INFO: lines nobody reads, ~3 per update.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
     bound = settings.max_concurrent_updates
     engine = engine_for(settings.database_url, pool_size=bound)
     executor = worker_threads(bound)

@@ -77,6 +77,8 @@ class DbPersistence(BasePersistence[dict[str, Any], dict[str, Any], dict[str, An
         self.engine = engine
         self.executor = executor
         self._tails: dict[tuple[str, str], asyncio.Future[None]] = {}
+        self._latest: dict[tuple[str, str], Any] = {}
+        """The value each row holds, or will hold once its pending writes are done."""
 
     # ---- ordering
     def _submit(self, namespace: str, key: str, write: Callable[[], None]) -> asyncio.Future[None]:
@@ -100,9 +102,12 @@ class DbPersistence(BasePersistence[dict[str, Any], dict[str, Any], dict[str, An
         await asyncio.get_running_loop().run_in_executor(self.executor, write)
 
     async def _read(self, namespace: str) -> list[BotState]:
-        return await asyncio.get_running_loop().run_in_executor(
+        rows = await asyncio.get_running_loop().run_in_executor(
             self.executor, self._load, namespace
         )
+        # copies: the application changes what it was given in place
+        self._latest.update({(namespace, row.key): deepcopy(row.data) for row in rows})
+        return rows
 
     # ---- storage
     def _load(self, namespace: str) -> list[BotState]:
@@ -160,7 +165,22 @@ class DbPersistence(BasePersistence[dict[str, Any], dict[str, Any], dict[str, An
 
     # ---- writing: plain functions returning an awaitable (see the module docstring)
     def _put(self, namespace: str, key: str, data: Any) -> asyncio.Future[None]:
-        return self._submit(namespace, key, lambda: self._write(namespace, key, data))
+        """Writes `data` unless the row already holds it or is about to (PTB asks for every
+        touched chat and user after every update, mostly unchanged); the caller still waits
+        for a pending write of the same value."""
+        row = (namespace, key)
+        if row in self._latest and self._latest[row] == data:
+            pending = self._tails.get(row)
+            return pending if pending is not None else _done()
+        self._latest[row] = data
+        task = self._submit(namespace, key, lambda: self._write(namespace, key, data))
+
+        def forget_on_failure(done: asyncio.Future[None]) -> None:
+            if done.cancelled() or done.exception() is not None:
+                self._latest.pop(row, None)  # unknown what the row holds now
+
+        task.add_done_callback(forget_on_failure)
+        return task
 
     def update_conversation(  # type: ignore[override]
         self, name: str, key: ConversationKey, new_state: object | None
@@ -185,10 +205,12 @@ class DbPersistence(BasePersistence[dict[str, Any], dict[str, Any], dict[str, An
 
     def drop_chat_data(self, chat_id: int) -> asyncio.Future[None]:  # type: ignore[override]
         key = str(chat_id)
+        self._latest[(CHAT_DATA, key)] = None
         return self._submit(CHAT_DATA, key, lambda: self._drop(CHAT_DATA, key))
 
     def drop_user_data(self, user_id: int) -> asyncio.Future[None]:  # type: ignore[override]
         key = str(user_id)
+        self._latest[(USER_DATA, key)] = None
         return self._submit(USER_DATA, key, lambda: self._drop(USER_DATA, key))
 
     async def refresh_user_data(self, user_id: int, user_data: dict[str, Any]) -> None:
@@ -204,6 +226,12 @@ class DbPersistence(BasePersistence[dict[str, Any], dict[str, Any], dict[str, An
         """Every write was awaited by whoever asked for it; waits for any still running."""
         if self._tails:
             await asyncio.wait(list(self._tails.values()))
+
+
+def _done() -> asyncio.Future[None]:
+    future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+    future.set_result(None)
+    return future
 
 
 async def _write_through(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
