@@ -48,6 +48,7 @@ from sqlmodel import select  # noqa: E402
 
 from kooperation.db import engine_for, session_scope, upgrade  # noqa: E402
 from kooperation.models import Member, Organization, Role, utcnow  # noqa: E402
+from kooperation.services.listings import listings_of  # noqa: E402
 from tests.e2e.conftest import install_emulator  # noqa: E402
 from tests.e2e.tgemu import BotMessage, BotProcess, Emulator  # noqa: E402
 
@@ -111,6 +112,7 @@ class Contact:
     collector: Collector
     latencies: list[float] = field(default_factory=list)
     last: list[BotMessage] = field(default_factory=list)
+    counts: list[int] | None = None  # answers per step, where they differ from the calibration
 
     def _user(self):  # type: ignore[no-untyped-def]
         return self.emulator.user(self.user_id, first_name=f"Kontakt{self.user_id % 1000}")
@@ -201,6 +203,7 @@ def calibrate(contact: Contact, script: Script, settle: float = 1.5) -> list[int
 class Result:
     latencies: list[float]
     seconds: float
+    cpu: float = 0.0  # the bot process's CPU seconds during the level
 
     @property
     def replies_per_second(self) -> float:
@@ -220,7 +223,7 @@ def run_level(contacts: list[Contact], script: Script, counts: list[int], rounds
     def person(contact: Contact) -> None:
         try:
             for _ in range(rounds):
-                for (_, action), expect in zip(script, counts, strict=True):
+                for (_, action), expect in zip(script, contact.counts or counts, strict=True):
                     contact.act(action, expect)
         except BaseException as error:  # reported below, the level is void
             errors.append(error)
@@ -290,6 +293,20 @@ def demo_database(work: Path, name: str, contacts: int) -> tuple[str, list[int]]
     return url, ids
 
 
+def with_listings(counts: list[int], url: str, telegram_id: int) -> list[int]:
+    """The calibrated answers, with /mylistings and "My listings" answered by a title and
+    one message per open listing of this contact (or one "none yet")."""
+    with session_scope(engine_for(url)) as session:
+        member = session.exec(select(Member).where(Member.telegram_user_id == telegram_id)).one()
+        assert member.id is not None
+        mine = len(listings_of(session=session, member_id=member.id))
+    adjusted = list(counts)
+    for index, (name, _) in enumerate(REAL_SCRIPT):
+        if "listings" in name.lower():
+            adjusted[index] = 1 + mine if mine else 1
+    return adjusted
+
+
 def start_real_bot(emulator: Emulator, url: str, log: Path, **env: str) -> BotProcess:
     since = emulator.last_seq()
     process = BotProcess(
@@ -344,6 +361,12 @@ def wait_for_log(process: BotProcess, text: str, timeout: float = 180) -> float:
     return time.monotonic() - started
 
 
+def cpu_seconds(process: BotProcess) -> float:
+    """User + system CPU time the process has used so far."""
+    fields = Path(f"/proc/{process.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()  # type: ignore[union-attr]
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def rss_mb(pid: int) -> float:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmRSS:"):
@@ -358,6 +381,7 @@ def fmt(result: Result) -> str:
     return (
         f"p50 {result.quantile(0.5) * 1000:6.0f} ms  p95 {result.quantile(0.95) * 1000:6.0f} ms"
         f"  max {max(result.latencies) * 1000:6.0f} ms  {result.replies_per_second:6.1f} replies/s"
+        f"  CPU {result.cpu / len(result.latencies) * 1000:5.1f} ms/reply"
     )
 
 
@@ -394,13 +418,19 @@ def measure(
                     f"(ratio {first / second:.2f})"
                 )
             for level in levels:
+                for contact in people[:level]:
+                    contact.counts = with_listings(real_counts, url, contact.user_id)
                 poster = people[level] if level < len(people) else None
                 if poster is not None:  # one listing per level, posted while the others act
                     threading.Thread(
                         target=post_listing, args=(poster, post_counts), daemon=True
                     ).start()
+                before = cpu_seconds(real)
                 mine = run_level(people[:level], REAL_SCRIPT, real_counts, rounds)
+                mine.cpu = cpu_seconds(real) - before
+                before = cpu_seconds(echo)
                 theirs = run_level(echoes[:level], ECHO_SCRIPT, echo_counts, rounds)
+                theirs.cpu = cpu_seconds(echo) - before
                 results[level] = (mine, theirs)
                 print(f"{level:3d} contacts  bot  {fmt(mine)}")
                 print(f"{'':13s}echo {fmt(theirs)}")
@@ -425,7 +455,8 @@ def memory(listings: int, work: Path) -> None:
     csv_path = work / "listings.csv"
     csv_path.write_bytes(make_csv(listings, broken_every=listings + 100))
     env = {**os.environ, "PYTHONPATH": str(ROOT), "DATABASE_URL": url}
-    subprocess.run([sys.executable, "-m", "bot", "import", str(csv_path)], env=env, check=True)
+    # exit code 1: make_csv breaks a few rows on purpose (bench/import_speed.py)
+    subprocess.run([sys.executable, "-m", "bot", "import", str(csv_path)], env=env, check=False)
     started = time.monotonic()
     subprocess.run([sys.executable, "-m", "bot", "match"], env=env, check=True)
     print(
