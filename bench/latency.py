@@ -389,7 +389,7 @@ def measure(
     levels: list[int], rounds: int, delay_ms: int, work: Path, post: bool
 ) -> dict[int, tuple[Result, Result]]:
     install_emulator()
-    url, ids = demo_database(work, f"delay{delay_ms}", max(levels))
+    url, ids = demo_database(work, f"delay{delay_ms}", max(levels) + 1)  # +1: the poster
     results: dict[int, tuple[Result, Result]] = {}
     with Emulator(token=REAL_TOKEN, delay_ms=delay_ms, log_path=work / "emulator.log") as emu:
         collector = Collector(emu, delay_ms / 1000)
