@@ -79,8 +79,12 @@ def _resolve(update: Update, context: CallbackContext[Any, Any, Any, Any]) -> Wh
 
 async def prefetch(update: Update, context: CallbackContext[Any, Any, Any, Any]) -> None:
     """Runs before every other handler: looks the acting member up in a worker thread, so the
-    handlers' `current()` does not query the database on the event loop."""
+    handlers' `current()` does not query the database on the event loop. Private chats only:
+    in groups no handler asks (and a blocked member writing there stays marked blocked)."""
+    chat = update.effective_chat
     if not hasattr(context, "prefetched") or update.effective_user is None:
+        return
+    if chat is None or chat.type != "private":
         return
     try:
         context.prefetched = await runtime(context).run(_resolve, update, context)
