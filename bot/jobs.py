@@ -325,9 +325,11 @@ async def warm_up_matching(context: CallbackContext[Any, Any, Any, Any]) -> None
         from matching.rounds import warm_up
         from matching.scoring import reference
 
-        # Loads the embedding models and computes their reference statistics, the first
-        # encoding (together 5-15 s), before anyone posts.
-        reference(get_embedder(rt.settings.embedding_model))
+        # Loads the embedding models, computes their reference statistics and encodes one
+        # listing-sized text (together 5-15 s), before anyone posts.
+        embedder = get_embedder(rt.settings.embedding_model)
+        reference(embedder)
+        embedder.encode(["Wir suchen einen Partner für die Prüfung von Batteriezellen."])
         with rt.session() as session:
             return warm_up(session)
 
