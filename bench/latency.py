@@ -57,6 +57,7 @@ ECHO_TOKEN = "654321:LATENCY-ECHO"
 EXTRA_CONTACTS = 900_000_000
 ECHO_USERS = 950_000_000
 ANSWERS = {"sendMessage", "editMessageText"}
+TELEGRAM_LIMIT = 30.0  # messages per second overall, PTB's AIORateLimiter default
 LISTING = (
     "Wir suchen einen Partner für die automatische optische Prüfung unserer Sensorgehäuse "
     "mit KI-Bildverarbeitung und Anbindung an unser MES."
@@ -113,6 +114,7 @@ class Contact:
     latencies: list[float] = field(default_factory=list)
     last: list[BotMessage] = field(default_factory=list)
     counts: list[int] | None = None  # answers per step, where they differ from the calibration
+    messages: int = 0  # messages and edits received
 
     def _user(self):  # type: ignore[no-untyped-def]
         return self.emulator.user(self.user_id, first_name=f"Kontakt{self.user_id % 1000}")
@@ -129,6 +131,7 @@ class Contact:
             if not self.last:
                 self.latencies.append(max(0.0, shown - started))
             self.last.append(message)
+            self.messages += 1
 
     def send(self, text: str) -> None:
         self._user().send(text)
@@ -204,6 +207,7 @@ class Result:
     latencies: list[float]
     seconds: float
     cpu: float = 0.0  # the bot process's CPU seconds during the level
+    messages: int = 0  # messages and edits the contacts received
 
     @property
     def replies_per_second(self) -> float:
@@ -218,6 +222,7 @@ def run_level(contacts: list[Contact], script: Script, counts: list[int], rounds
     """Every contact runs `script` `rounds` times, all at once."""
     for contact in contacts:
         contact.latencies = []
+        contact.messages = 0
     errors: list[BaseException] = []
 
     def person(contact: Contact) -> None:
@@ -237,7 +242,11 @@ def run_level(contacts: list[Contact], script: Script, counts: list[int], rounds
     seconds = time.monotonic() - started
     if errors:
         raise RuntimeError(f"{len(errors)} contacts failed, first: {errors[0]!r}")
-    return Result([x for c in contacts for x in c.latencies], seconds)
+    return Result(
+        [x for c in contacts for x in c.latencies],
+        seconds,
+        messages=sum(c.messages for c in contacts),
+    )
 
 
 def post_listing(contact: Contact, counts: list[int]) -> float:
@@ -381,6 +390,7 @@ def fmt(result: Result) -> str:
     return (
         f"p50 {result.quantile(0.5) * 1000:6.0f} ms  p95 {result.quantile(0.95) * 1000:6.0f} ms"
         f"  max {max(result.latencies) * 1000:6.0f} ms  {result.replies_per_second:6.1f} replies/s"
+        f" ({result.messages / result.seconds:5.1f} messages/s)"
         f"  CPU {result.cpu / len(result.latencies) * 1000:5.1f} ms/reply"
     )
 
@@ -438,6 +448,12 @@ def measure(
                     f"{'':13s}ratio p95 {mine.quantile(0.95) / theirs.quantile(0.95):.2f}×  "
                     f"throughput {mine.replies_per_second / theirs.replies_per_second:.2f}×  "
                     f"(uptime: {os.getloadavg()[0]:.2f})"
+                )
+                per_reply = mine.messages / len(mine.latencies)
+                print(
+                    f"{'':13s}the bot keeps to Telegram's 30 messages/s (AIORateLimiter), the "
+                    f"echo bot does not: at {per_reply:.2f} messages per reply the bot's ceiling "
+                    f"is {TELEGRAM_LIMIT / per_reply:.1f} replies/s"
                 )
         finally:
             collector.running = False
