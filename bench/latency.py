@@ -396,16 +396,24 @@ def fmt(result: Result) -> str:
 
 
 def measure(
-    levels: list[int], rounds: int, delay_ms: int, work: Path, post: bool
+    levels: list[int],
+    rounds: int,
+    delay_ms: int,
+    work: Path,
+    post: bool,
+    limit: float = TELEGRAM_LIMIT,
 ) -> dict[int, tuple[Result, Result]]:
     install_emulator()
-    url, ids = demo_database(work, f"delay{delay_ms}", max(levels) + 1)  # +1: the poster
+    name = f"delay{delay_ms}-limit{limit:g}"
+    url, ids = demo_database(work, name, max(levels) + 1)  # +1: the poster
     results: dict[int, tuple[Result, Result]] = {}
     with Emulator(token=REAL_TOKEN, delay_ms=delay_ms, log_path=work / "emulator.log") as emu:
         collector = Collector(emu, delay_ms / 1000)
         collector.start()
-        real = start_real_bot(emu, url, work / f"bot-{delay_ms}.log")
-        echo = start_echo_bot(emu, work / f"echo-{delay_ms}.log")
+        real = start_real_bot(
+            emu, url, work / f"bot-{name}.log", TELEGRAM_MESSAGES_PER_SECOND=f"{limit:g}"
+        )
+        echo = start_echo_bot(emu, work / f"echo-{name}.log")
         try:
             warm = wait_for_log(real, "matching warm-up:")
             people = [Contact(REAL_TOKEN, i, emu, collector) for i in ids]
@@ -451,9 +459,9 @@ def measure(
                 )
                 per_reply = mine.messages / len(mine.latencies)
                 print(
-                    f"{'':13s}the bot keeps to Telegram's 30 messages/s (AIORateLimiter), the "
-                    f"echo bot does not: at {per_reply:.2f} messages per reply the bot's ceiling "
-                    f"is {TELEGRAM_LIMIT / per_reply:.1f} replies/s"
+                    f"{'':13s}the bot keeps to {limit:g} messages/s (AIORateLimiter), the echo "
+                    f"bot has no limit: at {per_reply:.2f} messages per reply the bot's ceiling "
+                    f"is {limit / per_reply:.1f} replies/s"
                 )
         finally:
             collector.running = False
@@ -504,6 +512,12 @@ def main() -> None:
     parser.add_argument("--delay-contacts", default="50")
     parser.add_argument("--delay-rounds", type=int, default=1)
     parser.add_argument("--memory-listings", type=int, default=10_000, help="0 = skip")
+    parser.add_argument(
+        "--unthrottled",
+        default="",
+        help="levels to run again with TELEGRAM_MESSAGES_PER_SECOND=1000 (the echo bot has no "
+        "rate limiter): what the update processing does without Telegram's 30 messages/s",
+    )
     args = parser.parse_args()
     print(f"load before: {os.getloadavg()}")
     with tempfile.TemporaryDirectory(prefix="latency-") as directory:
@@ -515,6 +529,10 @@ def main() -> None:
             print(f"== {args.delay_ms} ms emulated network delay per Bot API call")
             levels = [int(x) for x in args.delay_contacts.split(",")]
             measure(levels, args.delay_rounds, args.delay_ms, work, post=False)
+        if args.unthrottled:
+            print("== no emulated delay, the bot's rate limiter at 1000 messages/s")
+            levels = [int(x) for x in args.unthrottled.split(",")]
+            measure(levels, args.rounds, 0, work, post=False, limit=1000.0)
         if args.memory_listings:
             print("== memory")
             memory(args.memory_listings, work)

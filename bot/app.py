@@ -51,7 +51,9 @@ def build_application(settings: Settings) -> Application[Any, Any, Any, Any, Any
         Application.builder()
         .token(settings.telegram_bot_token)
         .base_url(settings.telegram_api_base_url)
-        .rate_limiter(AIORateLimiter(max_retries=3))
+        .rate_limiter(
+            AIORateLimiter(overall_max_rate=settings.telegram_messages_per_second, max_retries=3)
+        )
         .persistence(DbPersistence(engine, executor=executor))
         .context_types(ContextTypes(context=BotContext))
         .concurrent_updates(ChatOrderedProcessor(bound))

@@ -62,6 +62,9 @@ class Settings(BaseSettings):
     expiry_reminder_days: int = 7
 
     # Delivery: Telegram allows about 30 messages/s overall and 1/s per chat.
+    # Every message the bot sends (replies and outbox) keeps to this overall rate
+    # (PTB's AIORateLimiter); raise it only where Telegram allows more (paid broadcasts).
+    telegram_messages_per_second: float = Field(default=30.0, gt=0)
     outbox_rate_per_second: float = 28.0
     outbox_max_attempts: int = 5
     # Local times when messages arrive silently (kooperation/quiet_hours.py); "" = never.
