@@ -522,9 +522,10 @@ def main() -> None:
     print(f"load before: {os.getloadavg()}")
     with tempfile.TemporaryDirectory(prefix="latency-") as directory:
         work = Path(directory)
-        print("== no emulated delay")
-        levels = [int(x) for x in args.contacts.split(",")]
-        measure(levels, args.rounds, 0, work, post=True)
+        if args.contacts:
+            print("== no emulated delay")
+            levels = [int(x) for x in args.contacts.split(",")]
+            measure(levels, args.rounds, 0, work, post=True)
         if args.delay_ms:
             print(f"== {args.delay_ms} ms emulated network delay per Bot API call")
             levels = [int(x) for x in args.delay_contacts.split(",")]
