@@ -6,9 +6,11 @@ import importlib
 import logging
 from typing import Any
 
-from telegram.ext import AIORateLimiter, Application
+from telegram import Update
+from telegram.ext import AIORateLimiter, Application, ContextTypes, TypeHandler
 
-from bot.context import Runtime
+from bot.concurrency import ChatOrderedProcessor
+from bot.context import BotContext, Runtime, runtime, worker_threads
 from kooperation.config import Settings
 from kooperation.db import engine_for
 
@@ -32,25 +34,36 @@ HANDLER_MODULES = (
     "bot.handlers.privacy",
     "bot.handlers.menu",
 )
+PREFETCH_GROUP = -1_000_000
+"""Before every handler: the acting member, looked up in a worker thread (bot.members)."""
 
 
 def build_application(settings: Settings) -> Application[Any, Any, Any, Any, Any, Any]:
     """Builds the bot with every handler, the outbox sender and the schedules."""
+    from bot.members import prefetch
     from bot.persistence import DbPersistence, install_write_through
 
-    engine = engine_for(settings.database_url)
+    # httpx logs every Bot API call at INFO: lines nobody reads, ~3 per update.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    bound = settings.max_concurrent_updates
+    engine = engine_for(settings.database_url, pool_size=bound)
+    executor = worker_threads(bound)
     application = (
         Application.builder()
         .token(settings.telegram_bot_token)
         .base_url(settings.telegram_api_base_url)
-        .rate_limiter(AIORateLimiter(max_retries=3))
-        .persistence(DbPersistence(engine))
-        .concurrent_updates(False)
+        .rate_limiter(
+            AIORateLimiter(overall_max_rate=settings.telegram_messages_per_second, max_retries=3)
+        )
+        .persistence(DbPersistence(engine, executor=executor))
+        .context_types(ContextTypes(context=BotContext))
+        .concurrent_updates(ChatOrderedProcessor(bound))
         .post_init(_post_init)
         .post_shutdown(_post_shutdown)
         .build()
     )
-    application.bot_data["runtime"] = Runtime(settings=settings, engine=engine)
+    application.bot_data["runtime"] = Runtime(settings=settings, engine=engine, executor=executor)
+    application.add_handler(TypeHandler(Update, prefetch), group=PREFETCH_GROUP)
     for name in HANDLER_MODULES:
         importlib.import_module(name).register(application)
     install_write_through(application)
@@ -68,3 +81,4 @@ async def _post_shutdown(application: Application[Any, Any, Any, Any, Any, Any])
     from bot import jobs
 
     await jobs.stop(application)
+    runtime(application).close()

@@ -409,13 +409,24 @@ def start(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
 
 
 async def warm_up_matching(context: CallbackContext[Any, Any, Any, Any]) -> None:
-    """Prepares matching in a worker thread at start (compiled kernels, the listings' terms),
-    so the first listing a contact posts is not matched seconds late."""
+    """Prepares matching in a worker thread at start (the embedding models, compiled kernels,
+    the listings' terms), so the first listing a contact posts is not matched seconds late."""
     rt = runtime(context.application)
 
     def prepare() -> int:
+        from matching.embedders import EmbedderUnavailable, get_embedder
         from matching.rounds import warm_up
+        from matching.scoring import reference
 
+        # Loads the embedding models, computes their reference statistics and encodes one
+        # listing-sized text (together 5-15 s), before anyone posts.
+        try:
+            embedder = get_embedder(rt.settings.embedding_model)
+        except EmbedderUnavailable as error:  # a posted listing says so; the rest still helps
+            log.warning("matching warm-up: %s", error)
+        else:
+            reference(embedder)
+            embedder.encode(["Wir suchen einen Partner für die Prüfung von Batteriezellen."])
         with rt.session() as session:
             return warm_up(session)
 
@@ -424,7 +435,7 @@ async def warm_up_matching(context: CallbackContext[Any, Any, Any, Any]) -> None
     except Exception:  # matching prepares itself on first use anyway
         log.exception("matching warm-up failed")
         return
-    log.info("matching warm-up: kernels ready, %s listings tokenised", listings)
+    log.info("matching warm-up: models and kernels ready, %s listings tokenised", listings)
 
 
 async def refresh_staff_menus(context: CallbackContext[Any, Any, Any, Any]) -> None:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from typing import Any
 
+from sqlmodel import Session
 from telegram import Update
 from telegram.ext import CallbackContext
 
@@ -12,6 +14,8 @@ from bot.context import runtime
 from bot.texts import language_of
 from kooperation.models import Member, Role
 from kooperation.services import members, membership
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -45,23 +49,90 @@ class Who:
 def current(update: Update, context: CallbackContext[Any, Any, Any, Any]) -> Who:
     """Looks the user up; a private message from a member who had blocked the bot makes them
     reachable again. Before consent the language comes from the user's own choice on the
-    welcome screen or from Telegram's language code."""
-    user = update.effective_user
+    welcome screen or from Telegram's language code.
+
+    The first call of an update takes what `prefetch` read in a worker thread, unless the
+    member's record needs the update `members.seen` makes (then, as on later calls after the
+    handler changed the member, it looks again here)."""
+    prefetched = getattr(context, "prefetched", None)
+    if isinstance(prefetched, _Prefetched):
+        context.prefetched = None  # type: ignore[attr-defined]
+        if prefetched.current:
+            return prefetched.who
+    return _resolve(update, context)
+
+
+def _private_chat_id(update: Update) -> int | None:
     chat = update.effective_chat
+    return chat.id if chat is not None and chat.type == "private" else None
+
+
+def _language_before_consent(update: Update, context: CallbackContext[Any, Any, Any, Any]) -> str:
+    user_data = context.user_data if context.user_data is not None else {}
+    code = update.effective_user.language_code if update.effective_user else None
+    return language_of(user_data.get("lang") or code)
+
+
+def _resolve(update: Update, context: CallbackContext[Any, Any, Any, Any]) -> Who:
+    user = update.effective_user
     if user is None:
         return Who(None, language_of(None))
-    chat_id = chat.id if chat is not None and chat.type == "private" else None
     with runtime(context).session() as session:
         member = members.seen(
             session=session,
             telegram_user_id=user.id,
-            chat_id=chat_id,
+            chat_id=_private_chat_id(update),
             username=user.username,
         )
-        pending = ""
-        if member is not None and member.organization_id is None:
-            pending = membership.pending_company(session=session, member=member)
-    user_data = context.user_data if context.user_data is not None else {}
+        pending = _pending(session, member)
     if member is not None:
         return Who(member, language_of(member.language), pending)
-    return Who(None, language_of(user_data.get("lang") or user.language_code))
+    return Who(None, _language_before_consent(update, context))
+
+
+def _pending(session: Session, member: Member | None) -> str:
+    """The company a join request of this member waits for ("" if none or a contact)."""
+    if member is None or member.organization_id is not None:
+        return ""
+    return membership.pending_company(session=session, member=member)
+
+
+@dataclass(frozen=True)
+class _Prefetched:
+    who: Who
+    current: bool
+    """`members.seen` would change nothing (active, same chat, same @username)."""
+
+
+def _look_up(update: Update, context: CallbackContext[Any, Any, Any, Any]) -> _Prefetched:
+    """Reads only; `current()` leaves any change to `members.seen`, as before."""
+    user = update.effective_user
+    assert user is not None
+    with runtime(context).session() as session:
+        member = members.member_by_telegram_id(session=session, telegram_user_id=user.id)
+        pending = _pending(session, member)
+    if member is None:
+        return _Prefetched(Who(None, _language_before_consent(update, context)), current=True)
+    chat_id = _private_chat_id(update)
+    unchanged = (
+        member.active
+        and (chat_id is None or member.chat_id == chat_id)
+        and member.username == (user.username or "")[:64]
+    )
+    return _Prefetched(Who(member, language_of(member.language), pending), current=unchanged)
+
+
+async def prefetch(update: Update, context: CallbackContext[Any, Any, Any, Any]) -> None:
+    """Runs before every other handler: reads the acting member in a worker thread, so the
+    handlers' `current()` does not query the database on the event loop. Private chats only:
+    in groups no handler asks."""
+    chat = update.effective_chat
+    if not hasattr(context, "prefetched") or update.effective_user is None:
+        return
+    if chat is None or chat.type != "private":
+        return
+    try:
+        context.prefetched = await runtime(context).run(_look_up, update, context)
+    except Exception:  # the handler looks again and reports the error as it always did
+        log.debug("member prefetch failed", exc_info=True)
+        context.prefetched = None

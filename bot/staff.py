@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-import contextlib
 from dataclasses import dataclass
 from typing import Any
 
 from telegram import Update
-from telegram.constants import ParseMode
-from telegram.error import BadRequest
 from telegram.ext import CallbackContext
 
+from bot import ui
 from bot.callbacks import callback_id
 from bot.context import runtime
-from bot.render import Buttons, is_not_modified, keyboard, reply_html
+from bot.render import Buttons
 from bot.texts import language_of
 from kooperation.models import Member
 from kooperation.services import roles
@@ -49,27 +47,12 @@ def caller(update: Update, context: Context) -> Caller:
 
 
 async def answer_query(update: Update, text: str | None = None, alert: bool = False) -> None:
-    """Stops the pressed button's spinner, optionally with a short notice."""
-    query = update.callback_query
-    if query is not None:
-        with contextlib.suppress(BadRequest):
-            await query.answer(text=text, show_alert=alert)
+    """Stops the pressed button's spinner, optionally with a short notice. Inside a durable
+    conversation step it waits, like every reply, until the step's state is stored."""
+    await ui.answer(update, text, alert)
 
 
 async def edit_or_reply(update: Update, text: str, buttons: Buttons | None = None) -> None:
-    """Replaces the message of the pressed button; sends a new one if that is not possible."""
-    query = update.callback_query
-    message = query.message if query is not None else None
-    if query is not None and message is not None and getattr(message, "message_id", 0):
-        try:
-            await query.edit_message_text(
-                text=text,
-                parse_mode=ParseMode.HTML,
-                reply_markup=keyboard(buttons),
-                disable_web_page_preview=True,
-            )
-            return
-        except BadRequest as error:
-            if is_not_modified(error):
-                return
-    await reply_html(update, text, buttons)
+    """Replaces the message of the pressed button; sends a new one if that is not possible
+    (held back like `answer_query`)."""
+    await ui.edit(update, text, buttons)

@@ -62,6 +62,9 @@ class Settings(BaseSettings):
     expiry_reminder_days: int = 7
 
     # Delivery: Telegram allows about 30 messages/s overall and 1/s per chat.
+    # Every message the bot sends (replies and outbox) keeps to this overall rate
+    # (PTB's AIORateLimiter); raise it only where Telegram allows more (paid broadcasts).
+    telegram_messages_per_second: float = Field(default=30.0, gt=0)
     outbox_rate_per_second: float = 28.0
     outbox_max_attempts: int = 5
     # Local times when messages arrive silently (kooperation/quiet_hours.py); "" = never.
@@ -76,6 +79,9 @@ class Settings(BaseSettings):
     )
     # How often the bot checks for role changes made outside it (`matchbot manager add`).
     staff_menu_refresh_seconds: int = Field(default=300, ge=5)
+    # Updates processed at the same time (different chats; one chat is always in order), and
+    # the size of the database connection pool and of the worker threads that serve them.
+    max_concurrent_updates: int = Field(default=16, ge=1, le=256)
 
     @field_validator("admin_telegram_ids", mode="before")
     @classmethod

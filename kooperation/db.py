@@ -32,19 +32,34 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-def make_engine(url: str) -> Engine:
+DEFAULT_POOL_SIZE = 5
+
+
+def pool_options(pool_size: int) -> dict[str, int]:
+    """A pool for `pool_size` worker threads at once (the bot: MAX_CONCURRENT_UPDATES), plus
+    overflow for the background threads (outbox sender, schedules, persistence writes)."""
+    return {"pool_size": pool_size, "max_overflow": max(5, pool_size // 2)}
+
+
+def make_engine(url: str, *, pool_size: int = DEFAULT_POOL_SIZE) -> Engine:
+    """SQLite in WAL mode with a busy timeout (readers never wait for the one writer, writers
+    queue instead of failing with "database is locked"); PostgreSQL with a sized pool."""
     url = normalize_url(url)
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        in_memory = url.rstrip("/") in {"sqlite:", "sqlite://"} or ":memory:" in url
+        options: dict[str, Any] = {} if in_memory else pool_options(pool_size)
+        engine = create_engine(
+            url, connect_args={"check_same_thread": False, "timeout": 30}, **options
+        )
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    return create_engine(url, pool_pre_ping=True)
+    return create_engine(url, pool_pre_ping=True, **pool_options(pool_size))
 
 
 @lru_cache(maxsize=8)
-def engine_for(url: str) -> Engine:
-    """One engine per URL and process."""
-    return make_engine(url)
+def engine_for(url: str, pool_size: int = DEFAULT_POOL_SIZE) -> Engine:
+    """One engine per URL (and pool size) and process."""
+    return make_engine(url, pool_size=pool_size)
 
 
 @contextmanager

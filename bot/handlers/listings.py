@@ -28,7 +28,7 @@ from telegram.ext import (
 )
 
 from bot.callbacks import callback_id, parts
-from bot.context import runtime
+from bot.context import in_session, runtime
 from bot.members import Who, current
 from bot.render import Buttons, send_html
 from bot.texts import plain, t
@@ -397,8 +397,7 @@ async def my_listings(update: Update, context: Context) -> None:
     if not who.registered or not who.has_organization:
         await not_registered(update, who)
         return
-    with runtime(context).session() as session:
-        mine = listings.listings_of(session=session, member_id=who.member_id)
+    mine = await in_session(context, listings.listings_of, member_id=who.member_id)
     if not mine:
         await say(
             update,

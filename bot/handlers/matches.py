@@ -7,7 +7,7 @@ from typing import Any
 from telegram import Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
-from bot.context import runtime
+from bot.context import in_session
 from bot.members import current
 from bot.texts import Markup, plain, t
 from bot.ui import PRIVATE, Context, answer, not_registered, reply, say
@@ -21,8 +21,7 @@ async def my_matches(update: Update, context: Context) -> None:
     if not who.registered or not who.has_organization:
         await not_registered(update, who)
         return
-    with runtime(context).session() as session:
-        summaries = listings.matches_of(session=session, member_id=who.member_id)
+    summaries = await in_session(context, listings.matches_of, member_id=who.member_id)
     if not summaries:
         await say(update, who.language, "matches.none")
         return

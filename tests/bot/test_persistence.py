@@ -118,3 +118,39 @@ async def test_every_update_is_written_before_the_next_without_waiting_for_the_i
     with Session(engine) as session:
         states = {(s.namespace, s.key): s.data for s in session.exec(select(BotState)).all()}
     assert states == {("user_data", "7"): {"asked": "/ask", "answer": "forty-two"}}
+
+
+def _stored_user_data(engine: Engine, user_id: int) -> object:
+    with Session(engine) as session:
+        row = session.get(BotState, ("user_data", str(user_id)))
+        return row.data if row is not None else None
+
+
+async def test_writes_of_one_row_land_in_the_order_they_were_asked_for(engine: Engine) -> None:
+    """PTB creates its writes first and runs them later; an older one must not win."""
+    persistence = DbPersistence(engine)
+    older = persistence.update_user_data(7, {"step": 1})
+    newer = persistence.update_user_data(7, {"step": 2})
+    await newer
+    await older
+    assert _stored_user_data(engine, 7) == {"step": 2}
+
+
+async def test_a_nested_change_to_loaded_data_is_written_and_an_unchanged_one_is_not(
+    engine: Engine,
+) -> None:
+    await DbPersistence(engine).update_user_data(7, {"draft": {"text": "alt"}})
+    persistence = DbPersistence(engine)
+    user_data = (await persistence.get_user_data())[7]
+    user_data["draft"]["text"] = "neu"  # changed in place, as handlers do
+    await persistence.update_user_data(7, user_data)
+    assert _stored_user_data(engine, 7) == {"draft": {"text": "neu"}}
+
+    with Session(engine) as session:  # someone else changes the row behind our back
+        row = session.get(BotState, ("user_data", "7"))
+        assert row is not None
+        row.data = {"marker": True}
+        session.add(row)
+        session.commit()
+    await persistence.update_user_data(7, user_data)  # unchanged since our last write
+    assert _stored_user_data(engine, 7) == {"marker": True}

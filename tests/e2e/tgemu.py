@@ -158,8 +158,12 @@ class Emulator:
         log_path: str | os.PathLike | None = None,
         env: dict[str, str] | None = None,
         poll_interval: float = 0.05,
+        delay_ms: int = 0,
     ) -> None:
+        """`delay_ms`: every Bot API call of the bot is answered that much later (an emulated
+        network round trip, TGEMU_DELAY_MS); the driver's own calls are not delayed."""
         self.token = token
+        self.delay_ms = int(delay_ms)
         self.host = host
         self.port = port or free_port(host)
         self.compat = compat
@@ -205,6 +209,7 @@ class Emulator:
         env = dict(os.environ)
         env.update(self.extra_env)
         env.update(PORT=str(self.port), HOST=self.host, TGEMU_COMPAT="1" if self.compat else "0")
+        env["TGEMU_DELAY_MS"] = str(self.delay_ms)
         if self.log_path:
             self._log_file = open(self.log_path, "ab")
             out = self._log_file
