@@ -64,7 +64,7 @@ def listing_block(title: str, text: str) -> Markup:
 def render_digest(language: str, payload: WeeklyDigest) -> Rendered:
     """The weekly digest: sections only when they have something to say."""
     lang = language_of(language)
-    lines = [t(lang, "digest.title", week=payload.week)]
+    lines: list[str] = [t(lang, "digest.title", week=payload.week)]
     if payload.waiting:
         lines += ["", t(lang, "digest.waiting_heading")]
         lines += [

@@ -17,7 +17,6 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from datetime import date
 from enum import Enum, StrEnum
-from functools import cache
 from typing import Any, ClassVar, TypeVar
 
 from pydantic import TypeAdapter, ValidationError
@@ -341,9 +340,14 @@ def to_data(payload: OutboxPayload) -> dict[str, Any]:
 P = TypeVar("P", bound=OutboxPayload)
 
 
-@cache
+_ADAPTERS: dict[type[Any], TypeAdapter[Any]] = {}
+
+
 def _adapter(cls: type[P]) -> TypeAdapter[P]:
-    return TypeAdapter(cls)
+    """Built on first use (a few milliseconds each), not at import."""
+    if cls not in _ADAPTERS:
+        _ADAPTERS[cls] = TypeAdapter(cls)
+    return _ADAPTERS[cls]
 
 
 def read(cls: type[P], data: Mapping[str, Any]) -> P:

@@ -384,7 +384,8 @@ def messages_of_match(*, session: Session, match_id: int) -> list[Outbox]:
     For `matchbot demo` and support: render each with `bot.outbox_render.render(row.kind,
     language, row.payload)` to show what each side and the manager received.
     """
-    keys = [f"{kind}:{match_id}:%" for kind in ("intro_offer", "intro_contact", "intro_closed")]
+    prefixes = ("intro_offer", "intro_contact", "intro_closed")  # of the dedupe keys
+    keys = [f"{prefix}:{match_id}:%" for prefix in prefixes]
     return list(
         session.exec(
             select(Outbox)
