@@ -195,11 +195,11 @@ def _show_introduction(
 
 
 def _show_digest(console: Console, settings: Settings, engine: object) -> None:
-    from bot import jobs
-    from bot.context import Runtime
     from bot.outbox_render import render
+    from usecases.digest import weekly_digest
 
-    run = jobs.run_digest(Runtime(settings=settings, engine=engine), dry_run=True)  # type: ignore[arg-type]
+    with db.session_scope(engine) as session:  # type: ignore[arg-type]
+        run = weekly_digest(session=session, settings=settings, dry_run=True)
     if not run.digests:
         return
     digest = max(run.digests, key=lambda d: len(d.opportunities) + 2 * len(d.introductions))
