@@ -19,7 +19,7 @@ from bot.context import runtime
 from bot.texts import DEFAULT_LANGUAGE, LANGUAGES, language_of, plain
 from kooperation.config import Settings
 from kooperation.models import Member
-from kooperation.services import members, roles
+from kooperation.services import identity, members, roles
 
 log = logging.getLogger(__name__)
 
@@ -147,7 +147,7 @@ async def publish_for_member(
     public one again when they no longer manage anything."""
     state = runtime(application)
     with state.session() as session:
-        member = members.member_by_telegram_id(session=session, telegram_user_id=telegram_user_id)
+        member = identity.member_by_telegram_id(session=session, telegram_user_id=telegram_user_id)
         if member is None or member.chat_id is None:
             return
         chat_id = member.chat_id

@@ -1,5 +1,6 @@
 """Schedules of the running bot: nightly matching, the weekly digest, follow-ups and expiry,
-and the outbox sender that delivers what they queue.
+and the outbox sender that delivers what they queue. The work itself is the application
+layer's (`usecases`); here it is only scheduled, locked, retried and recorded.
 
 The JobQueue (APScheduler 3 underneath) keeps nothing across restarts, so whether a run is owed
 is decided from the database: at start-up a job whose last scheduled slot passed while the bot
@@ -18,16 +19,17 @@ from zoneinfo import ZoneInfo
 
 from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.cron import CronTrigger
-from sqlmodel import Session
 from telegram.ext import Application, CallbackContext
 
 from bot import commands
 from bot.context import Runtime, runtime
 from bot.delivery import OutboxSender
-from kooperation.config import Settings
-from kooperation.models import Member, utcnow
+from kooperation.models import utcnow
 from kooperation.services import digest as digests
-from kooperation.services import expiry, followups, introductions, job_runs, membership
+from kooperation.services import job_runs
+from usecases import proposals
+from usecases.digest import weekly_digest
+from usecases.housekeeping import housekeeping
 
 log = logging.getLogger(__name__)
 
@@ -95,85 +97,24 @@ def missed_slot(
 
 
 # ---------------------------------------------------------------------------- the work itself
+# Each job opens a session for one use case of the application layer (`usecases`), which the
+# CLI calls too; what is the job's own is the run it records for the catch-up.
 def run_matching(rt: Runtime) -> int | None:
-    """A full matching round, then one notice per manager with new proposals (whatever made
-    them: this round or contacts posting since the last notice).
-
-    Returns the round's id. Blocking: call it in a worker thread.
-    """
-    from kooperation.services.review import notify_managers_of_new_proposals
-    from matching.rounds import run_round
+    """The nightly round (`usecases.rounds.matching_round`), recorded as the job's run.
+    Returns the round's id. Blocking: call it in a worker thread."""
+    from usecases.rounds import matching_round
 
     started = utcnow()
     with rt.session() as session:
-        result = run_round(session=session, settings=rt.settings)
-        session.commit()
-        round_id = result.round.id if result.round is not None else None
-        log.info(
-            "matching round %s: %s proposed, %s embedded",
-            round_id,
-            result.proposed,
-            result.embedded,
-        )
-        if round_id is not None:
-            notify_managers_of_new_proposals(session=session, settings=rt.settings, force=True)
+        result = matching_round(session=session, settings=rt.settings)
         job_runs.record_run(session=session, job=job_runs.MATCH, at=started)
-    return round_id
+    return result.round.id if result.round is not None else None
 
 
 def announce_proposals(rt: Runtime) -> int:
-    """The batched notice to managers about proposals nobody told them of yet, when the last
-    one is old enough (MANAGER_NOTICE_INTERVAL_MINUTES); returns how many were queued."""
-    from kooperation.services.review import notify_managers_of_new_proposals
-
+    """`usecases.proposals.announce_proposals`; returns how many notices were queued."""
     with rt.session() as session:
-        return notify_managers_of_new_proposals(session=session, settings=rt.settings)
-
-
-def opportunity_finder(session: Session, settings: Settings) -> digests.OpportunityFinder | None:
-    """New opportunities for the digest from matching (None if matching is not installed).
-
-    The pool is loaded once, on the first member with active listings, and reused for every
-    other member of this run.
-    """
-    try:
-        from matching.rounds import CandidateFinder
-    except ImportError:
-        log.warning(
-            "matching.rounds.CandidateFinder is not available: digests without opportunities"
-        )
-        return None
-    broken: list[BaseException] = []
-    loaded: list[CandidateFinder] = []
-
-    def find(member: Member, listing_ids: list[int], since: datetime) -> list[digests.Opportunity]:
-        if broken:
-            return []
-        try:
-            if not loaded:
-                loaded.append(CandidateFinder(session=session, settings=settings))
-            candidates = loaded[0].find(
-                listing_ids=listing_ids,
-                limit=digests.MAX_OPPORTUNITIES * 2,
-                created_after=since,
-                other_clusters_only=True,
-            )
-        except Exception as error:  # the digest still goes out, without opportunities
-            log.exception("digest: finding opportunities failed; continuing without them")
-            broken.append(error)
-            return []
-        return [
-            digests.Opportunity(
-                own_listing_id=c.own_listing_id,
-                other_listing_id=c.other_listing_id,
-                score=float(c.score),
-                reason_de=c.reason_de,
-                reason_en=c.reason_en,
-            )
-            for c in candidates
-        ]
-
-    return find
+        return proposals.announce_proposals(session=session, settings=rt.settings)
 
 
 def run_digest(
@@ -184,39 +125,22 @@ def run_digest(
     dry_run: bool = False,
     with_opportunities: bool = True,
 ) -> digests.DigestRun:
-    """Composes and queues this week's digests (blocking: call it in a worker thread)."""
-    now = now or utcnow()
+    """`usecases.digest.weekly_digest` (blocking: call it in a worker thread)."""
     with rt.session() as session:
-        finder = opportunity_finder(session, rt.settings) if with_opportunities else None
-        result = digests.run_digest(
+        return weekly_digest(
             session=session,
-            tz=rt.settings.tz,
+            settings=rt.settings,
             now=now,
-            find_opportunities=finder,
             member_id=member_id,
             dry_run=dry_run,
+            with_opportunities=with_opportunities,
         )
-        if not dry_run and member_id is None:
-            job_runs.record_run(session=session, job=job_runs.DIGEST, at=now)
-    return result
 
 
 def run_housekeeping(rt: Runtime, now: datetime | None = None) -> dict[str, int]:
-    """Follow-ups that are due, expiry reminders, closing expired listings (and, for company
-    membership, expiring unanswered join requests and the managers' one-time review list)."""
-    now = now or utcnow()
+    """`usecases.housekeeping.housekeeping` (blocking: call it in a worker thread)."""
     with rt.session() as session:
-        membership.expire_requests(session=session, now=now)
-        membership.queue_membership_review(session=session, settings=rt.settings)
-        return {
-            "followups": followups.queue_due_followups(
-                session=session, settings=rt.settings, now=now
-            ),
-            "reminders": expiry.queue_expiry_reminders(
-                session=session, settings=rt.settings, now=now
-            ),
-            "closed": expiry.close_expired_listings(session=session, settings=rt.settings, now=now),
-        }
+        return housekeeping(session=session, settings=rt.settings, now=now)
 
 
 # ---------------------------------------------------------------------------- wiring
@@ -327,16 +251,14 @@ def _catch_up(rt: Runtime, job: str, trigger: WallClockCron) -> bool:
 
 
 def repair_at_start(rt: Runtime) -> int:
-    """Finishes decisions a crash left half-done (see `introductions.repair_decisions`)."""
+    """`usecases.proposals.repair_decisions`; a failure is logged and the bot still starts
+    (the next start tries again)."""
     try:
         with rt.session() as session:
-            repaired = introductions.repair_decisions(session=session)
-    except Exception:  # the bot still starts; the next start tries again
+            return proposals.repair_decisions(session=session)
+    except Exception:
         log.exception("start-up repair of half-decided matches failed")
         return 0
-    if repaired:
-        log.warning("start-up repair: %s half-decided matches finished", repaired)
-    return repaired
 
 
 def start(application: Application[Any, Any, Any, Any, Any, Any]) -> None:

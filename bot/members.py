@@ -13,7 +13,7 @@ from telegram.ext import CallbackContext
 from bot.context import runtime
 from bot.texts import language_of
 from kooperation.models import Member, Role
-from kooperation.services import members, membership
+from kooperation.services import identity, members, membership
 
 log = logging.getLogger(__name__)
 
@@ -78,7 +78,7 @@ def _resolve(update: Update, context: CallbackContext[Any, Any, Any, Any]) -> Wh
     if user is None:
         return Who(None, language_of(None))
     with runtime(context).session() as session:
-        member = members.seen(
+        member = identity.seen(
             session=session,
             telegram_user_id=user.id,
             chat_id=_private_chat_id(update),
@@ -109,7 +109,7 @@ def _look_up(update: Update, context: CallbackContext[Any, Any, Any, Any]) -> _P
     user = update.effective_user
     assert user is not None
     with runtime(context).session() as session:
-        member = members.member_by_telegram_id(session=session, telegram_user_id=user.id)
+        member = identity.member_by_telegram_id(session=session, telegram_user_id=user.id)
         pending = _pending(session, member)
     if member is None:
         return _Prefetched(Who(None, _language_before_consent(update, context)), current=True)

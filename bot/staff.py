@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
+from sqlmodel import Session
 from telegram import Update
 from telegram.ext import CallbackContext
 
@@ -14,11 +17,19 @@ from bot.context import runtime
 from bot.render import Buttons
 from bot.texts import language_of
 from kooperation.models import Member
-from kooperation.services import roles
+from kooperation.services import identity
 
 Context = CallbackContext[Any, Any, Any, Any]
 
-__all__ = ["Caller", "Context", "answer_query", "callback_id", "caller", "edit_or_reply"]
+__all__ = [
+    "Caller",
+    "Context",
+    "acting_session",
+    "answer_query",
+    "callback_id",
+    "caller",
+    "edit_or_reply",
+]
 
 
 @dataclass(frozen=True)
@@ -36,7 +47,7 @@ def caller(update: Update, context: Context) -> Caller:
     if user is None:
         return Caller(0, None, language_of(None))
     with runtime(context).session() as session:
-        member = roles.staff_member(
+        member = identity.staff_member(
             session=session,
             settings=runtime(context).settings,
             telegram_user_id=user.id,
@@ -44,6 +55,16 @@ def caller(update: Update, context: Context) -> Caller:
         )
     language = language_of(member.language if member else user.language_code)
     return Caller(user.id, member, language)
+
+
+@contextmanager
+def acting_session(context: Context, who: Caller) -> Iterator[Session]:
+    """A session for one service call on the caller's behalf: the services take the member,
+    and a refusal of a caller without a member row is audited under their Telegram id."""
+    with runtime(context).session() as session:
+        if who.member is None and who.telegram_user_id:
+            identity.as_stranger(session=session, telegram_user_id=who.telegram_user_id)
+        yield session
 
 
 async def answer_query(update: Update, text: str | None = None, alert: bool = False) -> None:

@@ -7,7 +7,6 @@ member's weekly digest. Every message is rendered by the same code the bot sends
 
 from __future__ import annotations
 
-import importlib
 from pathlib import Path
 
 import typer
@@ -53,7 +52,6 @@ def demo(
         if not result.matches:
             console.print("[yellow]The round proposed nothing; nothing more to show.[/]")
             return
-        _load_renderers()
         manager = _busiest_manager(session, demo_settings, data)
         _show_notification(console, session, demo_settings, manager, result.round.id)
         match_id = _show_review(console, session, demo_settings, manager)
@@ -64,13 +62,6 @@ def demo(
         f"Demo database: {database}\n"
         "Run the bot for real with a token from @BotFather: see README, 'Running the bot'."
     )
-
-
-def _load_renderers() -> None:
-    from bot.app import HANDLER_MODULES
-
-    for name in HANDLER_MODULES:
-        importlib.import_module(name)
 
 
 def _show_data(console: Console, session: Session, data: DemoData) -> None:
@@ -198,11 +189,11 @@ def _show_introduction(
 
 
 def _show_digest(console: Console, settings: Settings, engine: object) -> None:
-    from bot import jobs
-    from bot.context import Runtime
     from bot.outbox_render import render_message
+    from usecases.digest import weekly_digest
 
-    run = jobs.run_digest(Runtime(settings=settings, engine=engine), dry_run=True)  # type: ignore[arg-type]
+    with db.session_scope(engine) as session:  # type: ignore[arg-type]
+        run = weekly_digest(session=session, settings=settings, dry_run=True)
     if not run.digests:
         return
     digest = max(run.digests, key=lambda d: len(d.opportunities) + 2 * len(d.introductions))

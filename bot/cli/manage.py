@@ -14,7 +14,7 @@ from bot.cli import database, fail, settings
 from kooperation import validation
 from kooperation.dates import local
 from kooperation.db import session_scope
-from kooperation.services import audit, reporting, roles, stats
+from kooperation.services import audit, identity, reporting, roles, stats
 
 admin_app = typer.Typer(help="Admins of the bot.", no_args_is_help=True)
 manager_app = typer.Typer(help="Cluster managers.", no_args_is_help=True)
@@ -129,7 +129,10 @@ def admin_add(
     telegram_id = _telegram_id(telegram_id)
     loaded = settings()
     with session_scope(database(loaded)) as session:
-        member = roles.add_admin(session=session, telegram_user_id=telegram_id)
+        member = roles.add_admin(
+            session=session,
+            member=identity.ensure_member(session=session, telegram_user_id=telegram_id),
+        )
     typer.echo(f"Telegram user {member.telegram_user_id} is now an admin.")
 
 
@@ -146,7 +149,7 @@ def manager_add(
             found = roles.cluster_or_error(session=session, slug=cluster)
         except roles.UnknownCluster as error:
             raise fail(str(error)) from None
-        member = roles.ensure_member(session=session, telegram_user_id=telegram_id)
+        member = identity.ensure_member(session=session, telegram_user_id=telegram_id)
         created = roles.appoint_manager(session=session, member=member, cluster=found)
     state = "is now" if created else "already was"
     typer.echo(f"Telegram user {telegram_id} {state} a manager of {found.slug}.")

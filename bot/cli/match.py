@@ -37,9 +37,9 @@ def match(
     as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
 ) -> None:
     """Runs a matching round and prints what it proposed (or, with --dry-run, the ranking)."""
-    from kooperation.services.review import notify_managers_of_new_proposals
     from matching.embedders import EmbedderUnavailable
-    from matching.rounds import ranked_pairs, run_round
+    from matching.rounds import ranked_pairs
+    from usecases.rounds import matching_round
 
     loaded = settings()
     try:
@@ -54,11 +54,8 @@ def match(
                 _print_ranking(pairs)
                 return
             with embedding_progress(Console(stderr=True)) as progress:
-                result = run_round(session=session, settings=loaded, progress=progress)
-            session.commit()
-            if result.round is not None and result.round.id is not None:
-                # One message per manager; the running bot sends it from the outbox.
-                notify_managers_of_new_proposals(session=session, settings=loaded, force=True)
+                # Queues one notice per manager; the running bot sends it from the outbox.
+                result = matching_round(session=session, settings=loaded, progress=progress)
             rows = [
                 {
                     "match_id": m.id,

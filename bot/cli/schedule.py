@@ -8,7 +8,6 @@ from rich.table import Table
 
 from bot.cli import database, fail, settings
 from bot.cli.console import plain_text
-from bot.context import Runtime
 from kooperation.dates import local
 from kooperation.db import session_scope
 from kooperation.models import OutboxStatus
@@ -34,13 +33,17 @@ def digest(
     if send_now and member is not None:
         raise fail("--member only works with --dry-run (the job runs for everyone)", 2)
     loaded = settings()
-    from bot import jobs
     from bot.outbox_render import render_message
+    from usecases.digest import weekly_digest
 
-    rt = Runtime(settings=loaded, engine=database(loaded))
-    result = jobs.run_digest(
-        rt, member_id=member, dry_run=dry_run, with_opportunities=opportunities
-    )
+    with session_scope(database(loaded)) as session:
+        result = weekly_digest(
+            session=session,
+            settings=loaded,
+            member_id=member,
+            dry_run=dry_run,
+            with_opportunities=opportunities,
+        )
     if dry_run:
         for item in result.digests:
             rendered = render_message(item.language, item.payload())

@@ -14,7 +14,7 @@ from bot.members import current
 from bot.render import reply_html
 from bot.texts import t
 from bot.ui import Context, answer
-from kooperation.services import members
+from kooperation.services import identity
 
 log = logging.getLogger(__name__)
 
@@ -42,7 +42,7 @@ async def on_error(update: object, context: Context) -> None:
         log.warning("Telegram refused to deliver (%s): %s", error, _describe(update))
         if isinstance(update, Update) and update.effective_user is not None:
             with runtime(context).session() as session:
-                members.mark_unreachable_by_telegram_id(
+                identity.mark_unreachable_by_telegram_id(
                     session=session, telegram_user_id=update.effective_user.id
                 )
         return
@@ -55,7 +55,7 @@ async def on_error(update: object, context: Context) -> None:
         await reply_html(update, t(language, "common.error"))
     except Forbidden:
         with runtime(context).session() as session:
-            members.mark_unreachable_by_telegram_id(
+            identity.mark_unreachable_by_telegram_id(
                 session=session, telegram_user_id=update.effective_user.id
             )
     except (TelegramError, Exception):

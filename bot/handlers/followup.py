@@ -21,7 +21,7 @@ from bot.render import edit_html, reply_html
 from bot.texts import language_of, plain, t
 from kooperation.dates import format_date
 from kooperation.services import digest as digests
-from kooperation.services import expiry, followups
+from kooperation.services import expiry, followups, identity
 
 FOLLOWUP_DATA = re.compile(r"^fu:(\d+):([ctn])$")
 EXTEND_DATA = re.compile(r"^ex:(\d+)$")
@@ -46,7 +46,9 @@ async def answer_followup(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
             result = followups.record_feedback(
                 session=session,
                 match_id=match_id,
-                telegram_user_id=query.from_user.id,
+                member=identity.member_by_telegram_id(
+                    session=session, telegram_user_id=query.from_user.id
+                ),
                 feedback=FEEDBACK_CODES[parsed.group(2)],
             )
     except followups.FollowupError:
@@ -73,7 +75,9 @@ async def extend_listing(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
                 session=session,
                 settings=rt.settings,
                 listing_id=listing_id,
-                telegram_user_id=query.from_user.id,
+                member=identity.member_by_telegram_id(
+                    session=session, telegram_user_id=query.from_user.id
+                ),
             )
     except expiry.ExtendError:
         await query.answer(plain(_fallback_language(update), "expiry.stale"), show_alert=True)
@@ -93,7 +97,11 @@ async def toggle_digest(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     try:
         with runtime(context).session() as session:
             member = digests.set_digest(
-                session=session, telegram_user_id=query.from_user.id, enabled=enable
+                session=session,
+                member=identity.member_by_telegram_id(
+                    session=session, telegram_user_id=query.from_user.id
+                ),
+                enabled=enable,
             )
     except digests.DigestSettingError:
         await query.answer(plain(_fallback_language(update), "digest.stale"), show_alert=True)

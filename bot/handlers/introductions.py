@@ -17,7 +17,7 @@ from bot.staff import Context, answer_query, callback_id, edit_or_reply
 from bot.texts import language_of, plain, t
 from kooperation.models import MatchStatus
 from kooperation.services import introductions
-from kooperation.services.members import member_by_telegram_id
+from kooperation.services.identity import member_by_telegram_id
 
 
 async def answer_pressed(update: Update, context: Context) -> None:

@@ -9,12 +9,20 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filt
 
 from bot import commands
 from bot.context import runtime
-from bot.staff import Caller, Context, answer_query, callback_id, caller, edit_or_reply
+from bot.staff import (
+    Caller,
+    Context,
+    acting_session,
+    answer_query,
+    callback_id,
+    caller,
+    edit_or_reply,
+)
 from bot.texts import Markup, plain, t
 from kooperation import validation
 from kooperation.dates import format_datetime
 from kooperation.models import Cluster
-from kooperation.services import audit, roles
+from kooperation.services import audit, identity, roles
 from kooperation.services.audit import Action
 from kooperation.services.clusters import all_clusters
 
@@ -31,13 +39,12 @@ async def _refused(update: Update, who: Caller) -> None:
 
 
 async def _overview(update: Update, context: Context, who: Caller) -> None:
-    with runtime(context).session() as session:
+    with acting_session(context, who) as session:
         roles.require_admin(
             session=session,
             settings=runtime(context).settings,
             member=who.member,
             action=Action.MANAGERS,
-            telegram_user_id=who.telegram_user_id,
         )
         clusters = all_clusters(session=session)
         managers = roles.managers_by_cluster(session=session)
@@ -86,7 +93,9 @@ async def _change(update: Update, context: Context, who: Caller, args: list[str]
                     session=session,
                     settings=settings,
                     actor=who.member,
-                    telegram_user_id=telegram_user_id,
+                    member=identity.ensure_member(
+                        session=session, telegram_user_id=telegram_user_id
+                    ),
                     cluster_slug=slug,
                 )
                 key = "managers.appointed" if created else "managers.already_manager"
@@ -96,7 +105,10 @@ async def _change(update: Update, context: Context, who: Caller, args: list[str]
                     session=session,
                     settings=settings,
                     actor=who.member,
-                    telegram_user_id=telegram_user_id,
+                    member=identity.member_by_telegram_id(
+                        session=session, telegram_user_id=telegram_user_id
+                    ),
+                    target=f"tg:{telegram_user_id}",
                     cluster_slug=slug,
                 )
                 key = "managers.removed" if removed else "managers.not_manager"
@@ -121,13 +133,12 @@ async def managers_command(update: Update, context: Context) -> None:
         elif len(args) == 3:
             await _change(update, context, who, args)
         else:
-            with runtime(context).session() as session:
+            with acting_session(context, who) as session:
                 roles.require_admin(
                     session=session,
                     settings=runtime(context).settings,
                     member=who.member,
                     action=Action.MANAGERS,
-                    telegram_user_id=who.telegram_user_id,
                 )
             await edit_or_reply(update, t(who.language, "managers.usage"))
     except roles.NotAllowed:
@@ -139,7 +150,7 @@ async def invite_pressed(update: Update, context: Context) -> None:
     who = caller(update, context)
     cluster_id = callback_id(update) or 0
     settings = runtime(context).settings
-    with runtime(context).session() as session:
+    with acting_session(context, who) as session:
         cluster = session.get(Cluster, cluster_id)
         try:
             if cluster is None:
@@ -148,7 +159,6 @@ async def invite_pressed(update: Update, context: Context) -> None:
                     settings=settings,
                     member=who.member,
                     action=Action.CREATE_INVITE,
-                    telegram_user_id=who.telegram_user_id,
                 )
                 await answer_query(update, plain(who.language, "managers.stale"), alert=True)
                 return

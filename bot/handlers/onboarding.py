@@ -57,7 +57,7 @@ from bot.ui import (
 )
 from kooperation.models import JoinKind, Member, Size
 from kooperation.reference import cluster_specs
-from kooperation.services import members, membership, organizations
+from kooperation.services import identity, members, membership, organizations
 from kooperation.validation import InvalidInput
 
 log = logging.getLogger(__name__)
@@ -139,7 +139,7 @@ async def consent(update: Update, context: Context) -> int:
     user = update.effective_user
     who = current(update, context)
     with runtime(context).session() as session:
-        member = members.give_consent(
+        member = identity.give_consent(
             session=session,
             telegram_user_id=user.id,
             chat_id=update.effective_chat.id,

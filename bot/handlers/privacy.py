@@ -16,7 +16,7 @@ from bot.members import current
 from bot.render import send_html
 from bot.texts import plain, t
 from bot.ui import PRIVATE, Context, answer, edit, say, stale
-from kooperation.services import members, privacy
+from kooperation.services import identity, members, privacy
 
 log = logging.getLogger(__name__)
 
@@ -73,7 +73,8 @@ async def export(update: Update, context: Context) -> None:
     user = update.effective_user
     try:
         with runtime(context).session() as session:
-            data = privacy.export_member_data(session=session, telegram_user_id=user.id)
+            member = identity.require_member(session=session, telegram_user_id=user.id)
+            data = privacy.export_member_data(session=session, member=member)
     except members.NotRegistered:
         await say(update, who.language, "privacy.nothing_stored")
         return
@@ -125,7 +126,8 @@ async def delete(update: Update, context: Context) -> None:
     await answer(update)
     user_id = update.effective_user.id
     with runtime(context).session() as session:
-        result = privacy.delete_member_data(session=session, telegram_user_id=user_id)
+        member = identity.require_member(session=session, telegram_user_id=user_id)
+        result = privacy.delete_member_data(session=session, member=member)
     context.user_data.clear()
     context.application.drop_user_data(user_id)
     await edit(update, t(who.language, "privacy.deleted", listings=result.listings))

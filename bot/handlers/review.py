@@ -27,7 +27,15 @@ from telegram.ext import (
 from bot.callbacks import data_of, shown
 from bot.context import runtime
 from bot.render import Buttons
-from bot.staff import Caller, Context, answer_query, callback_id, caller, edit_or_reply
+from bot.staff import (
+    Caller,
+    Context,
+    acting_session,
+    answer_query,
+    callback_id,
+    caller,
+    edit_or_reply,
+)
 from bot.texts import Markup, language_of, plain, t
 from bot.ui import conversation
 from kooperation import validation
@@ -95,14 +103,13 @@ async def _show_next(
     following `after`)."""
     skipped = context.user_data.setdefault(SKIPPED, []) if context.user_data is not None else []
     try:
-        with runtime(context).session() as session:
+        with acting_session(context, who) as session:
             position: QueuePosition = review.next_card(
                 session=session,
                 settings=runtime(context).settings,
                 member=who.member,
                 skipped=skipped,
                 after=after,
-                telegram_user_id=who.telegram_user_id,
             )
     except roles.NotAllowed:
         await _refused(update, who)
@@ -166,13 +173,12 @@ async def approve_pressed(update: Update, context: Context) -> None:
     who = caller(update, context)
     match_id = callback_id(update) or 0
     try:
-        with runtime(context).session() as session:
+        with acting_session(context, who) as session:
             decision = review.approve_match(
                 session=session,
                 settings=runtime(context).settings,
                 member=who.member,
                 match_id=match_id,
-                telegram_user_id=who.telegram_user_id,
             )
             card = review.card(session=session, match=decision.match)
     except (roles.NotAllowed, review.ReviewError) as error:
@@ -225,14 +231,13 @@ async def reject_pressed(update: Update, context: Context) -> int:
 async def _reject(update: Update, context: Context, match_id: int, reason: str) -> int:
     who = caller(update, context)
     try:
-        with runtime(context).session() as session:
+        with acting_session(context, who) as session:
             review.reject_match(
                 session=session,
                 settings=runtime(context).settings,
                 member=who.member,
                 match_id=match_id,
                 reason=reason,
-                telegram_user_id=who.telegram_user_id,
             )
     except review.ReasonTooLong:
         await edit_or_reply(update, t(who.language, "review.reason_too_long"))
@@ -301,14 +306,13 @@ async def command_while_rejecting(update: Update, context: Context) -> int:
 async def forged_pressed(update: Update, context: Context) -> None:
     """Any other `rv:` data: not a button we ever sent. Logged, answered, nothing changed."""
     who = caller(update, context)
-    with runtime(context).session() as session:
+    with acting_session(context, who) as session:
         audit.record_refusal(
             session=session,
             actor=who.member,
             action="review.button",
             target=shown(data_of(update)),
             reason="malformed button data",
-            actor_telegram_id=who.telegram_user_id,
         )
     await answer_query(update, plain(who.language, "review.stale"), alert=True)
     await edit_or_reply(update, t(who.language, "review.stale"))

@@ -10,7 +10,7 @@ from telegram.ext import Application, CommandHandler, filters
 
 from bot.context import runtime
 from bot.render import reply_html
-from bot.staff import Context, caller
+from bot.staff import Context, acting_session, caller
 from bot.texts import Markup, plain, t
 from kooperation.services import roles, stats
 from kooperation.services.stats import Stats
@@ -66,12 +66,11 @@ async def stats_command(update: Update, context: Context) -> None:
     """/stats – refused (and logged) for anyone who is neither manager nor admin."""
     who = caller(update, context)
     try:
-        with runtime(context).session() as session:
+        with acting_session(context, who) as session:
             figures = stats.stats_for(
                 session=session,
                 settings=runtime(context).settings,
                 member=who.member,
-                telegram_user_id=who.telegram_user_id,
             )
     except roles.NotAllowed:
         await reply_html(update, t(who.language, "stats.not_allowed"))

@@ -14,6 +14,7 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from kooperation.models import AuditLog, Member
+from kooperation.services.identity import stranger_telegram_id
 
 
 class Action:
@@ -42,12 +43,13 @@ def record(
     target: str = "",
     allowed: bool = True,
     detail: dict[str, Any] | None = None,
-    actor_telegram_id: int | None = None,
 ) -> AuditLog:
-    """Adds one entry to the session; the caller commits it with the change it describes."""
+    """Adds one entry to the session; the caller commits it with the change it describes.
+    Without an acting member the entry names the stranger `identity.as_stranger` gave the
+    session, if any."""
     entry = AuditLog(
         actor_id=actor.id if actor else None,
-        actor_telegram_id=actor.telegram_user_id if actor else actor_telegram_id,
+        actor_telegram_id=actor.telegram_user_id if actor else stranger_telegram_id(session),
         action=action,
         target=target,
         allowed=allowed,
@@ -64,7 +66,6 @@ def record_refusal(
     action: str,
     target: str = "",
     reason: str,
-    actor_telegram_id: int | None = None,
 ) -> AuditLog:
     """Logs a refused attempt and commits it (the attempt itself changed nothing)."""
     session.rollback()
@@ -75,7 +76,6 @@ def record_refusal(
         target=target,
         allowed=False,
         detail={"refused": reason},
-        actor_telegram_id=actor_telegram_id,
     )
     session.commit()
     return entry
@@ -93,15 +93,22 @@ class AuditEntry:
     detail: dict[str, Any]
 
 
-def actor_label(member: Member | None, telegram_id: int | None = None) -> str:
+def actor_label(member: Member | None) -> str:
     """How a person appears in logs and messages: name, @username or Telegram id."""
     if member is None:
-        return f"tg:{telegram_id}" if telegram_id else "cli"
+        return "cli"
     if member.display_name:
         return member.display_name
     if member.username:
         return f"@{member.username}"
     return f"tg:{member.telegram_user_id}"
+
+
+def _logged_actor(member: Member | None, stranger: int | None) -> str:
+    """An entry's actor: the member, else the stranger's Telegram id, else the CLI."""
+    if member is None and stranger:
+        return f"tg:{stranger}"
+    return actor_label(member)
 
 
 def audit_entries(
@@ -122,7 +129,7 @@ def audit_entries(
         entries.append(
             AuditEntry(
                 at=log.at,
-                actor=actor_label(member, log.actor_telegram_id),
+                actor=_logged_actor(member, log.actor_telegram_id),
                 actor_telegram_id=log.actor_telegram_id,
                 action=log.action,
                 target=log.target,

@@ -101,9 +101,8 @@ class DigestSettingError(Exception):
     """The digest button was pressed by someone who is not a known member."""
 
 
-def set_digest(*, session: Session, telegram_user_id: int, enabled: bool) -> Member:
-    """Turns the digest on or off for the member behind a digest button."""
-    member = session.exec(select(Member).where(Member.telegram_user_id == telegram_user_id)).first()
+def set_digest(*, session: Session, member: Member | None, enabled: bool) -> Member:
+    """Turns the digest on or off for the member behind a digest button (None: a stranger)."""
     if member is None or member.id is None:
         raise DigestSettingError("unknown member")
     return members.set_digest(session=session, member_id=member.id, enabled=enabled)

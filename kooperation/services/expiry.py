@@ -107,7 +107,7 @@ def extend_listing(
     session: Session,
     settings: Settings,
     listing_id: int,
-    telegram_user_id: int,
+    member: Member | None,
     now: datetime | None = None,
 ) -> Extended:
     """Extends a listing by `listing_lifetime_days`; reopens it if expiry closed it.
@@ -115,7 +115,6 @@ def extend_listing(
     A listing its owner closed on purpose (closed before its expiry date) stays closed.
     """
     now = now or utcnow()
-    member = session.exec(select(Member).where(Member.telegram_user_id == telegram_user_id)).first()
     listing = session.get(Listing, listing_id)
     if member is None or listing is None:
         raise ExtendError("unknown member or listing")

@@ -105,10 +105,10 @@ def queue_due_followups(
 
 
 def record_feedback(
-    *, session: Session, match_id: int, telegram_user_id: int, feedback: Feedback
+    *, session: Session, match_id: int, member: Member | None, feedback: Feedback
 ) -> FeedbackResult:
-    """Stores one side's answer to the follow-up; a later answer replaces an earlier one."""
-    member = session.exec(select(Member).where(Member.telegram_user_id == telegram_user_id)).first()
+    """Stores one side's answer to the follow-up; a later answer replaces an earlier one.
+    `member` is None for a stranger, who is refused."""
     match = session.get(Match, match_id)
     if member is None or match is None:
         raise FollowupError("unknown member or match")

@@ -1,4 +1,5 @@
-"""Company contacts and managers by their Telegram identity: consent, contact data, settings."""
+"""Company contacts and managers: contact data and settings (their Telegram identity and
+consent are in `identity`)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from collections.abc import Iterable
 
 from sqlmodel import Session, col, or_, select
 
-from kooperation.models import ManagerCluster, Member, Organization, Role, utcnow
+from kooperation.models import ManagerCluster, Member, Organization, Role
 from kooperation.validation import clean_email, clean_person_name
 
 LANGUAGES = ("de", "en")
@@ -22,10 +23,6 @@ class NotRegistered(MemberError):
 
 class OrganizationNotFound(MemberError):
     """The organization or invite code does not exist."""
-
-
-def member_by_telegram_id(*, session: Session, telegram_user_id: int) -> Member | None:
-    return session.exec(select(Member).where(Member.telegram_user_id == telegram_user_id)).first()
 
 
 def reachable_staff(*, session: Session, admin_telegram_ids: Iterable[int] = ()) -> list[Member]:
@@ -51,62 +48,6 @@ def mark_unreachable(*, session: Session, member_id: int) -> None:
         member.active = False
         session.add(member)
         session.commit()
-
-
-def mark_unreachable_by_telegram_id(*, session: Session, telegram_user_id: int) -> bool:
-    """Same as `mark_unreachable` for the bot's error handler, which knows only the user id."""
-    member = member_by_telegram_id(session=session, telegram_user_id=telegram_user_id)
-    if member is None or member.id is None:
-        return False
-    mark_unreachable(session=session, member_id=member.id)
-    return True
-
-
-def seen(
-    *, session: Session, telegram_user_id: int, chat_id: int | None, username: str | None
-) -> Member | None:
-    """The member behind an incoming private message; a blocked member who writes is reachable
-    again, and a changed @username or chat is kept current. None before consent."""
-    member = member_by_telegram_id(session=session, telegram_user_id=telegram_user_id)
-    if member is None:
-        return None
-    username = (username or "")[:64]
-    changed = (
-        not member.active
-        or (chat_id is not None and member.chat_id != chat_id)
-        or member.username != username
-    )
-    if changed:
-        member.active = True
-        if chat_id is not None:
-            member.chat_id = chat_id
-        member.username = username
-        session.add(member)
-        session.commit()
-    return member
-
-
-def give_consent(
-    *,
-    session: Session,
-    telegram_user_id: int,
-    chat_id: int,
-    username: str | None,
-    language: str,
-) -> Member:
-    """Creates the member when they agree to the data use; before this nothing is stored."""
-    member = member_by_telegram_id(session=session, telegram_user_id=telegram_user_id)
-    if member is None:
-        member = Member(telegram_user_id=telegram_user_id)
-    member.chat_id = chat_id
-    member.username = (username or "")[:64]
-    member.language = language if language in LANGUAGES else "de"
-    member.consent_at = member.consent_at or utcnow()
-    member.active = True
-    session.add(member)
-    session.commit()
-    session.refresh(member)
-    return member
 
 
 def _get(session: Session, member_id: int) -> Member:

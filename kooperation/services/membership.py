@@ -112,9 +112,7 @@ def is_contact(*, member: Member | None, organization_id: int | None) -> bool:
     )
 
 
-def refuse_not_yours(
-    *, session: Session, member: Member | None, target: str, telegram_user_id: int | None = None
-) -> None:
+def refuse_not_yours(*, session: Session, member: Member | None, target: str) -> None:
     """Audit-logs a company action by someone who does not speak for the company; the caller
     then raises its own "not yours" error, the same for strangers, requesters and former
     contacts."""
@@ -124,7 +122,6 @@ def refuse_not_yours(
         action=Action.NOT_YOURS,
         target=target,
         reason=NOT_A_CONTACT,
-        actor_telegram_id=telegram_user_id,
     )
 
 

@@ -44,11 +44,11 @@ def _iso(value: datetime | None) -> str | None:
     return value.isoformat() if value else None
 
 
-def export_member_data(*, session: Session, telegram_user_id: int) -> dict[str, Any]:
-    """Everything stored about one Telegram user, as JSON-ready data."""
-    member = session.exec(select(Member).where(Member.telegram_user_id == telegram_user_id)).first()
-    if member is None or member.id is None:
-        raise NotRegistered(telegram_user_id)
+def export_member_data(*, session: Session, member: Member) -> dict[str, Any]:
+    """Everything stored about one member, as JSON-ready data."""
+    if member.id is None:
+        raise NotRegistered(member.telegram_user_id)
+    telegram_user_id = member.telegram_user_id
     organization = session.get(Organization, member.organization_id or -1)
     cluster = session.get(Cluster, organization.cluster_id) if organization else None
     listings = session.exec(
@@ -295,11 +295,11 @@ def scrub_audit(*, session: Session, member: Member, listings: Sequence[Listing]
     return changed
 
 
-def delete_member_data(*, session: Session, telegram_user_id: int) -> Deletion:
+def delete_member_data(*, session: Session, member: Member) -> Deletion:
     """Deletes the member, their listings, matches, messages and bot state in one transaction."""
-    member = session.exec(select(Member).where(Member.telegram_user_id == telegram_user_id)).first()
-    if member is None or member.id is None:
-        raise NotRegistered(telegram_user_id)
+    if member.id is None:
+        raise NotRegistered(member.telegram_user_id)
+    telegram_user_id = member.telegram_user_id
     listings = session.exec(select(Listing).where(Listing.member_id == member.id)).all()
     ids = [listing.id for listing in listings]
     matches = (

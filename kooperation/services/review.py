@@ -196,7 +196,6 @@ def next_card(
     member: Member | None,
     skipped: Collection[int] = (),
     after: int | None = None,
-    telegram_user_id: int | None = None,
 ) -> QueuePosition:
     """The best pending proposal the manager has not skipped, and how many are pending.
 
@@ -208,7 +207,6 @@ def next_card(
         settings=settings,
         member=member,
         action=Action.REVIEW,
-        telegram_user_id=telegram_user_id,
     )
     pending = pending_matches(session=session, cluster_ids=clusters)
     skipped_set = set(skipped)
@@ -232,7 +230,6 @@ def _decide(
     status: MatchStatus,
     action: str,
     reason: str = "",
-    telegram_user_id: int | None = None,
 ) -> Decision:
     target = f"match:{match_id}"
     match = session.get(Match, match_id)
@@ -243,7 +240,6 @@ def _decide(
             action=action,
             target=target,
             reason="unknown proposal",
-            actor_telegram_id=telegram_user_id,
         )
         raise MatchNotFound(str(match_id))
     if member is None:
@@ -253,7 +249,6 @@ def _decide(
             action=action,
             target=target,
             reason="not a member",
-            telegram_user_id=telegram_user_id,
         )
     roles.require_review(
         session=session, settings=settings, member=member, match=match, action=action
@@ -303,7 +298,6 @@ def approve_match(
     settings: Settings,
     member: Member | None,
     match_id: int,
-    telegram_user_id: int | None = None,
 ) -> Decision:
     """Approves a proposal and asks both sides (introduction opt-in), in one transaction."""
     return _decide(
@@ -313,7 +307,6 @@ def approve_match(
         match_id=match_id,
         status=MatchStatus.APPROVED,
         action=Action.APPROVE,
-        telegram_user_id=telegram_user_id,
     )
 
 
@@ -324,7 +317,6 @@ def reject_match(
     member: Member | None,
     match_id: int,
     reason: str = "",
-    telegram_user_id: int | None = None,
 ) -> Decision:
     """Rejects a proposal with an optional short reason (never shown to the companies)."""
     reason = " ".join(reason.split())
@@ -338,7 +330,6 @@ def reject_match(
         status=MatchStatus.REJECTED,
         action=Action.REJECT,
         reason=reason,
-        telegram_user_id=telegram_user_id,
     )
 
 

@@ -114,7 +114,6 @@ def refuse(
     action: str,
     reason: str,
     target: str = "",
-    telegram_user_id: int | None = None,
 ) -> NoReturn:
     """Writes the refused attempt to the audit log, then raises NotAllowed."""
     audit.record_refusal(
@@ -123,7 +122,6 @@ def refuse(
         action=action,
         target=target,
         reason=reason,
-        actor_telegram_id=telegram_user_id,
     )
     raise NotAllowed(action, reason)
 
@@ -134,7 +132,6 @@ def require_staff(
     settings: Settings,
     member: Member | None,
     action: str,
-    telegram_user_id: int | None = None,
 ) -> set[int] | None:
     """Returns the member's clusters (None = all) or logs the refusal and raises NotAllowed."""
     if member is not None and is_staff(session=session, settings=settings, member=member):
@@ -144,7 +141,6 @@ def require_staff(
         member=member,
         action=action,
         reason="not a manager or admin",
-        telegram_user_id=telegram_user_id,
     )
 
 
@@ -155,7 +151,6 @@ def require_admin(
     member: Member | None,
     action: str,
     target: str = "",
-    telegram_user_id: int | None = None,
 ) -> None:
     if is_admin(settings=settings, member=member):
         return
@@ -165,7 +160,6 @@ def require_admin(
         action=action,
         target=target,
         reason="not an admin",
-        telegram_user_id=telegram_user_id,
     )
 
 
@@ -183,50 +177,15 @@ def require_review(
     refuse(session=session, member=member, action=action, target=f"match:{match.id}", reason=reason)
 
 
-def ensure_member(
-    *, session: Session, telegram_user_id: int, display_name: str = "", username: str = ""
-) -> Member:
-    """The member with this Telegram id, created (without consent data) when unknown.
-
-    A private chat's id equals the user's id, so the new row can be reached at once.
-    """
-    member = session.exec(select(Member).where(Member.telegram_user_id == telegram_user_id)).first()
-    if member is None:
-        member = Member(
-            telegram_user_id=telegram_user_id,
-            chat_id=telegram_user_id,
-            display_name=display_name,
-            username=username,
-        )
-        session.add(member)
-        session.flush()
-    return member
-
-
-def staff_member(
-    *, session: Session, settings: Settings, telegram_user_id: int, username: str = ""
-) -> Member | None:
-    """The member behind a Telegram id; an admin from settings gets a row on first contact."""
-    member = session.exec(select(Member).where(Member.telegram_user_id == telegram_user_id)).first()
-    if member is None and telegram_user_id in settings.admin_telegram_ids:
-        member = ensure_member(
-            session=session, telegram_user_id=telegram_user_id, username=username
-        )
-        member.role = Role.ADMIN
-        session.commit()
-    return member
-
-
-def add_admin(*, session: Session, telegram_user_id: int, actor: Member | None = None) -> Member:
-    """Makes a Telegram user an admin (creating the member row if needed)."""
-    member = ensure_member(session=session, telegram_user_id=telegram_user_id)
+def add_admin(*, session: Session, member: Member, actor: Member | None = None) -> Member:
+    """Makes the member an admin (the CLI creates the row of a new Telegram id first)."""
     member.role = Role.ADMIN
     session.add(member)
     audit.record(
         session=session,
         actor=actor,
         action=Action.ADD_ADMIN,
-        target=f"tg:{telegram_user_id}",
+        target=f"tg:{member.telegram_user_id}",
     )
     session.commit()
     return member
@@ -271,19 +230,19 @@ def appoint_manager_by_admin(
     session: Session,
     settings: Settings,
     actor: Member | None,
-    telegram_user_id: int,
+    member: Member,
     cluster_slug: str,
 ) -> tuple[Member, Cluster, bool]:
-    """An admin appoints the Telegram user as manager of a cluster (row created if unknown)."""
+    """An admin appoints the member as manager of a cluster. A person named by Telegram id
+    gets their row from `identity.ensure_member` after `require_admin` let the admin in."""
     require_admin(
         session=session,
         settings=settings,
         member=actor,
         action=Action.APPOINT_MANAGER,
-        target=f"tg:{telegram_user_id}",
+        target=f"tg:{member.telegram_user_id}",
     )
     cluster = cluster_or_error(session=session, slug=cluster_slug)
-    member = ensure_member(session=session, telegram_user_id=telegram_user_id)
     created = appoint_manager(session=session, member=member, cluster=cluster, actor=actor)
     return member, cluster, created
 
@@ -293,19 +252,20 @@ def remove_manager(
     session: Session,
     settings: Settings,
     actor: Member | None,
-    telegram_user_id: int,
+    member: Member | None,
+    target: str,
     cluster_slug: str,
 ) -> tuple[Cluster, bool]:
-    """An admin takes a cluster away from a manager; False when they did not manage it."""
+    """An admin takes a cluster away from a manager; False when they did not manage it.
+    `member` is None for an unknown person, `target` how the admin named them ("tg:<id>")."""
     require_admin(
         session=session,
         settings=settings,
         member=actor,
         action=Action.REMOVE_MANAGER,
-        target=f"tg:{telegram_user_id}",
+        target=target,
     )
     cluster = cluster_or_error(session=session, slug=cluster_slug)
-    member = session.exec(select(Member).where(Member.telegram_user_id == telegram_user_id)).first()
     row = session.get(ManagerCluster, (member.id, cluster.id)) if member else None
     if member is None or row is None:
         return cluster, False
@@ -319,7 +279,7 @@ def remove_manager(
         session=session,
         actor=actor,
         action=Action.REMOVE_MANAGER,
-        target=f"tg:{telegram_user_id}",
+        target=target,
         detail={"cluster": cluster.slug},
     )
     session.commit()

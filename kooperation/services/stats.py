@@ -230,7 +230,6 @@ def stats_for(
     session: Session,
     settings: Settings,
     member: Member | None,
-    telegram_user_id: int | None = None,
 ) -> Stats:
     """/stats: a manager sees their clusters, an admin everything; others are refused."""
     clusters = roles.require_staff(
@@ -238,7 +237,6 @@ def stats_for(
         settings=settings,
         member=member,
         action=Action.STATS,
-        telegram_user_id=telegram_user_id,
     )
     audit.record(session=session, actor=member, action=Action.STATS)
     session.commit()

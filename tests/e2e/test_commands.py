@@ -12,7 +12,7 @@ from sqlmodel import Session
 
 from kooperation.db import engine_for
 from kooperation.models import utcnow
-from kooperation.services import roles
+from kooperation.services import identity, roles
 from tests import review_seed as seed
 from tests.e2e.conftest import new_user_id
 from tests.e2e.flows import NO_MATCHING, Contact
@@ -128,7 +128,7 @@ def test_a_manager_appointed_outside_the_bot_gets_the_menu_without_a_restart(
     since = emulator.last_seq()
     with Session(engine_for(database_url), expire_on_commit=False) as session:
         # what `matchbot manager add` does, in another process
-        member = roles.ensure_member(session=session, telegram_user_id=kim_id)
+        member = identity.ensure_member(session=session, telegram_user_id=kim_id)
         roles.appoint_manager(session=session, member=member, cluster=seed.cluster(session, "it"))
     emulator.wait_call("setMyCommands", since=since, timeout=15)
     [menu] = _chat_menus(emulator, kim_id, since=since)

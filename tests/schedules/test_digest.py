@@ -212,12 +212,5 @@ def test_the_dry_run_composes_but_queues_nothing(session: Session, world: World)
 def test_pausing_the_digest_is_idempotent(session: Session, world: World) -> None:
     member = world.company("Firma", "it")
     for _ in range(2):
-        assert (
-            set_digest(
-                session=session, telegram_user_id=member.telegram_user_id, enabled=False
-            ).digest_enabled
-            is False
-        )
-    assert set_digest(
-        session=session, telegram_user_id=member.telegram_user_id, enabled=True
-    ).digest_enabled
+        assert set_digest(session=session, member=member, enabled=False).digest_enabled is False
+    assert set_digest(session=session, member=member, enabled=True).digest_enabled

@@ -63,7 +63,7 @@ def test_extending_reopens_a_listing_expiry_closed_for_ninety_days(
         session=session,
         settings=settings,
         listing_id=gone.id,
-        telegram_user_id=owner.telegram_user_id,
+        member=owner,
     )
     session.refresh(gone)
     assert result.reopened and gone.status == "active"
@@ -80,7 +80,7 @@ def test_extending_an_active_listing_adds_ninety_days_to_its_end(
         session=session,
         settings=settings,
         listing_id=listing.id,
-        telegram_user_id=owner.telegram_user_id,
+        member=owner,
     )
     session.refresh(listing)
     assert listing.expires_at == end + timedelta(days=90)
@@ -97,7 +97,7 @@ def test_a_listing_its_owner_closed_stays_closed(
             session=session,
             settings=settings,
             listing_id=listing.id,
-            telegram_user_id=owner.telegram_user_id,
+            member=owner,
         )
     assert session.get(Listing, listing.id).status == "closed"
 
@@ -114,7 +114,7 @@ def test_someone_elses_listing_cannot_be_extended(
             session=session,
             settings=settings,
             listing_id=listing.id,
-            telegram_user_id=stranger.telegram_user_id,
+            member=stranger,
         )
     session.refresh(listing)
     assert listing.expires_at == end

@@ -59,13 +59,13 @@ def test_each_answer_lands_on_the_answering_side(session: Session, introduced: t
     record_feedback(
         session=session,
         match_id=match.id,
-        telegram_user_id=offer_side.telegram_user_id,
+        member=offer_side,
         feedback=Feedback.IN_TOUCH,
     )
     result = record_feedback(
         session=session,
         match_id=match.id,
-        telegram_user_id=need_side.telegram_user_id,
+        member=need_side,
         feedback=Feedback.COOPERATING,
     )
     session.refresh(match)
@@ -80,7 +80,7 @@ def test_a_side_that_answered_is_not_asked_again(
     record_feedback(
         session=session,
         match_id=match.id,
-        telegram_user_id=need_side.telegram_user_id,
+        member=need_side,
         feedback=Feedback.NO_CONTACT,
     )
     assert queue_due_followups(session=session, settings=settings) == 1
@@ -95,7 +95,7 @@ def test_someone_outside_the_match_cannot_answer_for_it(
         record_feedback(
             session=session,
             match_id=match.id,
-            telegram_user_id=stranger.telegram_user_id,
+            member=stranger,
             feedback=Feedback.COOPERATING,
         )
     session.refresh(match)

@@ -6,7 +6,7 @@ import pytest
 from sqlmodel import Session
 
 from kooperation.config import Settings
-from kooperation.services import audit, review, roles
+from kooperation.services import audit, identity, review, roles
 from tests import review_seed as seed
 
 
@@ -41,6 +41,7 @@ def test_decisions_and_refusals_are_listed_newest_first_with_reason(
 
 def test_unknown_telegram_user_is_logged_by_id(session: Session, settings: Settings) -> None:
     with pytest.raises(roles.NotAllowed):
-        review.next_card(session=session, settings=settings, member=None, telegram_user_id=31337)
+        identity.as_stranger(session=session, telegram_user_id=31337)
+        review.next_card(session=session, settings=settings, member=None)
     (entry,) = audit.audit_entries(session=session)
     assert (entry.actor, entry.allowed) == ("tg:31337", False)

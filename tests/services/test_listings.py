@@ -8,7 +8,7 @@ import pytest
 from sqlmodel import Session, select
 
 from kooperation.models import Cluster, Listing, Match, MatchStatus, Member, Organization, utcnow
-from kooperation.services import listings, members
+from kooperation.services import identity, listings, members
 from kooperation.validation import InvalidInput
 
 NEED = "Wir suchen einen Partner für Prüfstände für Batteriezellen."
@@ -20,7 +20,7 @@ def contact(session: Session, telegram_user_id: int, org_name: str, slug: str = 
     organization = Organization(name=org_name, cluster_id=cluster.id)
     session.add(organization)
     session.commit()
-    member = members.give_consent(
+    member = identity.give_consent(
         session=session,
         telegram_user_id=telegram_user_id,
         chat_id=telegram_user_id,
@@ -56,7 +56,7 @@ def test_create_listing_refuses_bad_text_and_a_member_without_organization(
     erika = contact(session, 1, "Zellwerk")
     with pytest.raises(InvalidInput):
         listings.create_listing(session=session, member_id=erika.id, kind="need", text="🔋" * 30)
-    loner = members.give_consent(
+    loner = identity.give_consent(
         session=session, telegram_user_id=2, chat_id=2, username="", language="de"
     )
     with pytest.raises(listings.NoOrganization):

@@ -20,7 +20,14 @@ from kooperation.models import (
     Outbox,
     utcnow,
 )
-from kooperation.services import introductions, listings, membership, organizations, roles
+from kooperation.services import (
+    identity,
+    introductions,
+    listings,
+    membership,
+    organizations,
+    roles,
+)
 from tests import review_seed as seed
 
 
@@ -360,8 +367,10 @@ def test_export_shows_imported_contact_data_only_when_it_is_ones_own(
     )
     kai = seed.contact(session, 200, None, name="Kai", email="kai@imp.test")
     membership.redeem_company_invite(session=session, member=kai, code=invite.code)
-    exported = privacy.export_member_data(session=session, telegram_user_id=200)
+    exported = privacy.export_member_data(
+        session=session, member=identity.require_member(session=session, telegram_user_id=200)
+    )
     assert "Jana Import" not in str(exported) and "jana@imp.test" not in str(exported)
     jana = seed.contact(session, 201, org, name="Jana Import", email="jana@imp.test")
-    own = privacy.export_member_data(session=session, telegram_user_id=jana.telegram_user_id)
+    own = privacy.export_member_data(session=session, member=jana)
     assert own["organization"]["contact_email"] == "jana@imp.test"

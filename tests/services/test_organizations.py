@@ -6,7 +6,7 @@ import pytest
 from sqlmodel import Session, select
 
 from kooperation.models import Cluster, Member, Organization, utcnow
-from kooperation.services import members, organizations
+from kooperation.services import identity, members, organizations
 from kooperation.validation import InvalidInput
 
 
@@ -22,7 +22,7 @@ def add_org(session: Session, name: str, **kw: object) -> Organization:
 
 
 def consented(session: Session, telegram_user_id: int = 42) -> Member:
-    return members.give_consent(
+    return identity.give_consent(
         session=session,
         telegram_user_id=telegram_user_id,
         chat_id=telegram_user_id,
@@ -111,12 +111,12 @@ def test_imported_organization_gets_an_invite_code_on_first_use(session: Session
 def test_consent_creates_the_member_and_a_message_reactivates_a_blocked_one(
     session: Session,
 ) -> None:
-    assert members.member_by_telegram_id(session=session, telegram_user_id=42) is None
+    assert identity.member_by_telegram_id(session=session, telegram_user_id=42) is None
     member = consented(session)
     assert member.consent_at is not None and member.consent_at <= utcnow()
     members.mark_unreachable(session=session, member_id=member.id)
-    assert members.member_by_telegram_id(session=session, telegram_user_id=42).active is False
-    seen = members.seen(session=session, telegram_user_id=42, chat_id=42, username="erika2")
+    assert identity.member_by_telegram_id(session=session, telegram_user_id=42).active is False
+    seen = identity.seen(session=session, telegram_user_id=42, chat_id=42, username="erika2")
     assert seen.active is True and seen.username == "erika2"
 
 

@@ -19,7 +19,7 @@ from kooperation.models import (
     Outbox,
     StatCounter,
 )
-from kooperation.services import listings, members, privacy
+from kooperation.services import identity, listings, members, privacy
 from kooperation.services.outbox import queue_message
 from tests.services.test_listings import NEED, OFFER, contact
 
@@ -38,7 +38,9 @@ def test_export_holds_everything_about_me_and_nothing_about_the_other_side(
     session.add(BotState(namespace="user_data", key="11", data={"other": True}))
     session.commit()
 
-    data = privacy.export_member_data(session=session, telegram_user_id=1)
+    data = privacy.export_member_data(
+        session=session, member=identity.require_member(session=session, telegram_user_id=1)
+    )
     document = json.dumps(data, ensure_ascii=False, default=str)
     assert data["member"]["email"] == "erika@zellwerk.de"
     assert data["organization"]["name"] == "Zellwerk"
@@ -53,7 +55,9 @@ def test_export_holds_everything_about_me_and_nothing_about_the_other_side(
 
 def test_export_of_an_unknown_user_says_not_registered(session: Session) -> None:
     with pytest.raises(members.NotRegistered):
-        privacy.export_member_data(session=session, telegram_user_id=404)
+        privacy.export_member_data(
+            session=session, member=identity.require_member(session=session, telegram_user_id=404)
+        )
 
 
 def test_delete_removes_member_listings_matches_and_messages_but_keeps_counts(
@@ -73,7 +77,9 @@ def test_delete_removes_member_listings_matches_and_messages_but_keeps_counts(
     session.add(BotState(namespace="user_data", key="2", data={"keep": True}))
     session.commit()
 
-    result = privacy.delete_member_data(session=session, telegram_user_id=1)
+    result = privacy.delete_member_data(
+        session=session, member=identity.require_member(session=session, telegram_user_id=1)
+    )
     session.expire_all()
 
     assert (result.listings, result.matches) == (2, 1)
@@ -100,7 +106,9 @@ def test_delete_removes_member_listings_matches_and_messages_but_keeps_counts(
     )
     privacy_again = pytest.raises(members.NotRegistered)
     with privacy_again:
-        privacy.delete_member_data(session=session, telegram_user_id=1)
+        privacy.delete_member_data(
+            session=session, member=identity.require_member(session=session, telegram_user_id=1)
+        )
 
 
 def test_delete_blanks_the_member_out_of_other_peoples_messages_queued_and_sent(
@@ -140,7 +148,7 @@ def test_delete_blanks_the_member_out_of_other_peoples_messages_queued_and_sent(
     stored = json.dumps([r.payload for r in session.exec(select(Outbox)).all()], ensure_ascii=False)
     assert all(value in stored for value in personal)  # the copies this test is about
 
-    privacy.delete_member_data(session=session, telegram_user_id=anna.telegram_user_id)
+    privacy.delete_member_data(session=session, member=anna)
     session.expire_all()
 
     rows = session.exec(select(Outbox)).all()

@@ -12,7 +12,7 @@ from sqlmodel import Session, select
 
 from kooperation.config import Settings
 from kooperation.models import AuditLog, ManagerCluster, Member, Role, utcnow
-from kooperation.services import roles
+from kooperation.services import identity, roles
 from tests import review_seed as seed
 
 
@@ -20,16 +20,18 @@ def test_admin_from_settings_gets_a_member_row_on_first_contact(
     session: Session, settings: Settings
 ) -> None:
     settings = settings.model_copy(update={"admin_telegram_ids": [777]})
-    member = roles.staff_member(session=session, settings=settings, telegram_user_id=777)
+    member = identity.staff_member(session=session, settings=settings, telegram_user_id=777)
     assert member is not None and member.role == Role.ADMIN
     assert roles.is_admin(settings=settings, member=member)
-    assert roles.staff_member(session=session, settings=settings, telegram_user_id=778) is None
+    assert identity.staff_member(session=session, settings=settings, telegram_user_id=778) is None
 
 
 def test_add_admin_for_an_unknown_telegram_id_creates_a_reachable_member(
     session: Session, settings: Settings
 ) -> None:
-    member = roles.add_admin(session=session, telegram_user_id=5555)
+    member = roles.add_admin(
+        session=session, member=identity.ensure_member(session=session, telegram_user_id=5555)
+    )
     assert (member.role, member.chat_id) == (Role.ADMIN, 5555)
     assert roles.managed_cluster_ids(session=session, settings=settings, member=member) is None
 
@@ -44,7 +46,7 @@ def test_only_admins_appoint_managers_and_refusals_are_logged(
             session=session,
             settings=settings,
             actor=manager,
-            telegram_user_id=3,
+            member=identity.ensure_member(session=session, telegram_user_id=3),
             cluster_slug="logistics",
         )
     assert session.exec(select(Member).where(Member.telegram_user_id == 3)).first() is None
@@ -52,7 +54,7 @@ def test_only_admins_appoint_managers_and_refusals_are_logged(
         session=session,
         settings=settings,
         actor=admin,
-        telegram_user_id=3,
+        member=identity.ensure_member(session=session, telegram_user_id=3),
         cluster_slug="Logistics",
     )
     assert created and cluster.slug == "logistics" and member.role == Role.MANAGER
@@ -66,7 +68,11 @@ def test_only_admins_appoint_managers_and_refusals_are_logged(
     ]
     with pytest.raises(roles.UnknownCluster):
         roles.appoint_manager_by_admin(
-            session=session, settings=settings, actor=admin, telegram_user_id=3, cluster_slug="food"
+            session=session,
+            settings=settings,
+            actor=admin,
+            member=identity.ensure_member(session=session, telegram_user_id=3),
+            cluster_slug="food",
         )
 
 
@@ -76,7 +82,12 @@ def test_removing_the_last_cluster_makes_a_manager_a_member_again(
     admin = seed.admin(session, 1)
     manager = seed.manager(session, 2, "it")
     cluster, removed = roles.remove_manager(
-        session=session, settings=settings, actor=admin, telegram_user_id=2, cluster_slug="it"
+        session=session,
+        settings=settings,
+        actor=admin,
+        member=identity.member_by_telegram_id(session=session, telegram_user_id=2),
+        target="tg:2",
+        cluster_slug="it",
     )
     assert removed and cluster.slug == "it"
     session.refresh(manager)

@@ -84,7 +84,7 @@ def test_the_programme_view_names_what_deleted_contacts_took_with_them(
 ) -> None:
     need_member, _, _ = seed.two_sided(session, 1000, "automotive", "logistics")
     seed.two_sided(session, 1010, "it", "logistics")
-    privacy.delete_member_data(session=session, telegram_user_id=need_member.telegram_user_id)
+    privacy.delete_member_data(session=session, member=need_member)
 
     everything = stats.compute_stats(session=session)
     assert everything.funnel.proposals == 1
