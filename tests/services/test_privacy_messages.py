@@ -77,7 +77,7 @@ def test_every_kind_of_message_is_blanked_and_still_reads_as_its_kind(session: S
     without_texts = {p for p in sent.values() if SECRETS[0] not in json.dumps(to_data(p))}
     assert {p.KIND for p in without_texts} == {OutboxKind.MANAGER_NEW_PROPOSALS}  # counts only
 
-    privacy.delete_member_data(session=session, telegram_user_id=1)
+    privacy.delete_member_data(session=session, member=erika)
     session.expire_all()
 
     rows = session.exec(select(Outbox).order_by(Outbox.id)).all()
