@@ -206,6 +206,26 @@ def become_contact(*, session: Session, member: Member, organization: Organizati
     withdraw_requests(session=session, member=member)
     member.organization_id = organization.id
     session.add(member)
+    session.flush()
+    _adopt_listings(session, organization.id or 0)
+
+
+def _adopt_listings(session: Session, organization_id: int) -> None:
+    """The company's listings whose author no longer speaks for it (they left) go to its oldest
+    contact, so somebody can still edit, pause, resume or close them; does not commit."""
+    contacts = contacts_of(session=session, organization_id=organization_id)
+    if not contacts:
+        return
+    session.execute(
+        update(Listing)
+        .where(
+            col(Listing.organization_id) == organization_id,
+            col(Listing.member_id).is_not(None),
+            col(Listing.member_id).not_in([c.id for c in contacts]),
+        )
+        .values(member_id=contacts[0].id)
+        .execution_options(synchronize_session=False)
+    )
 
 
 # --------------------------------------------------------------------------- join requests
@@ -504,6 +524,7 @@ def leave_company(*, session: Session, settings: Settings, member: Member) -> Le
     session.add(member)
     session.flush()
     paused = 0
+    _adopt_listings(session, organization.id or 0)
     if not contacts_of(session=session, organization_id=organization.id or 0):
         result = session.execute(
             update(Listing)

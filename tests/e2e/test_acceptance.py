@@ -491,3 +491,104 @@ def test_hostile_input_over_the_bot_is_escaped_refused_or_cut_without_a_tracebac
     with Session(engine) as fresh:
         names = fresh.exec(select(Organization.name)).all()
     assert not [n for n in names if "\x00" in n or len(n) > 200], names
+
+
+# ----------------------------------------------------------------------------- findings
+def test_delete_me_scrubs_the_telegram_name_a_join_request_showed_to_others(
+    emulator, bot, db: Session, engine: Engine
+) -> None:
+    """The join request shows the requester's Telegram name; when they then type another name
+    for the protocol and delete themselves, the Telegram name must go from others' messages."""
+    org = seed.organization(db, "Löschprobe Technik GmbH", "it", invite_code="lp1")
+    host = Contact(emulator.user(seed.contact(db, new_user_id(), org, "Hanna").telegram_user_id))
+    vera = Contact.new(emulator, new_user_id(), first_name="Veronika Geheimnis")
+    vera.send("/start")
+    vera.tap(vera.with_button("ob:ok"), data="ob:ok")
+    vera.send("Löschprobe Technik GmbH")
+    vera.tap(vera.with_button("ob:cl:it"), text="Löschprobe Technik GmbH")
+    vera.with_button("ob:tgname")
+    vera.send("V. G.")  # another name than Telegram's
+    vera.with_button("mn:need")
+    assert "Veronika Geheimnis" in host.reply(timeout=WAIT, contains="Löschprobe").text
+    _outbox_drained(engine)
+    vera.send("/delete_me")
+    vera.tap(vera.with_button("pv:del:yes"), data="pv:del:yes")
+    vera.reply(edited=True)
+    with Session(engine) as fresh:
+        rows = fresh.exec(select(Outbox)).all()
+    left = [row.kind for row in rows if "Veronika Geheimnis" in str(row.payload)]
+    assert not left, left
+
+
+def test_a_colleague_can_close_the_listings_of_a_contact_who_left(
+    emulator, bot, db: Session, engine: Engine
+) -> None:
+    """A contact leaves, a colleague stays: the leaver's listings stay active and matched for
+    the company, so the company's remaining contact must be able to see and close them."""
+    org = seed.organization(db, "Übergabe Werkzeugbau GmbH", "it", invite_code="ueb1")
+    leaver = seed.contact(db, new_user_id(), org, "Lars", language="en")
+    stays = seed.contact(db, new_user_id(), org, "Stefanie")
+    need = seed.listing(db, org, Kind.NEED, "Wir suchen Härterei-Kapazität in Sachsen.", leaver)
+    lars = Contact(emulator.user(leaver.telegram_user_id))
+    lars.send("/settings")
+    lars.tap(lars.with_button("st:leave"), data="st:leave")
+    lars.tap(lars.reply(edited=True), data="st:leave:yes")
+    lars.reply(edited=True)
+    with Session(engine) as fresh:
+        assert fresh.get(Listing, need.id).status == "active"  # not the last: still matched
+
+    stefanie = Contact(emulator.user(stays.telegram_user_id))
+    stefanie.send("/mylistings")
+    shown = stefanie.with_button(f"ml:c:{need.id}", timeout=10)
+    stefanie.tap(shown, data=f"ml:c:{need.id}")
+    stefanie.reply(timeout=10, edited=True)
+    with Session(engine) as fresh:
+        assert fresh.get(Listing, need.id).status == "closed"
+
+
+def test_whoever_joins_after_the_last_contact_left_can_resume_the_paused_listings(
+    emulator, bot, db: Session, engine: Engine, settings: Settings
+) -> None:
+    org = seed.organization(db, "Neustart Gießerei GmbH", "it", invite_code="nsg1")
+    last = seed.contact(db, new_user_id(), org, "Lotte")
+    offer = seed.listing(db, org, Kind.OFFER, "Wir bieten Sandguss bis 2 t in Chemnitz.", last)
+    lotte = Contact(emulator.user(last.telegram_user_id))
+    lotte.send("/settings")
+    lotte.tap(lotte.with_button("st:leave"), data="st:leave")
+    lotte.tap(lotte.reply(edited=True), data="st:leave:yes")
+    lotte.reply(edited=True)
+    with Session(engine) as fresh:
+        assert fresh.get(Listing, offer.id).status == "paused"
+    invite = membership.create_company_invite(
+        session=db, settings=settings, actor=None, organization_id=org.id
+    )
+    nora = Contact.new(emulator, new_user_id(), first_name="Nora")
+    nora.tap(_join_by_link(nora, membership.company_invite_payload(invite)), data="ob:later")
+    nora.send("/mylistings")
+    shown = nora.with_button(f"ml:r:{offer.id}", timeout=10)
+    nora.tap(shown, data=f"ml:r:{offer.id}")
+    nora.reply(timeout=10, edited=True)
+    with Session(engine) as fresh:
+        assert fresh.get(Listing, offer.id).status == "active"
+
+
+def test_sigkill_right_after_a_join_request_decision_loses_nothing(
+    emulator, bot, db: Session, engine: Engine
+) -> None:
+    org = seed.organization(db, "Absturz Beitritt GmbH", "it", invite_code="abb1")
+    anna = Contact(emulator.user(seed.contact(db, new_user_id(), org, "Anna").telegram_user_id))
+    sven = Contact.new(emulator, new_user_id(), first_name="Sven")
+    _ask_to_join(sven, "Absturz Beitritt GmbH", "it")
+    request_id = _member_request(engine, sven)
+    card = anna.with_button(f"jr:a:{request_id}", timeout=WAIT)
+    anna.tap(card, data=f"jr:a:{request_id}")
+    bot.kill()
+    bot.start(EMBEDDING_MODEL=NO_MATCHING)
+    anna.tap(card, data=f"jr:a:{request_id}")  # pressed again: approved or already decided
+    again = anna.reply(edited=True, timeout=10).text
+    assert "Bestätigt" in again or "schon entschieden" in again
+    sven.reply(timeout=WAIT, contains="jetzt Kontakt")
+    time.sleep(1.5)
+    assert not [m for m in sven.user.replies() if "jetzt Kontakt" in (m.text or "")]
+    assert _member(engine, sven).organization_id == org.id
+    assert len(_outbox(engine, _member(engine, sven), "join_decided")) == 1
