@@ -488,9 +488,37 @@ def test_hostile_input_over_the_bot_is_escaped_refused_or_cut_without_a_tracebac
     request = host.reply(timeout=WAIT, contains="eve")
     assert "&lt;b&gt;Eve&lt;/b&gt;" in request.text and "<b>Eve</b>" not in request.text
     assert "Gastgeber &lt;i&gt;GmbH&lt;/i&gt;" in request.text
+    evil.send("Eve\x00 <script>x</script>")  # the name question
+    named = evil.reply(timeout=10)
+    assert "Traceback" not in named.text and "<script>" not in named.text
     with Session(engine) as fresh:
         names = fresh.exec(select(Organization.name)).all()
+        people = fresh.exec(select(Member.display_name)).all()
     assert not [n for n in names if "\x00" in n or len(n) > 200], names
+    assert not [n for n in people if "\x00" in n or len(n) > 100], people
+
+    hugo = Contact.new(emulator, new_user_id(), language="en", first_name="Hugo")
+    menu = register_new_company(hugo, company="Markup & <u>Co</u> KG", name="Hugo & <Sohn>")
+    hugo.tap(menu, data="ob:later")
+    menu = hugo.with_button("mn:need")
+    hugo.tap(menu, data="mn:need")
+    hugo.reply()  # what do you need?
+    for text in ("x" * 20_000, "Wir suchen\x00 Prüfstände."):
+        hugo.send(text)
+        answer = hugo.reply(timeout=10)
+        assert "Traceback" not in answer.text and len(answer.text) <= 4096
+        assert "ls:ok" not in str(answer.buttons), text[:30]
+    hugo.send("Wir suchen Prüfstände <b>jetzt</b> & sofort in Leipzig.")
+    answer = hugo.with_button("ls:ok", timeout=10)
+    assert "&lt;b&gt;jetzt&lt;/b&gt; &amp; sofort" in answer.text, answer.text
+    hugo.tap(answer, data="ls:ok")
+    hugo.reply(edited=True)
+    hugo.send("/mylistings")
+    mine = hugo.reply(timeout=10, contains="Prüfstände")
+    assert "<b>jetzt</b>" not in mine.text
+    with Session(engine) as fresh:
+        texts = fresh.exec(select(Listing.text).where(Listing.text.contains("Prüfstände"))).all()
+    assert texts and not [x for x in texts if "\x00" in x], texts
 
 
 # ----------------------------------------------------------------------------- findings
