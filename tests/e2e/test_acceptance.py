@@ -445,7 +445,9 @@ def test_two_managers_decide_the_same_proposal_at_once_one_decision_wins(
     assert len(offers) == (1 if status == MatchStatus.APPROVED else 0), status
 
 
-def test_a_burst_of_messages_from_one_person_is_answered_in_order(emulator, bot, db) -> None:
+def test_a_burst_of_messages_from_one_person_is_answered_in_order(
+    emulator, bot, db: Session, engine: Engine
+) -> None:
     org = seed.organization(db, "Reihenfolge GmbH", "it")
     row = seed.contact(db, new_user_id(), org, "Rita")
     rita = Contact(emulator.user(row.telegram_user_id))
@@ -460,6 +462,18 @@ def test_a_burst_of_messages_from_one_person_is_answered_in_order(emulator, bot,
     want = [text for command in commands for text in expected[commands.index(command) % 3]]
     got = [rita.reply(timeout=WAIT).text for _ in want]
     assert got == want
+
+    # taps and messages of one person in one burst: a conversation sees them in order
+    rita.user.press_data("mn:need")
+    rita.user.send("Wir suchen Lohnbeschichtung für Aluminiumteile in Sachsen.")
+    rita.user.press_data("ls:ok")
+    rita.reply(timeout=WAIT, contains="Lohnbeschichtung")
+    time.sleep(2.0)
+    with Session(engine) as fresh:
+        published = fresh.exec(
+            select(Listing).where(col(Listing.text).contains("Lohnbeschichtung"))
+        ).all()
+    assert [x.member_id for x in published] == [row.id], rita.user.replies()
 
 
 # ----------------------------------------------------------------------------- bad input
@@ -626,3 +640,27 @@ def test_sigkill_right_after_a_join_request_decision_loses_nothing(
     assert not [m for m in sven.user.replies() if "jetzt Kontakt" in (m.text or "")]
     assert _member(engine, sven).organization_id == org.id
     assert len(_outbox(engine, _member(engine, sven), "join_decided")) == 1
+
+
+def test_a_claim_shows_imported_markup_escaped_to_the_manager_only(
+    emulator, bot, db: Session, engine: Engine
+) -> None:
+    seed.organization(
+        db,
+        "Import <b>Fett</b> AG",
+        "it",
+        contact_name="<i>Jana</i> & Co",
+        contact_email="jana&co@import.test",
+    )
+    ida = Contact(emulator.user(seed.manager(db, new_user_id(), "it", name="Ida").telegram_user_id))
+    claimant = Contact.new(emulator, new_user_id(), first_name="<u>Claus</u>", username="claus")
+    claimant.send("/start")
+    claimant.tap(claimant.with_button("ob:ok"), data="ob:ok")
+    claimant.send("Import <b>Fett</b> AG")
+    claimant.tap(claimant.with_button("ob:cl:it"), text="Import <b>Fett</b> AG")
+    claim = ida.reply(timeout=WAIT, contains="@claus").text
+    for escaped in ("&lt;i&gt;Jana&lt;/i&gt; &amp; Co", "jana&amp;co@import.test"):
+        assert escaped in claim, claim
+    assert "&lt;u&gt;Claus&lt;/u&gt;" in claim and "Import &lt;b&gt;Fett&lt;/b&gt; AG" in claim
+    for message in claimant.user.replies():
+        assert "Jana" not in (message.text or "") and "import.test" not in (message.text or "")
