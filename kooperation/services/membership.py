@@ -34,6 +34,8 @@ from kooperation.models import (
     Listing,
     ListingStatus,
     ManagerCluster,
+    Match,
+    MatchStatus,
     Member,
     Organization,
     Role,
@@ -659,6 +661,7 @@ def merge_companies(
         .values(organization_id=target_id)
         .execution_options(synchronize_session=False)
     ).rowcount
+    _close_self_matches(session, target_id, actor)
     session.execute(
         update(JoinRequest)
         .where(col(JoinRequest.organization_id) == source_id)
@@ -682,6 +685,26 @@ def merge_companies(
     )
     session.commit()
     return Merged(names[0], names[1], int(moved_members or 0), int(moved_listings or 0))
+
+
+def _close_self_matches(session: Session, organization_id: int, actor: Member | None) -> None:
+    """Open proposals between the two merged companies would ask one company to meet itself
+    (matching never pairs a company with itself): they are rejected; does not commit."""
+    own = select(Listing.id).where(col(Listing.organization_id) == organization_id)
+    session.execute(
+        update(Match)
+        .where(
+            col(Match.status).in_([MatchStatus.PROPOSED, MatchStatus.APPROVED]),
+            col(Match.need_id).in_(own),
+            col(Match.offer_id).in_(own),
+        )
+        .values(
+            status=MatchStatus.REJECTED,
+            decided_by_id=actor.id if actor else None,
+            decided_at=utcnow(),
+        )
+        .execution_options(synchronize_session=False)
+    )
 
 
 def queue_membership_review(*, session: Session, settings: Settings) -> int:

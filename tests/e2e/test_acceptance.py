@@ -664,3 +664,28 @@ def test_a_claim_shows_imported_markup_escaped_to_the_manager_only(
     assert "&lt;u&gt;Claus&lt;/u&gt;" in claim and "Import &lt;b&gt;Fett&lt;/b&gt; AG" in claim
     for message in claimant.user.replies():
         assert "Jana" not in (message.text or "") and "import.test" not in (message.text or "")
+
+
+def test_merging_a_duplicate_closes_the_proposals_between_the_two_companies(
+    emulator, bot, db: Session, engine: Engine
+) -> None:
+    """Matching never pairs a company with itself; after a merge, a proposal between the
+    duplicate and the company it was merged into would ask one company to meet itself (and
+    could never be answered by the offer side)."""
+    target = seed.organization(db, "Doppelwerk Sachsen GmbH", "it", invite_code="dw1")
+    anna = seed.contact(db, new_user_id(), target, "Anna")
+    duplicate = seed.organization(db, "Doppelwerk Sachsen", "it", invite_code="dw2", origin="bot")
+    erik = seed.contact(db, new_user_id(), duplicate, "Erik")
+    need = seed.listing(db, target, Kind.NEED, "Wir suchen Laserschneiden für Bleche.", anna)
+    offer = seed.listing(db, duplicate, Kind.OFFER, "Wir bieten Laserschneiden von Blech.", erik)
+    proposal = seed.proposal(db, need, offer)
+    ida = Contact(emulator.user(seed.manager(db, new_user_id(), "it", name="Ida").telegram_user_id))
+    ida.send("/companies")
+    listed = ida.with_button(f"co:m:{duplicate.id}", timeout=10)
+    ida.tap(listed, data=f"co:m:{duplicate.id}")
+    ida.tap(ida.reply(edited=True), data=f"co:mt:{duplicate.id}:{target.id}")
+    assert "zusammengeführt" in ida.reply(edited=True).text
+    ida.send("/review")
+    assert f"rv:a:{proposal.id}" not in str(ida.reply(timeout=10).buttons)
+    with Session(engine) as fresh:
+        assert fresh.get(Match, proposal.id).status == MatchStatus.REJECTED
