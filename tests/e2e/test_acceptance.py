@@ -689,3 +689,27 @@ def test_merging_a_duplicate_closes_the_proposals_between_the_two_companies(
     assert f"rv:a:{proposal.id}" not in str(ida.reply(timeout=10).buttons)
     with Session(engine) as fresh:
         assert fresh.get(Match, proposal.id).status == MatchStatus.REJECTED
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="leaving does not renew the company's colleague link: a former contact (or anyone "
+    "they pass the old link to) becomes a verified contact again at once, without any approval",
+)
+def test_a_former_contact_cannot_rejoin_with_the_old_colleague_link(
+    emulator, bot, db: Session, engine: Engine
+) -> None:
+    org = seed.organization(db, "Ehemalige Prüftechnik GmbH", "it", invite_code="ehe1")
+    seed.contact(db, new_user_id(), org, "Bleibt")
+    row = seed.contact(db, new_user_id(), org, "Geht", language="en")
+    former = Contact(emulator.user(row.telegram_user_id))
+    former.send("/settings")
+    view = former.with_button("st:leave")
+    assert "?start=ehe1" in view.text  # the link the contact knew
+    former.tap(view, data="st:leave")
+    former.tap(former.reply(edited=True), data="st:leave:yes")
+    former.reply(edited=True)
+    former.send("/start ehe1")
+    former.reply(timeout=10)
+    time.sleep(1.0)
+    assert _member(engine, former).organization_id is None
