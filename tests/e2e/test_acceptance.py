@@ -713,3 +713,25 @@ def test_a_former_contact_cannot_rejoin_with_the_old_colleague_link(
     former.reply(timeout=10)
     time.sleep(1.0)
     assert _member(engine, former).organization_id is None
+
+
+def test_both_sides_accepting_at_the_same_moment_are_introduced_once(
+    emulator, bot, db: Session, engine: Engine, settings: Settings
+) -> None:
+    need_contact, offer_contact, match = seed.two_sided(db, new_user_id())
+    new_user_id()
+    maria = seed.manager(db, new_user_id(), "logistics", name="Maria")
+    review.approve_match(session=db, settings=settings, member=maria, match_id=match.id)
+    need_side = Contact(emulator.user(need_contact.telegram_user_id))
+    offer_side = Contact(emulator.user(offer_contact.telegram_user_id))
+    to_need = need_side.with_button(f"in:a:{match.id}", timeout=WAIT)
+    to_offer = offer_side.with_button(f"in:a:{match.id}", timeout=WAIT)
+    _press_together(
+        (need_side, to_need, f"in:a:{match.id}"), (offer_side, to_offer, f"in:a:{match.id}")
+    )
+    need_side.reply(timeout=WAIT, contains="Kühllogistik")
+    offer_side.reply(timeout=WAIT, contains="anna_berg")
+    with Session(engine) as fresh:
+        assert fresh.get(Match, match.id).status == MatchStatus.INTRODUCED
+    assert len(_outbox(engine, need_contact, "intro_contact")) == 1
+    assert len(_outbox(engine, offer_contact, "intro_contact")) == 1
