@@ -735,3 +735,27 @@ def test_both_sides_accepting_at_the_same_moment_are_introduced_once(
         assert fresh.get(Match, match.id).status == MatchStatus.INTRODUCED
     assert len(_outbox(engine, need_contact, "intro_contact")) == 1
     assert len(_outbox(engine, offer_contact, "intro_contact")) == 1
+
+
+def test_a_requester_who_deletes_themselves_leaves_no_request_behind(
+    emulator, bot, db: Session, engine: Engine
+) -> None:
+    org = seed.organization(db, "Verschwunden Technik GmbH", "it", invite_code="vt1")
+    anna = Contact(emulator.user(seed.contact(db, new_user_id(), org, "Anna").telegram_user_id))
+    ida = Contact(emulator.user(seed.manager(db, new_user_id(), "it", name="Ida").telegram_user_id))
+    gone = Contact.new(emulator, new_user_id(), first_name="Gustav")
+    _ask_to_join(gone, "Verschwunden Technik GmbH", "it")
+    request_id = _member_request(engine, gone)
+    card = anna.with_button(f"jr:a:{request_id}", timeout=WAIT)
+    gone.send("/delete_me")
+    gone.tap(gone.with_button("pv:del:yes"), data="pv:del:yes")
+    gone.reply(edited=True)
+    with Session(engine) as fresh:
+        assert fresh.get(JoinRequest, request_id) is None
+    anna.tap(card, data=f"jr:a:{request_id}")
+    answer = anna.reply(timeout=10, edited=True).text
+    assert "Traceback" not in answer and "Gustav" not in answer
+    ida.with_button(f"jr:a:{request_id}", timeout=WAIT)  # sent before the deletion
+    ida.send("/companies")
+    listing = ida.reply(timeout=10).text
+    assert "Gustav" not in listing and "Traceback" not in listing
