@@ -338,7 +338,7 @@ def test_sigkill_during_onboarding_and_between_approve_and_accept_loses_nothing(
     erika.tap(sizes, data="ob:sz:small")  # she goes on with the question on her screen
     erika.reply(contains="Region")
     erika.send("Leipzig")
-    erika.with_button("ob:tgname")
+    name_prompt = erika.with_button("ob:tgname")
     with Session(engine) as fresh:
         assert (
             len(
@@ -348,6 +348,16 @@ def test_sigkill_during_onboarding_and_between_approve_and_accept_loses_nothing(
             )
             == 1
         )
+    erika.tap(name_prompt, data="ob:tgname")
+    erika.with_button("ob:later")
+    erika.send("Wir suchen Prüfstände für Sensoren in Leipzig.")
+    preview = erika.with_button("ls:ok")
+    bot.kill()  # the typed listing is on her screen as a preview
+    bot.start(EMBEDDING_MODEL=NO_MATCHING)
+    erika.tap(preview, data="ls:ok")
+    assert "veröffentlicht" in erika.reply(edited=True, timeout=10).text
+    with Session(engine) as fresh:
+        assert fresh.exec(select(Listing).where(col(Listing.text).contains("Prüfstände"))).one()
 
     need_contact, offer_contact, match = seed.two_sided(db, new_user_id())
     new_user_id()
