@@ -542,6 +542,17 @@ def test_hostile_input_over_the_bot_is_escaped_refused_or_cut_without_a_tracebac
     hugo.send("/mylistings")
     mine = hugo.reply(timeout=10, contains="Prüfstände")
     assert "<b>jetzt</b>" not in mine.text
+    time.sleep(0.5)
+    hugo.user.replies()  # the rest of /mylistings
+    for button, value in (("st:name", "Hu\x00go <b>"), ("st:mail", "hugo\x00@example.org")):
+        hugo.send("/settings")
+        hugo.tap(hugo.with_button(button), data=button)
+        hugo.reply(timeout=10)  # the question
+        hugo.send(value)
+        answer = hugo.reply(timeout=10)
+        assert "Traceback" not in answer.text and "Hu\x00go" not in answer.text
+    hugo_row = _member(engine, hugo)
+    assert "\x00" not in hugo_row.display_name + hugo_row.email, hugo_row
     with Session(engine) as fresh:
         texts = fresh.exec(select(Listing.text).where(Listing.text.contains("Prüfstände"))).all()
     assert texts and not [x for x in texts if "\x00" in x], texts
