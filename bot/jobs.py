@@ -24,8 +24,6 @@ from telegram.ext import Application, CallbackContext
 from bot import commands
 from bot.context import Runtime, runtime
 from bot.delivery import OutboxSender
-from bot.outbox_render import Rendered, renderer
-from bot.texts import plain, t
 from kooperation.config import Settings
 from kooperation.models import Member, utcnow
 from kooperation.services import digest as digests
@@ -470,18 +468,3 @@ async def stop(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
             await asyncio.wait_for(task, timeout=10)
         except (TimeoutError, asyncio.CancelledError):
             task.cancel()
-
-
-@renderer("job_failed")
-def render_job_failed(language: str, payload: dict[str, Any]) -> Rendered:
-    job = plain(language, f"jobs.name_{payload['job']}")
-    return Rendered(
-        t(
-            language,
-            "jobs.failed",
-            job=job,
-            slot=payload["slot"],
-            attempts=payload["attempts"],
-            error=payload["error"],
-        )
-    )

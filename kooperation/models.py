@@ -300,7 +300,8 @@ class Match(SQLModel, table=True):
 class Outbox(SQLModel, table=True):
     """Every message the system sends on its own initiative, written before it is sent.
 
-    `payload` holds the rendered message: {"text": str, "buttons": [[[label, data], …], …]}.
+    `payload` holds the message's data, one typed payload per `kind` (`kooperation.messages`),
+    rendered in the member's language when it is sent.
     """
 
     id: int | None = Field(default=None, primary_key=True)

@@ -64,3 +64,17 @@ def settings(database_url: str) -> Settings:
 @pytest.fixture(scope="session")
 def repo_root() -> Path:
     return Path(__file__).resolve().parent.parent
+
+
+MODEL_FIXTURES = {"embedder"}
+"""Fixtures that load a real embedding model: tests using them are marked `model`."""
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Marks the slow kinds so `pytest -m "not e2e and not model"` is the quick loop."""
+    for item in items:
+        parts = item.path.parts
+        if "e2e" in parts:
+            item.add_marker(pytest.mark.e2e)
+        if MODEL_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.model)

@@ -138,6 +138,7 @@ def _show_notification(
     console: Console, session: Session, settings: Settings, manager: Member, round_id: int | None
 ) -> None:
     from bot.outbox_render import render
+    from kooperation.messages import OutboxKind
     from kooperation.models import Outbox
     from kooperation.services.review import notify_managers_of_new_proposals
 
@@ -145,7 +146,9 @@ def _show_notification(
         return
     notify_managers_of_new_proposals(session=session, settings=settings, force=True)
     note = session.exec(
-        select(Outbox).where(Outbox.member_id == manager.id, Outbox.kind == "manager_new_proposals")
+        select(Outbox).where(
+            Outbox.member_id == manager.id, Outbox.kind == OutboxKind.MANAGER_NEW_PROPOSALS
+        )
     ).first()
     if note is not None:
         console.rule(f"[bold]3 · {manager.display_name} is notified (one message per round)")
@@ -197,7 +200,7 @@ def _show_introduction(
 def _show_digest(console: Console, settings: Settings, engine: object) -> None:
     from bot import jobs
     from bot.context import Runtime
-    from bot.outbox_render import render
+    from bot.outbox_render import render_message
 
     run = jobs.run_digest(Runtime(settings=settings, engine=engine), dry_run=True)  # type: ignore[arg-type]
     if not run.digests:
@@ -207,7 +210,7 @@ def _show_digest(console: Console, settings: Settings, engine: object) -> None:
         f"[bold]6 · Weekly digest of {digest.member_name} "
         f"({len(run.digests)} members would get one this week)"
     )
-    console.print(message_panel(render("digest", digest.language, digest.payload()), "Bot"))
+    console.print(message_panel(render_message(digest.language, digest.payload()), "Bot"))
 
 
 def register(app: typer.Typer) -> None:

@@ -35,8 +35,7 @@ def digest(
         raise fail("--member only works with --dry-run (the job runs for everyone)", 2)
     loaded = settings()
     from bot import jobs
-    from bot.handlers import followup  # noqa: F401  (registers the digest renderer)
-    from bot.outbox_render import render
+    from bot.outbox_render import render_message
 
     rt = Runtime(settings=loaded, engine=database(loaded))
     result = jobs.run_digest(
@@ -44,7 +43,7 @@ def digest(
     )
     if dry_run:
         for item in result.digests:
-            rendered = render("digest", item.language, item.payload())
+            rendered = render_message(item.language, item.payload())
             typer.echo(f"── member {item.member_id} {item.member_name} ({item.language}) ──")
             typer.echo(plain_text(rendered.text))
             typer.echo("")

@@ -1,5 +1,5 @@
 """Buttons of the messages the bot sends on its own: follow-up answers, "extend 90 days",
-pausing the weekly digest; and the outbox renderers for those messages.
+pausing the weekly digest (the messages themselves: `bot/outbox_render.py`).
 
 Callback data: `fu:<match>:<c|t|n>` (follow-up answer), `ex:<listing>` (extend),
 `dg:p` / `dg:r` (digest pause / resume). Every press is checked in the service (the member's
@@ -9,7 +9,6 @@ own match or listing, the right state); a stale or forged button changes nothing
 from __future__ import annotations
 
 import re
-from datetime import date
 from typing import Any
 
 from telegram import Update
@@ -17,15 +16,13 @@ from telegram.ext import Application, CallbackQueryHandler, ContextTypes
 
 from bot.callbacks import data_of, parse_id
 from bot.context import runtime
-from bot.outbox_render import Rendered, renderer
+from bot.outbox_render import FEEDBACK_CODES
 from bot.render import edit_html, reply_html
 from bot.texts import language_of, plain, t
 from kooperation.dates import format_date
-from kooperation.models import Feedback
 from kooperation.services import digest as digests
 from kooperation.services import expiry, followups
 
-FEEDBACK_CODES = {"c": Feedback.COOPERATING, "t": Feedback.IN_TOUCH, "n": Feedback.NO_CONTACT}
 FOLLOWUP_DATA = re.compile(r"^fu:(\d+):([ctn])$")
 EXTEND_DATA = re.compile(r"^ex:(\d+)$")
 
@@ -33,89 +30,6 @@ EXTEND_DATA = re.compile(r"^ex:(\d+)$")
 def _fallback_language(update: Update) -> str:
     user = update.effective_user
     return language_of(user.language_code if user else None)
-
-
-# ---------------------------------------------------------------------------- renderers
-@renderer(digests.DIGEST_KIND)
-def render_digest(language: str, payload: dict[str, Any]) -> Rendered:
-    """The weekly digest: sections only when they have something to say."""
-    lang = language_of(language)
-    reason_key = f"reason_{lang}"
-    lines = [t(lang, "digest.title", week=payload.get("week", ""))]
-    if payload.get("waiting"):
-        lines += ["", t(lang, "digest.waiting_heading")]
-        lines += [
-            t(
-                lang,
-                "digest.waiting_item",
-                own_title=item["own_title"],
-                other_title=item["other_title"],
-                cluster=item.get("other_cluster", ""),
-            )
-            for item in payload["waiting"]
-        ]
-        lines.append(t(lang, "digest.waiting_hint"))
-    if payload.get("introductions"):
-        lines += ["", t(lang, "digest.intro_heading")]
-        lines += [
-            t(
-                lang,
-                f"digest.intro_{item['state']}",
-                own_title=item["own_title"],
-                other_title=item.get("other_title", ""),
-                other_org=item.get("other_org", ""),
-            )
-            for item in payload["introductions"]
-        ]
-    if payload.get("opportunities"):
-        lines += ["", t(lang, "digest.opportunities_heading")]
-        for item in payload["opportunities"]:
-            lines.append(
-                t(
-                    lang,
-                    "digest.opportunity_item",
-                    kind=plain(lang, f"digest.kind_{item.get('kind', 'offer')}"),
-                    title=item["title"],
-                    cluster=item.get("cluster", ""),
-                    own_title=item["own_title"],
-                )
-            )
-            if item.get(reason_key):
-                lines.append(t(lang, "digest.opportunity_reason", reason=item[reason_key]))
-        lines.append(t(lang, "digest.opportunities_hint"))
-    return Rendered(text="\n".join(lines), buttons=[[(plain(lang, "digest.pause_button"), "dg:p")]])
-
-
-@renderer(followups.FOLLOWUP_KIND)
-def render_followup(language: str, payload: dict[str, Any]) -> Rendered:
-    lang = language_of(language)
-    match_id = int(payload["match_id"])
-    buttons = [
-        [(plain(lang, f"followup.{answer.value}"), f"fu:{match_id}:{code}")]
-        for code, answer in FEEDBACK_CODES.items()
-    ]
-    text = t(lang, "followup.ask", own_title=payload["own_title"], other_org=payload["other_org"])
-    return Rendered(text=text, buttons=buttons)
-
-
-def _extend_button(lang: str, payload: dict[str, Any]) -> list[list[tuple[str, str]]]:
-    label = plain(lang, "expiry.extend_button", days=payload.get("extend_days", 90))
-    return [[(label, f"ex:{int(payload['listing_id'])}")]]
-
-
-@renderer(expiry.REMINDER_KIND)
-def render_expiry_reminder(language: str, payload: dict[str, Any]) -> Rendered:
-    lang = language_of(language)
-    day = format_date(date.fromisoformat(payload["expires_on"]), lang)  # already a local day
-    text = t(lang, "expiry.reminder", title=payload["title"], date=day)
-    return Rendered(text=text, buttons=_extend_button(lang, payload))
-
-
-@renderer(expiry.CLOSED_KIND)
-def render_listing_closed(language: str, payload: dict[str, Any]) -> Rendered:
-    lang = language_of(language)
-    text = t(lang, "expiry.closed", title=payload["title"])
-    return Rendered(text=text, buttons=_extend_button(lang, payload))
 
 
 # ---------------------------------------------------------------------------- buttons

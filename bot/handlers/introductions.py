@@ -1,7 +1,7 @@
-"""The introduction opt-in: Accept / Decline on the offer message, and the messages around it.
+"""The introduction opt-in: Accept / Decline on the offer message.
 
 Offers, contact details, the neutral "not this time" and the manager's result are queued by
-`kooperation.services.introductions` and rendered here at send time, in the reader's language.
+`kooperation.services.introductions` and rendered by `bot/outbox_render.py` at send time.
 """
 
 from __future__ import annotations
@@ -13,9 +13,8 @@ from telegram.ext import Application, CallbackQueryHandler
 
 from bot.callbacks import data_of
 from bot.context import runtime
-from bot.outbox_render import Rendered, renderer
 from bot.staff import Context, answer_query, callback_id, edit_or_reply
-from bot.texts import Markup, escape, language_of, plain, t
+from bot.texts import language_of, plain, t
 from kooperation.models import MatchStatus
 from kooperation.services import introductions
 from kooperation.services.members import member_by_telegram_id
@@ -61,91 +60,6 @@ async def answer_pressed(update: Update, context: Context) -> None:
         key = "introductions.accepted_waiting"
     await answer_query(update)
     await edit_or_reply(update, t(language, key, other_organization=result.other_organization))
-
-
-def listing_block(title: str, text: str) -> Markup:
-    """The other side's listing: its full text, under its title only when the title says more
-    than the text's opening (a title made from the first 80 characters would repeat them)."""
-    opening = title.rstrip("…").strip()
-    if not opening or " ".join(text.split()).startswith(" ".join(opening.split())):
-        return Markup(escape(text))
-    return Markup(f"<b>{escape(title)}</b>\n{escape(text)}")
-
-
-@renderer("intro_offer")
-def render_offer(language: str, payload: dict[str, Any]) -> Rendered:
-    reason = payload.get(f"reason_{language}") or payload.get("reason_de") or ""
-    text = t(
-        language,
-        "introductions.offer",
-        other_organization=payload["other_organization"],
-        other_cluster=payload["other_cluster"],
-        other_kind=plain(language, f"introductions.kind_{payload['other_kind']}"),
-        other_listing=listing_block(payload["other_title"], payload["other_text"]),
-        reason=reason,
-        own_title=payload["own_title"],
-    )
-    match_id = payload["match_id"]
-    buttons = [
-        [
-            (plain(language, "introductions.button_accept"), f"in:a:{match_id}"),
-            (plain(language, "introductions.button_decline"), f"in:d:{match_id}"),
-        ]
-    ]
-    return Rendered(text, buttons)
-
-
-@renderer("intro_contact")
-def render_contact(language: str, payload: dict[str, Any]) -> Rendered:
-    details = []
-    if payload.get("username"):
-        details.append(t(language, "introductions.contact_username", username=payload["username"]))
-    if payload.get("email"):
-        details.append(t(language, "introductions.contact_email", email=payload["email"]))
-    if not details:
-        details.append(t(language, "introductions.contact_none"))
-    text = t(
-        language,
-        "introductions.contact",
-        organization=payload["organization"],
-        cluster=payload["cluster"],
-        name=payload["name"],
-        details=Markup("\n".join(details)),
-        other_title=payload["other_title"],
-        own_title=payload["own_title"],
-    )
-    return Rendered(text)
-
-
-@renderer("intro_closed")
-def render_closed(language: str, payload: dict[str, Any]) -> Rendered:
-    return Rendered(
-        t(
-            language,
-            "introductions.closed_neutral",
-            other_organization=payload["other_organization"],
-            own_title=payload["own_title"],
-        )
-    )
-
-
-@renderer("intro_result_manager")
-def render_result(language: str, payload: dict[str, Any]) -> Rendered:
-    key = (
-        "introductions.result_introduced"
-        if payload["outcome"] == MatchStatus.INTRODUCED
-        else "introductions.result_declined"
-    )
-    return Rendered(
-        t(
-            language,
-            key,
-            match_id=payload["match_id"],
-            need_organization=payload["need_organization"],
-            offer_organization=payload["offer_organization"],
-            declined_by=payload.get("declined_by", ""),
-        )
-    )
 
 
 def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:

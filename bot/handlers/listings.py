@@ -323,8 +323,14 @@ async def _match_in_background(
 ) -> None:
     """Tells the contact how many candidates matching found; on failure the listing stays and
     the nightly round picks it up."""
+    from matching.embedders import EmbedderUnavailable
+
     try:
         found = await asyncio.to_thread(_match_listing, context, listing_id)
+    except EmbedderUnavailable as error:  # a setting, not a bug: one line, no traceback
+        log.error("incremental matching of listing %s is off: %s", listing_id, error)
+        await send_html(context.bot, chat_id, t(language, "listings.match_failed"))
+        return
     except Exception:
         log.exception("incremental matching failed for listing %s", listing_id)
         await send_html(context.bot, chat_id, t(language, "listings.match_failed"))

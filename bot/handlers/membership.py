@@ -1,5 +1,6 @@
 """Company membership in the bot: deciding join requests and claims, the managers' list of
-new companies (merge duplicates, company invite links), and the outbox messages around them.
+new companies (merge duplicates, company invite links). The outbox messages around them (a
+request, its decision, an orphaned company) are rendered by `bot/outbox_render.py`.
 
 Every decision is checked in `kooperation.services.membership` (a contact of the company or
 its cluster manager; claims only the manager); a forged button changes nothing.
@@ -14,11 +15,11 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filt
 
 from bot.callbacks import parse_id, parts
 from bot.context import runtime
-from bot.outbox_render import Rendered, renderer
+from bot.outbox_render import username_shown
 from bot.render import Buttons
 from bot.staff import Caller, Context, answer_query, caller, edit_or_reply
 from bot.texts import Markup, plain, t
-from kooperation.models import JoinKind, JoinStatus, Organization
+from kooperation.models import JoinKind, Organization
 from kooperation.services import membership, roles
 
 PRIVATE = filters.ChatType.PRIVATE
@@ -28,91 +29,6 @@ def _ids(update: Update) -> list[int]:
     """The numbers in the pressed button's data; ids outside the database's range are none."""
     numbers = (parse_id(part) for part in parts(update))
     return [n for n in numbers if n is not None]
-
-
-def _username(language: str, username: str) -> str:
-    return f"@{username}" if username else plain(language, "membership.no_username")
-
-
-def _invite_button(language: str, organization_id: int, name: str) -> list[tuple[str, str]]:
-    label = plain(language, "membership.button_invite", organization=name[:40])
-    return [(label, f"co:inv:{organization_id}")]
-
-
-# ---------------------------------------------------------------------------- outbox messages
-@renderer("join_request")
-def render_join_request(language: str, payload: dict[str, Any]) -> Rendered:
-    """To the company's contacts (join) and its cluster's managers (join, claim)."""
-    params = {
-        "requester": payload.get("requester") or plain(language, "membership.unknown"),
-        "username": _username(language, payload.get("username", "")),
-        "organization": payload["organization"],
-        "cluster": payload.get("cluster", ""),
-    }
-    unknown = plain(language, "membership.unknown")
-    if not payload.get("for_staff"):
-        key = "membership.request"
-    elif payload.get("kind") == JoinKind.CLAIM:
-        key = "membership.claim_staff"
-        params["contact_name"] = payload.get("contact_name") or unknown
-        params["contact_email"] = payload.get("contact_email") or unknown
-    else:
-        key = "membership.request_staff"
-    request_id = payload["request_id"]
-    buttons: Buttons = [
-        [
-            (plain(language, "membership.button_approve"), f"jr:a:{request_id}"),
-            (plain(language, "membership.button_decline"), f"jr:d:{request_id}"),
-        ]
-    ]
-    if payload.get("for_staff") and payload.get("kind") == JoinKind.CLAIM:
-        buttons.append(
-            _invite_button(language, payload["organization_id"], payload["organization"])
-        )
-    return Rendered(text=t(language, key, **params), buttons=buttons)
-
-
-@renderer("join_decided")
-def render_join_decided(language: str, payload: dict[str, Any]) -> Rendered:
-    """To the requester: welcome with the first step, or a neutral "not confirmed"."""
-    if payload.get("status") == JoinStatus.APPROVED:
-        buttons: Buttons = [
-            [
-                (plain(language, "menu.button_need"), "mn:need"),
-                (plain(language, "menu.button_offer"), "mn:offer"),
-            ]
-        ]
-        text = t(language, "membership.decided_approved", organization=payload["organization"])
-        return Rendered(text=text, buttons=buttons)
-    return Rendered(
-        text=t(language, "membership.decided_closed", organization=payload["organization"])
-    )
-
-
-@renderer("company_orphaned")
-def render_orphaned(language: str, payload: dict[str, Any]) -> Rendered:
-    text = t(
-        language,
-        "membership.orphaned",
-        organization=payload["organization"],
-        paused=payload.get("paused", 0),
-    )
-    buttons = [_invite_button(language, payload["organization_id"], payload["organization"])]
-    return Rendered(text=text, buttons=buttons)
-
-
-@renderer("membership_review")
-def render_review(language: str, payload: dict[str, Any]) -> Rendered:
-    lines = [
-        t(
-            language,
-            "membership.review_line",
-            organization=row["organization"],
-            contacts=", ".join(row.get("contacts") or []) or "–",
-        )
-        for row in payload.get("companies", [])
-    ]
-    return Rendered(text=t(language, "membership.review_list", lines=Markup("\n".join(lines))))
 
 
 # ---------------------------------------------------------------------------- decisions
@@ -170,7 +86,7 @@ async def _open_requests(update: Update, who: Caller, requests: list[Any]) -> No
             who.language,
             key,
             requester=request.requester,
-            username=_username(who.language, request.username),
+            username=username_shown(who.language, request.username),
             organization=request.organization,
             contact_name=request.contact_name or plain(who.language, "membership.unknown"),
             contact_email=request.contact_email or plain(who.language, "membership.unknown"),

@@ -26,7 +26,6 @@ from telegram.ext import (
 
 from bot.callbacks import data_of, shown
 from bot.context import runtime
-from bot.outbox_render import Rendered, renderer
 from bot.render import Buttons
 from bot.staff import Caller, Context, answer_query, callback_id, caller, edit_or_reply
 from bot.texts import Markup, language_of, plain, t
@@ -313,15 +312,6 @@ async def forged_pressed(update: Update, context: Context) -> None:
         )
     await answer_query(update, plain(who.language, "review.stale"), alert=True)
     await edit_or_reply(update, t(who.language, "review.stale"))
-
-
-@renderer("manager_new_proposals")
-def render_new_proposals(language: str, payload: dict[str, Any]) -> Rendered:
-    key = "review.new_proposal_one" if payload["count"] == 1 else "review.new_proposals"
-    return Rendered(
-        t(language, key, count=payload["count"], pending=payload["pending"]),
-        [[(plain(language, "review.button_review_now"), "rv:n")]],
-    )
 
 
 def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:

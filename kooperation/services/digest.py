@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
+from kooperation.messages import OutboxKind, WeeklyDigest, read
 from kooperation.models import (
     Answer,
     Cluster,
@@ -35,7 +36,6 @@ from kooperation.services import members
 from kooperation.services.introductions import listing_title
 from kooperation.services.outbox import queue_message
 
-DIGEST_KIND = "digest"
 MAX_OPPORTUNITIES = 5
 DEFAULT_WINDOW = timedelta(days=7)
 COMMIT_EVERY = 200
@@ -70,13 +70,15 @@ class Digest:
     def is_empty(self) -> bool:
         return not (self.waiting or self.introductions or self.opportunities)
 
-    def payload(self) -> dict[str, Any]:
-        return {
+    def payload(self) -> WeeklyDigest:
+        """The message to queue; the items are composed in the shape the rows store."""
+        data = {
             "week": self.week,
             "waiting": self.waiting,
             "introductions": self.introductions,
             "opportunities": self.opportunities,
         }
+        return read(WeeklyDigest, data)
 
 
 @dataclass
@@ -200,7 +202,7 @@ class DigestData:
         for chunk in _chunks(member_ids):
             for member_id, created in session.exec(
                 select(Outbox.member_id, func.max(Outbox.created_at))
-                .where(Outbox.kind == DIGEST_KIND, col(Outbox.member_id).in_(chunk))
+                .where(Outbox.kind == OutboxKind.DIGEST, col(Outbox.member_id).in_(chunk))
                 .group_by(Outbox.member_id)
             ).all():
                 if member_id is not None and created is not None:
@@ -368,7 +370,8 @@ def run_digest(
     queued_keys = set(
         session.exec(
             select(Outbox.dedupe_key).where(
-                Outbox.kind == DIGEST_KIND, col(Outbox.dedupe_key).like(f"digest:%:{week}")
+                Outbox.kind == OutboxKind.DIGEST,
+                col(Outbox.dedupe_key).like(f"digest:%:{week}"),
             )
         ).all()
     )
@@ -398,7 +401,6 @@ def run_digest(
         queued = queue_message(
             session=session,
             member=member,
-            kind=DIGEST_KIND,
             dedupe_key=digest_key(member.id or 0, week),
             payload=digest.payload(),
             due_at=now,

@@ -8,14 +8,13 @@ from datetime import datetime, timedelta
 from sqlmodel import Session, col, select
 
 from kooperation.config import Settings
-from kooperation.models import Listing, ListingStatus, Member, utcnow
+from kooperation.messages import ExpiryReminder, ListingClosed
+from kooperation.models import Kind, Listing, ListingStatus, Member, utcnow
 from kooperation.services.followups import listing_contacts, speaks_for
 from kooperation.services.introductions import listing_title
 from kooperation.services.membership import refuse_not_yours
 from kooperation.services.outbox import queue_message
 
-REMINDER_KIND = "expiry_reminder"
-CLOSED_KIND = "listing_closed"
 OPEN_STATUSES = (ListingStatus.ACTIVE, ListingStatus.PAUSED)
 
 
@@ -32,14 +31,14 @@ class Extended:
     language: str
 
 
-def _payload(listing: Listing, settings: Settings) -> dict[str, object]:
-    return {
-        "listing_id": listing.id,
-        "title": listing_title(listing),
-        "kind": listing.kind,
-        "expires_on": listing.expires_at.astimezone(settings.tz).date().isoformat(),
-        "extend_days": settings.listing_lifetime_days,
-    }
+def _payload(message: type[ExpiryReminder], listing: Listing, settings: Settings) -> ExpiryReminder:
+    return message(
+        listing_id=listing.id or 0,
+        title=listing_title(listing),
+        kind=Kind(listing.kind),
+        expires_on=listing.expires_at.astimezone(settings.tz).date(),
+        extend_days=settings.listing_lifetime_days,
+    )
 
 
 def expiry_key(listing: Listing, settings: Settings) -> str:
@@ -69,9 +68,8 @@ def queue_expiry_reminders(
             if queue_message(
                 session=session,
                 member=member,
-                kind=REMINDER_KIND,
                 dedupe_key=expiry_key(listing, settings),
-                payload=_payload(listing, settings),
+                payload=_payload(ExpiryReminder, listing, settings),
                 due_at=now,
             ):
                 queued += 1
@@ -96,9 +94,8 @@ def close_expired_listings(
             queue_message(
                 session=session,
                 member=member,
-                kind=CLOSED_KIND,
                 dedupe_key=f"closed:{listing.id}:{day}",
-                payload=_payload(listing, settings),
+                payload=_payload(ListingClosed, listing, settings),
                 due_at=now,
             )
         session.commit()

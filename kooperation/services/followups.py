@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 from sqlmodel import Session, col, select
 
 from kooperation.config import Settings
+from kooperation.messages import FollowupQuestion
 from kooperation.models import (
     Feedback,
     Listing,
@@ -24,7 +25,6 @@ from kooperation.services.introductions import listing_title, side_contact
 from kooperation.services.membership import refuse_not_yours
 from kooperation.services.outbox import queue_message
 
-FOLLOWUP_KIND = "followup"
 FOLLOWUP_HORIZON_DAYS = 60
 """Introductions older than this when the job first sees them get no follow-up any more."""
 
@@ -86,16 +86,15 @@ def queue_due_followups(
                 continue
             other_org = session.get(Organization, other.organization_id)
             for member in listing_contacts(session=session, listing=own):
-                payload = {
-                    "match_id": match.id,
-                    "own_title": listing_title(own),
-                    "other_org": other_org.name if other_org else "",
-                }
+                payload = FollowupQuestion(
+                    match_id=match.id or 0,
+                    own_title=listing_title(own),
+                    other_org=other_org.name if other_org else "",
+                )
                 key = followup_key(match.id or 0, member.id or 0)
                 if queue_message(
                     session=session,
                     member=member,
-                    kind=FOLLOWUP_KIND,
                     dedupe_key=key,
                     payload=payload,
                     due_at=now,

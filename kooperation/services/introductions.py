@@ -19,9 +19,11 @@ from typing import Any
 from sqlalchemy import or_, update
 from sqlmodel import Session, col, select
 
+from kooperation.messages import IntroClosed, IntroContact, IntroOffer, IntroResult
 from kooperation.models import (
     Answer,
     Cluster,
+    Kind,
     Listing,
     Match,
     MatchStatus,
@@ -132,19 +134,19 @@ def side_contact(*, session: Session, listing: Listing) -> Member | None:
     ).first()
 
 
-def _offer_payload(match: Match, own: SideInfo, theirs: SideInfo) -> dict[str, Any]:
-    return {
-        "match_id": match.id,
-        "side": own.side,
-        "own_title": own.title,
-        "other_kind": theirs.listing.kind,
-        "other_organization": theirs.organization.name,
-        "other_cluster": theirs.cluster.name,
-        "other_title": theirs.title,
-        "other_text": theirs.listing.text,
-        "reason_de": match.reason_de,
-        "reason_en": match.reason_en,
-    }
+def _offer_payload(match: Match, own: SideInfo, theirs: SideInfo) -> IntroOffer:
+    return IntroOffer(
+        match_id=match.id or 0,
+        side=Kind(own.side),
+        own_title=own.title,
+        other_kind=Kind(theirs.listing.kind),
+        other_organization=theirs.organization.name,
+        other_cluster=theirs.cluster.name,
+        other_title=theirs.title,
+        other_text=theirs.listing.text,
+        reason_de=match.reason_de,
+        reason_en=match.reason_en,
+    )
 
 
 def start_introduction(*, session: Session, match: Match) -> list[str]:
@@ -160,7 +162,6 @@ def start_introduction(*, session: Session, match: Match) -> list[str]:
         queued = contact is not None and queue_message(
             session=session,
             member=contact,
-            kind="intro_offer",
             dedupe_key=f"intro_offer:{match.id}:{side}",
             payload=_offer_payload(match, own, theirs),
         )
@@ -289,15 +290,18 @@ def _manager_of(session: Session, match: Match) -> Member | None:
     return session.get(Member, match.decided_by_id) if match.decided_by_id else None
 
 
-def _result_payload(match: Match, both: dict[str, SideInfo], outcome: str) -> dict[str, Any]:
-    return {
-        "match_id": match.id,
-        "outcome": outcome,
-        "need_organization": both["need"].organization.name,
-        "need_title": both["need"].title,
-        "offer_organization": both["offer"].organization.name,
-        "offer_title": both["offer"].title,
-    }
+def _result_payload(
+    match: Match, both: dict[str, SideInfo], outcome: MatchStatus, declined_by: str | None = None
+) -> IntroResult:
+    return IntroResult(
+        match_id=match.id or 0,
+        outcome=outcome,
+        need_organization=both["need"].organization.name,
+        need_title=both["need"].title,
+        offer_organization=both["offer"].organization.name,
+        offer_title=both["offer"].title,
+        declined_by=declined_by,
+    )
 
 
 def _tell_decline(session: Session, match: Match, both: dict[str, SideInfo], side: str) -> None:
@@ -309,24 +313,22 @@ def _tell_decline(session: Session, match: Match, both: dict[str, SideInfo], sid
         queue_message(
             session=session,
             member=contact,
-            kind="intro_closed",
             dedupe_key=f"intro_closed:{match.id}:{theirs.side}",
-            payload={
-                "match_id": match.id,
-                "other_organization": both[side].organization.name,
-                "own_title": theirs.title,
-            },
+            payload=IntroClosed(
+                match_id=match.id or 0,
+                other_organization=both[side].organization.name,
+                own_title=theirs.title,
+            ),
         )
     manager = _manager_of(session, match)
     if manager is not None:
-        payload = _result_payload(match, both, "declined")
-        payload["declined_by"] = both[side].organization.name
         queue_message(
             session=session,
             member=manager,
-            kind="intro_result_manager",
             dedupe_key=f"intro_result:{match.id}",
-            payload=payload,
+            payload=_result_payload(
+                match, both, MatchStatus.DECLINED, declined_by=both[side].organization.name
+            ),
         )
 
 
@@ -357,23 +359,21 @@ def _introduce(session: Session, match: Match, both: dict[str, SideInfo]) -> boo
         queue_message(
             session=session,
             member=contact,
-            kind="intro_contact",
             dedupe_key=f"intro_contact:{match.id}:{side}",
-            payload={
-                "match_id": match.id,
-                "own_title": own.title,
-                "other_title": theirs.title,
+            payload=IntroContact(
+                match_id=match.id or 0,
+                own_title=own.title,
+                other_title=theirs.title,
                 **contact_details(session=session, info=theirs),
-            },
+            ),
         )
     manager = _manager_of(session, match)
     if manager is not None:
         queue_message(
             session=session,
             member=manager,
-            kind="intro_result_manager",
             dedupe_key=f"intro_result:{match.id}",
-            payload=_result_payload(match, both, "introduced"),
+            payload=_result_payload(match, both, MatchStatus.INTRODUCED),
         )
     return True
 
@@ -384,7 +384,8 @@ def messages_of_match(*, session: Session, match_id: int) -> list[Outbox]:
     For `matchbot demo` and support: render each with `bot.outbox_render.render(row.kind,
     language, row.payload)` to show what each side and the manager received.
     """
-    keys = [f"{kind}:{match_id}:%" for kind in ("intro_offer", "intro_contact", "intro_closed")]
+    prefixes = ("intro_offer", "intro_contact", "intro_closed")  # of the dedupe keys
+    keys = [f"{prefix}:{match_id}:%" for prefix in prefixes]
     return list(
         session.exec(
             select(Outbox)

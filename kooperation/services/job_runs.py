@@ -12,6 +12,7 @@ from sqlalchemy import or_
 from sqlmodel import Session, col, func, select
 
 from kooperation.config import Settings
+from kooperation.messages import JobFailed
 from kooperation.models import BotState, MatchRound, Member, Role, utcnow
 from kooperation.services.outbox import queue_message
 
@@ -66,14 +67,13 @@ def alert_admins(
         if queue_message(
             session=session,
             member=admin,
-            kind="job_failed",
             dedupe_key=f"job_failed:{job}:{slot.isoformat(timespec='seconds')}:{admin.id}",
-            payload={
-                "job": job,
-                "slot": stamp.strftime("%Y-%m-%d %H:%M"),
-                "attempts": attempts,
-                "error": error[:300],
-            },
+            payload=JobFailed(
+                job=job,
+                slot=stamp.strftime("%Y-%m-%d %H:%M"),
+                attempts=attempts,
+                error=error[:300],
+            ),
         ):
             queued += 1
     session.commit()

@@ -17,14 +17,20 @@ Until approved the requester has no organization. Every message goes through the
 from __future__ import annotations
 
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from typing import Any
 
 from sqlalchemy import and_, update
 from sqlmodel import Session, col, select
 
 from kooperation.config import Settings
+from kooperation.messages import (
+    CompanyOrphaned,
+    JoinDecided,
+    JoinRequested,
+    MembershipReview,
+    ReviewCompany,
+)
 from kooperation.models import (
     Cluster,
     CompanyInvite,
@@ -279,29 +285,28 @@ def request_to_join(
     session.add(request)
     session.flush()
     cluster = session.get(Cluster, organization.cluster_id)
-    payload = {
-        "request_id": request.id,
-        "kind": request.kind,
-        "organization": organization.name,
-        "cluster": cluster.name if cluster else "",
-        "requester": telegram_name or member.display_name,
-        "username": member.username,
-    }
+    payload = JoinRequested(
+        request_id=request.id or 0,
+        kind=JoinKind(request.kind),
+        organization=organization.name,
+        cluster=cluster.name if cluster else "",
+        requester=telegram_name or member.display_name,
+        username=member.username,
+    )
     for contact in contacts if request.kind == JoinKind.JOIN else []:
         queue_message(
             session=session,
             member=contact,
-            kind="join_request",
             dedupe_key=f"join_request:{request.id}:{contact.id}",
             payload=payload,
         )
-    staff_payload = {
-        **payload,
-        "for_staff": True,
-        "organization_id": organization.id,
-        "contact_name": organization.contact_name,
-        "contact_email": organization.contact_email,
-    }
+    staff_payload = replace(
+        payload,
+        for_staff=True,
+        organization_id=organization.id,
+        contact_name=organization.contact_name,
+        contact_email=organization.contact_email,
+    )
     for manager in cluster_staff(
         session=session, settings=settings, cluster_id=organization.cluster_id
     ):
@@ -309,7 +314,6 @@ def request_to_join(
             queue_message(
                 session=session,
                 member=manager,
-                kind="join_request",
                 dedupe_key=f"join_request:{request.id}:{manager.id}",
                 payload=staff_payload,
             )
@@ -403,9 +407,10 @@ def _tell_requester(
     queue_message(
         session=session,
         member=requester,
-        kind="join_decided",
         dedupe_key=f"join_decided:{request.id}",
-        payload={"organization": org.name, "status": str(status), "kind": request.kind},
+        payload=JoinDecided(
+            organization=org.name, status=JoinStatus(status), kind=JoinKind(request.kind)
+        ),
     )
 
 
@@ -544,14 +549,13 @@ def leave_company(*, session: Session, settings: Settings, member: Member) -> Le
             queue_message(
                 session=session,
                 member=manager,
-                kind="company_orphaned",
                 dedupe_key=f"company_orphaned:{organization.id}:{member.id}:{manager.id}:"
                 f"{utcnow():%Y%m%d%H%M}",
-                payload={
-                    "organization": organization.name,
-                    "organization_id": organization.id,
-                    "paused": paused,
-                },
+                payload=CompanyOrphaned(
+                    organization=organization.name,
+                    organization_id=organization.id or 0,
+                    paused=paused,
+                ),
             )
     session.commit()
     return Left(organization=organization.name, paused_listings=paused)
@@ -725,23 +729,22 @@ def queue_membership_review(*, session: Session, settings: Settings) -> int:
         reachable = [m for m in staff if m.chat_id is not None and m.active]
         if not reachable:
             continue
-        rows: list[dict[str, Any]] = [
-            {
-                "organization": organization.name,
-                "contacts": [
+        rows = tuple(
+            ReviewCompany(
+                organization=organization.name,
+                contacts=tuple(
                     member.display_name or member.username or str(member.telegram_user_id)
                     for member in contacts_of(session=session, organization_id=organization.id or 0)
-                ],
-            }
+                ),
+            )
             for organization in companies
-        ]
+        )
         for manager in reachable:
             if queue_message(
                 session=session,
                 member=manager,
-                kind="membership_review",
                 dedupe_key=f"membership_review:{cluster_id}:{manager.id}",
-                payload={"companies": rows},
+                payload=MembershipReview(companies=rows),
             ):
                 queued += 1
         for organization in companies:

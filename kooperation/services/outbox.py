@@ -2,8 +2,9 @@
 
 A service that causes a message (an approval, a digest, a follow-up) writes the row in its
 own transaction; the bot's sender (`bot/delivery.py`) renders and sends it later. The payload
-is data, not text: `bot/` renders it per `kind` in the member's language at send time, so
-this package stays free of Telegram and of the message catalogue.
+is one of the typed payloads of `kooperation.messages`, stored as data, not text: `bot/`
+renders it per kind in the member's language at send time, so this package stays free of
+Telegram and of the message catalogue.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from sqlalchemy import bindparam, func, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
+from kooperation.messages import OutboxPayload, to_data
 from kooperation.models import Member, Outbox, OutboxStatus, utcnow
 
 
@@ -23,12 +25,12 @@ def queue_message(
     *,
     session: Session,
     member: Member,
-    kind: str,
+    payload: OutboxPayload,
     dedupe_key: str,
-    payload: dict[str, Any] | None = None,
     due_at: datetime | None = None,
 ) -> Outbox | None:
-    """Adds a message unless one with the same `dedupe_key` exists; does not commit.
+    """Adds a message of the payload's kind unless one with the same `dedupe_key` exists;
+    does not commit.
 
     Returns the new row, or None when the key was already queued (or the member cannot be
     reached: no chat yet, blocked the bot).
@@ -40,8 +42,8 @@ def queue_message(
     message = Outbox(
         member_id=member.id,
         chat_id=member.chat_id,
-        kind=kind,
-        payload=payload or {},
+        kind=payload.KIND.value,
+        payload=to_data(payload),
         dedupe_key=dedupe_key,
         due_at=due_at or utcnow(),
     )

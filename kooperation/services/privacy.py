@@ -11,12 +11,14 @@ counts survive in `StatCounter` so the programme's statistics do not shrink.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields, is_dataclass, replace
 from datetime import datetime
+from enum import Enum
 from typing import Any
 
 from sqlmodel import Session, col, delete, or_, select
 
+from kooperation.messages import PayloadError, from_payload, to_data
 from kooperation.models import (
     AuditLog,
     BotState,
@@ -186,23 +188,46 @@ def personal_strings(member: Member, listings: Sequence[Listing]) -> list[str]:
 
 
 def _scrub_value(value: Any, secrets: list[str], gone: set[tuple[str, int]]) -> Any:
+    """`value` with every secret in its texts replaced, and without the items of its lists
+    that are about a deleted match or listing. Enum values (a kind, a state) are no texts."""
+    if isinstance(value, Enum):
+        return value
     if isinstance(value, str):
         for secret in secrets:
             if secret in value:
                 value = value.replace(secret, REDACTED)
         return value
-    if isinstance(value, list):
-        return [_scrub_value(item, secrets, gone) for item in value if not _refers(item, gone)]
+    if isinstance(value, list | tuple):
+        kept = (_scrub_value(item, secrets, gone) for item in value if not _refers(item, gone))
+        return type(value)(kept)
     if isinstance(value, dict):
         return {key: _scrub_value(item, secrets, gone) for key, item in value.items()}
+    if is_dataclass(value) and not isinstance(value, type):
+        return replace(
+            value,
+            **{f.name: _scrub_value(getattr(value, f.name), secrets, gone) for f in fields(value)},
+        )
     return value
 
 
 def _refers(value: Any, gone: set[tuple[str, int]]) -> bool:
     """Whether a payload (or one item of it) is about a deleted match or listing."""
-    return isinstance(value, dict) and any(
-        (key, value.get(key)) in gone for key in ("match_id", "listing_id")
+    if isinstance(value, dict):
+        return any((key, value.get(key)) in gone for key in ("match_id", "listing_id"))
+    return is_dataclass(value) and any(
+        (key, getattr(value, key, None)) in gone for key in ("match_id", "listing_id")
     )
+
+
+def _scrub_row(row: Outbox, secrets: list[str], gone: set[tuple[str, int]]) -> dict[str, Any]:
+    """The row's payload scrubbed: its typed fields, so a kind or a day is never touched; a
+    payload no payload class reads (corrupt) is scrubbed as the JSON it is."""
+    try:
+        message = from_payload(row.kind, row.payload)
+    except PayloadError:
+        return _scrub_value(row.payload, secrets, gone)  # type: ignore[no-any-return]
+    scrubbed = _scrub_value(message, secrets, gone)
+    return row.payload if scrubbed == message else to_data(scrubbed)
 
 
 def scrub_messages(
@@ -242,7 +267,7 @@ def scrub_messages(
             session.delete(row)
             changed += 1
             continue
-        payload = _scrub_value(row.payload, secrets, gone)
+        payload = _scrub_row(row, secrets, gone)
         if payload != row.payload:
             row.payload = payload
             session.add(row)

@@ -19,6 +19,7 @@ from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
 from kooperation.config import Settings
+from kooperation.messages import NewProposals
 from kooperation.models import (
     Listing,
     ManagerCluster,
@@ -483,9 +484,8 @@ def notify_managers_of_new_proposals(
         if queue_message(
             session=session,
             member=member,
-            kind="manager_new_proposals",
             dedupe_key=f"mgr_new:{member.id}:{batch}",
-            payload={"count": len(mine), "pending": pending},
+            payload=NewProposals(count=len(mine), pending=pending),
         ):
             queued += 1
     session.commit()

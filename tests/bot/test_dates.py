@@ -7,8 +7,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.handlers.followup import render_expiry_reminder
 from bot.handlers.listings import _listing_view
+from bot.outbox_render import render
 from kooperation.dates import format_date, format_datetime, iso_local
 from kooperation.models import Listing
 
@@ -51,4 +51,4 @@ def test_mylistings_and_the_expiry_reminder_name_the_same_day(language: str, sho
         "expires_on": LATE.astimezone(BERLIN).date().isoformat(),  # as kooperation/expiry writes it
         "extend_days": 90,
     }
-    assert shown in render_expiry_reminder(language, payload).text
+    assert shown in render("expiry_reminder", language, payload).text

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.handlers.introductions import render_offer
+from bot.outbox_render import render
 from kooperation.models import Listing
 from kooperation.services.introductions import listing_title
 
@@ -33,13 +33,13 @@ def _payload(title: str, text: str = TEXT) -> dict:
 def test_a_title_made_from_the_texts_opening_is_not_shown_twice(language: str) -> None:
     title = listing_title(Listing(organization_id=1, kind="offer", title="", text=TEXT))
     assert title.endswith("…")  # the first 80 characters, as the service writes it
-    shown = render_offer(language, _payload(title)).text
+    shown = render("intro_offer", language, _payload(title)).text
     opening = "Wir bieten temperaturgeführte Transporte"
     assert shown.count(opening) == 1
     assert "&lt;24 h&gt;" in shown  # the text itself, escaped
 
 
 def test_a_title_of_its_own_stays_above_the_text() -> None:
-    shown = render_offer("de", _payload("ADR-Transporte <Polen>")).text
+    shown = render("intro_offer", "de", _payload("ADR-Transporte <Polen>")).text
     assert "<b>ADR-Transporte &lt;Polen&gt;</b>\nWir bieten temperaturgeführte" in shown
     assert shown.count("Wir bieten temperaturgeführte") == 1

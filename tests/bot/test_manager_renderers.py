@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-import bot.handlers.introductions
-import bot.handlers.review  # noqa: F401  (importing registers their renderers)
 from bot.outbox_render import render
 from bot.texts import LANGUAGES
 

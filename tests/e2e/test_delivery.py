@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
+from kooperation.messages import WeeklyDigest, read
 from kooperation.models import Listing, Match, Member, Outbox, OutboxStatus, utcnow
 from kooperation.services.expiry import close_expired_listings
 from kooperation.services.followups import queue_due_followups
@@ -34,7 +35,7 @@ def world(engine: Engine) -> Iterator[World]:
 
 def queue(world: World, member: Member, key: str) -> Outbox:
     row = queue_message(
-        session=world.session, member=member, kind="digest", dedupe_key=key, payload=PAYLOAD
+        session=world.session, member=member, dedupe_key=key, payload=read(WeeklyDigest, PAYLOAD)
     )
     world.session.commit()
     assert row is not None

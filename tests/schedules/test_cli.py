@@ -8,6 +8,7 @@ from sqlmodel import Session, select
 from typer.testing import CliRunner
 
 from bot import cli
+from kooperation.messages import WeeklyDigest
 from kooperation.models import Outbox, utcnow
 from kooperation.services.outbox import (
     blocked_error,
@@ -73,7 +74,7 @@ def test_outbox_lists_pending_and_failed_messages_with_their_error(
 ) -> None:
     member = world.company("Firma", "it")
     for key in ("a", "b"):
-        queue_message(session=session, member=member, kind="digest", dedupe_key=key)
+        queue_message(session=session, member=member, payload=WeeklyDigest(), dedupe_key=key)
     session.commit()
     due = due_messages(session=session, now=utcnow())[0]
     claim_message(session=session, due=due)
@@ -96,7 +97,7 @@ def test_outbox_does_not_alarm_when_a_member_only_blocked_the_bot(
     matchbot: typer.Typer, session: Session, world: World
 ) -> None:
     member = world.company("Firma", "it")
-    queue_message(session=session, member=member, kind="digest", dedupe_key="a")
+    queue_message(session=session, member=member, payload=WeeklyDigest(), dedupe_key="a")
     session.commit()
     due = due_messages(session=session, now=utcnow())[0]
     claim_message(session=session, due=due)

@@ -13,8 +13,8 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 from telegram.error import Forbidden, NetworkError, RetryAfter
 
-import bot.handlers.followup  # noqa: F401  (registers the renderers)
 from bot.delivery import OutboxSender
+from kooperation.messages import WeeklyDigest, read
 from kooperation.models import Member, Outbox, OutboxStatus, utcnow
 from kooperation.services.outbox import claim_message, due_messages, queue_message
 from tests.schedules.conftest import World
@@ -48,9 +48,8 @@ def queue(session: Session, member: Member, key: str, **payload: Any) -> Outbox:
     row = queue_message(
         session=session,
         member=member,
-        kind="digest",
         dedupe_key=key,
-        payload={**PAYLOAD, **payload},
+        payload=read(WeeklyDigest, {**PAYLOAD, **payload}),
     )
     session.commit()
     assert row is not None

@@ -7,8 +7,7 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, select
 
-import bot.handlers.followup  # noqa: F401  (registers the digest renderer)
-from bot.outbox_render import render
+from bot.outbox_render import render, render_message
 from kooperation.models import Answer, MatchStatus, Member, Outbox, utcnow
 from kooperation.services.digest import (
     Opportunity,
@@ -111,7 +110,7 @@ def test_introductions_show_their_state_and_a_decline_stays_neutral(
     closed = next(i for i in digest.introductions if i["state"] == "closed")
     assert "other_org" not in closed  # nobody learns who declined
     for language in ("de", "en"):
-        text = render("digest", language, digest.payload()).text
+        text = render_message(language, digest.payload()).text
         assert "Code &amp; Co" in text and "Daten GmbH" not in text
 
 
@@ -149,8 +148,8 @@ def test_up_to_five_new_opportunities_from_elsewhere_fit_the_members_listings(
 
     assert asked == [(me.id, [mine.id, colleague_listing.id])]
     assert [o["title"] for o in digest.opportunities] == [f"Angebot {i}" for i in range(5)]
-    assert "reason" in render("digest", "en", digest.payload()).text
-    assert "grund" in render("digest", "de", digest.payload()).text
+    assert "reason" in render_message("en", digest.payload()).text
+    assert "grund" in render_message("de", digest.payload()).text
 
 
 def test_nothing_to_say_means_no_digest(session: Session, world: World) -> None:

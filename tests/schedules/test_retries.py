@@ -14,7 +14,8 @@ from sqlmodel import Session, select
 from telegram.ext import Application
 
 from bot.context import Runtime
-from bot.jobs import _locked, render_job_failed
+from bot.jobs import _locked
+from bot.outbox_render import render
 from kooperation.config import Settings
 from kooperation.models import Member, Outbox, Role
 
@@ -90,5 +91,5 @@ async def test_a_run_failing_after_the_last_retry_tells_each_admin_once(
     payload = rows[0].payload
     assert (payload["job"], payload["attempts"]) == ("digest", 3)
     assert payload["error"] == "OperationalError: (builtins.Exception) database is locked"
-    text = render_job_failed("de", payload).text
+    text = render("job_failed", "de", payload).text
     assert "wöchentlicher Überblick" in text and "3 Versuchen" in text

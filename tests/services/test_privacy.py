@@ -7,6 +7,7 @@ import json
 import pytest
 from sqlmodel import Session, select
 
+from kooperation.messages import WeeklyDigest
 from kooperation.models import (
     AuditLog,
     BotState,
@@ -67,7 +68,7 @@ def test_delete_removes_member_listings_matches_and_messages_but_keeps_counts(
     listings.create_listing(session=session, member_id=erika.id, kind="offer", text=OFFER)
     offer = listings.create_listing(session=session, member_id=john.id, kind="offer", text=OFFER)
     session.add(Match(need_id=need.id, offer_id=offer.id, score=0.7, status=MatchStatus.INTRODUCED))
-    queue_message(session=session, member=erika, kind="digest", dedupe_key="d:1")
+    queue_message(session=session, member=erika, payload=WeeklyDigest(), dedupe_key="d:1")
     session.add(BotState(namespace="conv:listing", key="1,1", data=1))
     session.add(BotState(namespace="user_data", key="2", data={"keep": True}))
     session.commit()
