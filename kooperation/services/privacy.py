@@ -18,7 +18,7 @@ from typing import Any
 
 from sqlmodel import Session, col, delete, or_, select
 
-from kooperation.messages import PayloadError, from_payload, to_data
+from kooperation.messages import OutboxKind, PayloadError, from_payload, to_data
 from kooperation.models import (
     AuditLog,
     BotState,
@@ -256,7 +256,7 @@ def scrub_messages(
     shown = {
         row.payload.get("requester") or ""
         for row in rows
-        if row.kind == "join_request" and row.payload.get("request_id") in requests
+        if row.kind == OutboxKind.JOIN_REQUEST and row.payload.get("request_id") in requests
     }
     secrets = sorted(
         {*secrets, *(s for s in shown if len(s) >= _SECRET_MIN)}, key=len, reverse=True
