@@ -40,6 +40,8 @@ from kooperation.models import (
     Listing,
     ListingStatus,
     ManagerCluster,
+    Match,
+    MatchStatus,
     Member,
     Organization,
     Role,
@@ -209,6 +211,26 @@ def become_contact(*, session: Session, member: Member, organization: Organizati
     withdraw_requests(session=session, member=member)
     member.organization_id = organization.id
     session.add(member)
+    session.flush()
+    _adopt_listings(session, organization.id or 0)
+
+
+def _adopt_listings(session: Session, organization_id: int) -> None:
+    """The company's listings whose author no longer speaks for it (they left) go to its oldest
+    contact, so somebody can still edit, pause, resume or close them; does not commit."""
+    contacts = contacts_of(session=session, organization_id=organization_id)
+    if not contacts:
+        return
+    session.execute(
+        update(Listing)
+        .where(
+            col(Listing.organization_id) == organization_id,
+            col(Listing.member_id).is_not(None),
+            col(Listing.member_id).not_in([c.id for c in contacts]),
+        )
+        .values(member_id=contacts[0].id)
+        .execution_options(synchronize_session=False)
+    )
 
 
 # --------------------------------------------------------------------------- join requests
@@ -506,6 +528,7 @@ def leave_company(*, session: Session, settings: Settings, member: Member) -> Le
     session.add(member)
     session.flush()
     paused = 0
+    _adopt_listings(session, organization.id or 0)
     if not contacts_of(session=session, organization_id=organization.id or 0):
         result = session.execute(
             update(Listing)
@@ -639,6 +662,7 @@ def merge_companies(
         .values(organization_id=target_id)
         .execution_options(synchronize_session=False)
     ).rowcount
+    _close_self_matches(session, target_id, actor)
     session.execute(
         update(JoinRequest)
         .where(col(JoinRequest.organization_id) == source_id)
@@ -662,6 +686,26 @@ def merge_companies(
     )
     session.commit()
     return Merged(names[0], names[1], int(moved_members or 0), int(moved_listings or 0))
+
+
+def _close_self_matches(session: Session, organization_id: int, actor: Member | None) -> None:
+    """Open proposals between the two merged companies would ask one company to meet itself
+    (matching never pairs a company with itself): they are rejected; does not commit."""
+    own = select(Listing.id).where(col(Listing.organization_id) == organization_id)
+    session.execute(
+        update(Match)
+        .where(
+            col(Match.status).in_([MatchStatus.PROPOSED, MatchStatus.APPROVED]),
+            col(Match.need_id).in_(own),
+            col(Match.offer_id).in_(own),
+        )
+        .values(
+            status=MatchStatus.REJECTED,
+            decided_by_id=actor.id if actor else None,
+            decided_at=utcnow(),
+        )
+        .execution_options(synchronize_session=False)
+    )
 
 
 def queue_membership_review(*, session: Session, settings: Settings) -> int:

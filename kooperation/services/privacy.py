@@ -18,11 +18,12 @@ from typing import Any
 
 from sqlmodel import Session, col, delete, or_, select
 
-from kooperation.messages import PayloadError, from_payload, to_data
+from kooperation.messages import OutboxKind, PayloadError, from_payload, to_data
 from kooperation.models import (
     AuditLog,
     BotState,
     Cluster,
+    JoinRequest,
     Kind,
     Listing,
     Match,
@@ -250,6 +251,16 @@ def scrub_messages(
             col(Outbox.created_at) >= member.created_at,
         )
     ).all()
+    # A join request shows the requester's Telegram name, which need not be their display name.
+    requests = set(session.exec(select(JoinRequest.id).where(JoinRequest.member_id == member.id)))
+    shown = {
+        row.payload.get("requester") or ""
+        for row in rows
+        if row.kind == OutboxKind.JOIN_REQUEST and row.payload.get("request_id") in requests
+    }
+    secrets = sorted(
+        {*secrets, *(s for s in shown if len(s) >= _SECRET_MIN)}, key=len, reverse=True
+    )
     changed = 0
     for row in rows:
         if row.status == OutboxStatus.PENDING and _refers(row.payload, gone):
