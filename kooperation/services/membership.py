@@ -519,13 +519,19 @@ class Left:
 
 
 def leave_company(*, session: Session, settings: Settings, member: Member) -> Left:
-    """The member stops speaking for their company. The last contact leaving pauses the
-    company's active listings (nothing is deleted) and the cluster's managers are told."""
+    """The member stops speaking for their company; its colleague link is renewed. The last
+    contact leaving pauses the company's active listings (nothing is deleted) and the
+    cluster's managers are told."""
+    from kooperation.services.organizations import new_invite_code  # imports this module
+
     if member.organization_id is None:
         raise NotAContact(str(member.id))
     organization = _organization(session, member.organization_id)
     member.organization_id = None
-    session.add(member)
+    # The colleague link the leaver knew stops working: a former contact (or whoever they
+    # pass it to) must ask again. The remaining contacts find the new link in /settings.
+    organization.invite_code = new_invite_code()
+    session.add_all([member, organization])
     session.flush()
     paused = 0
     _adopt_listings(session, organization.id or 0)

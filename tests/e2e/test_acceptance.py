@@ -708,11 +708,6 @@ def test_merging_a_duplicate_closes_the_proposals_between_the_two_companies(
         assert fresh.get(Match, proposal.id).status == MatchStatus.REJECTED
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="leaving does not renew the company's colleague link: a former contact (or anyone "
-    "they pass the old link to) becomes a verified contact again at once, without any approval",
-)
 def test_a_former_contact_cannot_rejoin_with_the_old_colleague_link(
     emulator, bot, db: Session, engine: Engine
 ) -> None:
