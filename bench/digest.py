@@ -178,7 +178,7 @@ def main() -> None:
             time.sleep(0.2)
         wall = time.perf_counter() - wall
         runner.stop()
-        calls = [c for c in emulator.calls("sendMessage", since=since)]
+        calls = list(emulator.calls("sendMessage", since=since))
 
     per_chat = Counter(int(c["params"]["chat_id"]) for c in calls)
     expected = {CHAT_BASE + i for i in range(2 * (args.members // 2))}

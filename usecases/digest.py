@@ -31,7 +31,7 @@ def opportunity_finder(session: Session, settings: Settings) -> digests.Opportun
     broken: list[BaseException] = []
     loaded: list[CandidateFinder] = []
 
-    def find(member: Member, listing_ids: list[int], since: datetime) -> list[digests.Opportunity]:
+    def find(_member: Member, listing_ids: list[int], since: datetime) -> list[digests.Opportunity]:
         if broken:
             return []
         try:

@@ -25,10 +25,10 @@ class _TelegramHtml(HTMLParser):
         self.text = Text()
         self.styles: list[str] = []
 
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+    def handle_starttag(self, tag: str, _attrs: list[tuple[str, str | None]]) -> None:
         self.styles.append(STYLES.get(tag, ""))
 
-    def handle_endtag(self, tag: str) -> None:
+    def handle_endtag(self, _tag: str) -> None:
         if self.styles:
             self.styles.pop()
 

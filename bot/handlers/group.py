@@ -32,7 +32,7 @@ async def in_group(update: Update, context: Context) -> None:
         )
 
 
-async def refuse_foreign_buttons(update: Update, context: Context) -> None:
+async def refuse_foreign_buttons(update: Update, _context: Context) -> None:
     """Stops a button press no handler may see: one outside a private chat (the bot puts
     buttons only into private chats, so it is forged or inline) and one without data (PTB's
     pattern handlers would all take it). Only the presser sees the answer; nothing is sent

@@ -158,18 +158,13 @@ async def _redeem_payload(update: Update, context: Context, who: Who) -> None:
     payload = context.user_data.pop("start_payload", "")
     if not payload or who.member is None:
         return
-    settings = runtime(context).settings
     if payload.startswith(MANAGER_PREFIX):
-        try:
-            from kooperation.services.roles import redeem_manager_invite
-        except ImportError:
-            await say(update, who.language, "onboarding.manager_invite_invalid")
-            return
+        from kooperation.services.roles import redeem_manager_invite
+
         try:
             with runtime(context).session() as session:
                 redeem_manager_invite(
                     session=session,
-                    settings=settings,
                     member=who.member,
                     code=payload.removeprefix(MANAGER_PREFIX),
                 )
@@ -207,7 +202,7 @@ async def _redeem_payload(update: Update, context: Context, who: Who) -> None:
     await say(update, who.language, "onboarding.joined", organization=organization.name)
 
 
-async def _next_step(update: Update, context: Context, who: Who) -> int:
+async def _next_step(update: Update, _context: Context, who: Who) -> int:
     """Asks for whatever is still missing: the company, then the name; else the menu."""
     needs_name = who.member is not None and not who.member.display_name
     if not who.has_organization and not who.is_manager and not (who.pending and needs_name):

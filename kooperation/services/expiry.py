@@ -118,7 +118,7 @@ def extend_listing(
     listing = session.get(Listing, listing_id)
     if member is None or listing is None:
         raise ExtendError("unknown member or listing")
-    if not speaks_for(session=session, member=member, listing=listing):
+    if not speaks_for(member=member, listing=listing):
         refuse_not_yours(session=session, member=member, target=f"extend:{listing_id}")
         raise ExtendError("not the member's listing")
     reopened = False

@@ -47,7 +47,7 @@ def listing_contacts(*, session: Session, listing: Listing) -> list[Member]:
     return [contact] if contact is not None else []
 
 
-def speaks_for(*, session: Session, member: Member, listing: Listing) -> bool:
+def speaks_for(*, member: Member, listing: Listing) -> bool:
     """A member answers for a listing of their own organization."""
     return member.organization_id is not None and member.organization_id == listing.organization_id
 
@@ -115,9 +115,9 @@ def record_feedback(
     if match.status != MatchStatus.INTRODUCED:
         raise FollowupError("match is not introduced")
     need, offer = session.get(Listing, match.need_id), session.get(Listing, match.offer_id)
-    if need is not None and speaks_for(session=session, member=member, listing=need):
+    if need is not None and speaks_for(member=member, listing=need):
         match.need_feedback, own = feedback.value, need
-    elif offer is not None and speaks_for(session=session, member=member, listing=offer):
+    elif offer is not None and speaks_for(member=member, listing=offer):
         match.offer_feedback, own = feedback.value, offer
     else:
         refuse_not_yours(session=session, member=member, target=f"followup:{match_id}")

@@ -203,7 +203,7 @@ def status_counts(*, session: Session) -> dict[str, int]:
     event, not a delivery problem)."""
     rows = session.exec(select(Outbox.status, func.count()).group_by(Outbox.status)).all()
     counts = {status.value: 0 for status in OutboxStatus}
-    counts.update({status: count for status, count in rows})
+    counts.update(dict(rows))
     counts["blocked"] = session.exec(
         select(func.count())
         .select_from(Outbox)

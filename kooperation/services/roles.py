@@ -339,9 +339,7 @@ def invite_payload(invite: ManagerInvite) -> str:
     return f"{INVITE_PREFIX}{invite.code}"
 
 
-def redeem_manager_invite(
-    *, session: Session, settings: Settings, member: Member, code: str
-) -> Cluster:
+def redeem_manager_invite(*, session: Session, member: Member, code: str) -> Cluster:
     """Uses an invite (with or without its `mgr-` prefix): `member` becomes a manager of its
     cluster. Single use even when two people open the link at the same moment: the code is
     claimed with one conditional UPDATE. Raises InviteInvalid ("unknown", "used", "expired").

@@ -114,7 +114,7 @@ class Stats:
 
 
 def _counts(session: Session, query: object) -> dict[int, int]:
-    return {cluster_id: count for cluster_id, count in session.exec(query).all()}  # type: ignore[call-overload]
+    return dict(session.exec(query).all())  # type: ignore[call-overload]
 
 
 def cluster_stats(*, session: Session, cluster_ids: set[int] | None = None) -> list[ClusterStats]:

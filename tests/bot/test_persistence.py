@@ -29,7 +29,7 @@ class OfflineRequest(BaseRequest):
     async def shutdown(self) -> None:
         pass
 
-    async def do_request(self, url, method, request_data=None, **kwargs):  # type: ignore[no-untyped-def]
+    async def do_request(self, url, method, request_data=None, **_kwargs):  # type: ignore[no-untyped-def]  # noqa: ARG002
         if url.endswith("/getMe"):
             me = {"id": 1, "is_bot": True, "first_name": "Bot", "username": "TestBot"}
             return 200, json.dumps({"ok": True, "result": me}).encode()

@@ -18,7 +18,7 @@ _registered = False
 
 
 @pytest.fixture
-def matchbot(monkeypatch: pytest.MonkeyPatch, database_url: str, engine) -> typer.Typer:
+def matchbot(monkeypatch: pytest.MonkeyPatch, database_url: str, engine) -> typer.Typer:  # noqa: ARG001  (empties the tables)
     global _registered
     monkeypatch.setenv("DATABASE_URL", database_url)
     monkeypatch.setenv("TELEGRAM_BOT_TOKEN", "")

@@ -21,7 +21,7 @@ _registered = False
 
 
 @pytest.fixture
-def matchbot(monkeypatch: pytest.MonkeyPatch, database_url: str, engine) -> typer.Typer:
+def matchbot(monkeypatch: pytest.MonkeyPatch, database_url: str, engine) -> typer.Typer:  # noqa: ARG001  (empties the tables)
     global _registered
     monkeypatch.setenv("DATABASE_URL", database_url)
     if not _registered:
@@ -34,8 +34,9 @@ def run(app: typer.Typer, *args: str):
     return CliRunner().invoke(app, list(args), catch_exceptions=False)
 
 
+@pytest.mark.usefixtures("settings")
 def test_manager_add_for_an_unknown_telegram_id_creates_a_recognisable_member(
-    matchbot: typer.Typer, session: Session, settings: Settings
+    matchbot: typer.Typer, session: Session
 ) -> None:
     result = run(matchbot, "manager", "add", "424242", "logistics")
     assert result.exit_code == 0, result.output

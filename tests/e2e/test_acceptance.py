@@ -122,8 +122,9 @@ def _org(engine: Engine, member: Member) -> Organization:
 
 
 # ----------------------------------------------------------------------------- the full loop
+@pytest.mark.usefixtures("bot")
 def test_full_loop_in_german_and_english_details_only_to_verified_contacts(
-    emulator, bot, db: Session, engine: Engine, settings: Settings
+    emulator, db: Session, engine: Engine, settings: Settings
 ) -> None:
     erika = Contact.new(emulator, new_user_id(), first_name="Erika", username="erika_z")
     invitation = register_new_company(erika, company="Zellwerk Süd GmbH", cluster="automotive")
@@ -262,11 +263,12 @@ def _forged(c: dict[str, Any]) -> list[str]:
 SECRETS = ("ben_secret", "Sensorik-Tests", "?start=", "Partner Logistik AG")
 
 
+@pytest.mark.usefixtures("bot")
 @pytest.mark.parametrize(
     "who", ["stranger", "pending", "former", "other_company", "other_mgr", "cluster_mgr"]
 )
 def test_forged_buttons_from_everybody_who_must_be_refused_change_nothing(
-    emulator, bot, db: Session, engine: Engine, settings: Settings, who: str
+    emulator, db: Session, engine: Engine, settings: Settings, who: str
 ) -> None:
     cast = _cast(db, settings)
     if who == "stranger":
@@ -322,8 +324,9 @@ def test_forged_buttons_from_everybody_who_must_be_refused_change_nothing(
 
 
 # ----------------------------------------------------------------------------- crashes
+@pytest.mark.usefixtures("settings")
 def test_sigkill_during_onboarding_and_between_approve_and_accept_loses_nothing(
-    emulator, bot, db: Session, engine: Engine, settings: Settings
+    emulator, bot, db: Session, engine: Engine
 ) -> None:
     erika = Contact.new(emulator, new_user_id(), first_name="Erika")
     erika.send("/start")
@@ -399,8 +402,9 @@ def _press_together(*pairs: tuple[Contact, BotMessageLike, str]) -> None:
         thread.join()
 
 
+@pytest.mark.usefixtures("bot")
 def test_two_contacts_decide_the_same_join_request_at_once_one_decision_wins(
-    emulator, bot, db: Session, engine: Engine
+    emulator, db: Session, engine: Engine
 ) -> None:
     org = seed.organization(db, "Gleichzeitig Technik GmbH", "it", invite_code="glz1")
     anna = Contact(emulator.user(seed.contact(db, new_user_id(), org, "Anna").telegram_user_id))
@@ -431,8 +435,9 @@ def _member_request(engine: Engine, contact: Contact) -> int:
         return fresh.exec(select(JoinRequest.id).where(JoinRequest.member_id == member.id)).one()
 
 
+@pytest.mark.usefixtures("bot")
 def test_two_managers_decide_the_same_proposal_at_once_one_decision_wins(
-    emulator, bot, db: Session, engine: Engine
+    emulator, db: Session, engine: Engine
 ) -> None:
     need_contact, _offer_contact, match = seed.two_sided(db, new_user_id())
     new_user_id()
@@ -451,8 +456,9 @@ def test_two_managers_decide_the_same_proposal_at_once_one_decision_wins(
     assert len(offers) == (1 if status == MatchStatus.APPROVED else 0), status
 
 
+@pytest.mark.usefixtures("bot")
 def test_a_burst_of_messages_from_one_person_is_answered_in_order(
-    emulator, bot, db: Session, engine: Engine
+    emulator, db: Session, engine: Engine
 ) -> None:
     org = seed.organization(db, "Reihenfolge GmbH", "it")
     row = seed.contact(db, new_user_id(), org, "Rita")
@@ -483,8 +489,9 @@ def test_a_burst_of_messages_from_one_person_is_answered_in_order(
 
 
 # ----------------------------------------------------------------------------- bad input
+@pytest.mark.usefixtures("bot")
 def test_hostile_input_over_the_bot_is_escaped_refused_or_cut_without_a_traceback(
-    emulator, bot, db: Session, engine: Engine
+    emulator, db: Session, engine: Engine
 ) -> None:
     org = seed.organization(db, "Gastgeber <i>GmbH</i>", "it", invite_code="hst1")
     host = Contact(emulator.user(seed.contact(db, new_user_id(), org, "Hanna").telegram_user_id))
@@ -559,8 +566,9 @@ def test_hostile_input_over_the_bot_is_escaped_refused_or_cut_without_a_tracebac
 
 
 # ----------------------------------------------------------------------------- findings
+@pytest.mark.usefixtures("bot")
 def test_delete_me_scrubs_the_telegram_name_a_join_request_showed_to_others(
-    emulator, bot, db: Session, engine: Engine
+    emulator, db: Session, engine: Engine
 ) -> None:
     """The join request shows the requester's Telegram name; when they then type another name
     for the protocol and delete themselves, the Telegram name must go from others' messages."""
@@ -585,8 +593,9 @@ def test_delete_me_scrubs_the_telegram_name_a_join_request_showed_to_others(
     assert not left, left
 
 
+@pytest.mark.usefixtures("bot")
 def test_a_colleague_can_close_the_listings_of_a_contact_who_left(
-    emulator, bot, db: Session, engine: Engine
+    emulator, db: Session, engine: Engine
 ) -> None:
     """A contact leaves, a colleague stays: the leaver's listings stay active and matched for
     the company, so the company's remaining contact must be able to see and close them."""
@@ -611,8 +620,9 @@ def test_a_colleague_can_close_the_listings_of_a_contact_who_left(
         assert fresh.get(Listing, need.id).status == "closed"
 
 
+@pytest.mark.usefixtures("bot")
 def test_whoever_joins_after_the_last_contact_left_can_resume_the_paused_listings(
-    emulator, bot, db: Session, engine: Engine, settings: Settings
+    emulator, db: Session, engine: Engine, settings: Settings
 ) -> None:
     org = seed.organization(db, "Neustart Gießerei GmbH", "it", invite_code="nsg1")
     last = seed.contact(db, new_user_id(), org, "Lotte")
@@ -659,9 +669,9 @@ def test_sigkill_right_after_a_join_request_decision_loses_nothing(
     assert len(_outbox(engine, _member(engine, sven), "join_decided")) == 1
 
 
-def test_a_claim_shows_imported_markup_escaped_to_the_manager_only(
-    emulator, bot, db: Session, engine: Engine
-) -> None:
+@pytest.mark.usefixtures("bot")
+@pytest.mark.usefixtures("engine")
+def test_a_claim_shows_imported_markup_escaped_to_the_manager_only(emulator, db: Session) -> None:
     seed.organization(
         db,
         "Import <b>Fett</b> AG",
@@ -683,8 +693,9 @@ def test_a_claim_shows_imported_markup_escaped_to_the_manager_only(
         assert "Jana" not in (message.text or "") and "import.test" not in (message.text or "")
 
 
+@pytest.mark.usefixtures("bot")
 def test_merging_a_duplicate_closes_the_proposals_between_the_two_companies(
-    emulator, bot, db: Session, engine: Engine
+    emulator, db: Session, engine: Engine
 ) -> None:
     """Matching never pairs a company with itself; after a merge, a proposal between the
     duplicate and the company it was merged into would ask one company to meet itself (and
@@ -708,8 +719,9 @@ def test_merging_a_duplicate_closes_the_proposals_between_the_two_companies(
         assert fresh.get(Match, proposal.id).status == MatchStatus.REJECTED
 
 
+@pytest.mark.usefixtures("bot")
 def test_a_former_contact_cannot_rejoin_with_the_old_colleague_link(
-    emulator, bot, db: Session, engine: Engine
+    emulator, db: Session, engine: Engine
 ) -> None:
     org = seed.organization(db, "Ehemalige Prüftechnik GmbH", "it", invite_code="ehe1")
     seed.contact(db, new_user_id(), org, "Bleibt")
@@ -727,8 +739,9 @@ def test_a_former_contact_cannot_rejoin_with_the_old_colleague_link(
     assert _member(engine, former).organization_id is None
 
 
+@pytest.mark.usefixtures("bot")
 def test_both_sides_accepting_at_the_same_moment_are_introduced_once(
-    emulator, bot, db: Session, engine: Engine, settings: Settings
+    emulator, db: Session, engine: Engine, settings: Settings
 ) -> None:
     need_contact, offer_contact, match = seed.two_sided(db, new_user_id())
     new_user_id()
@@ -749,8 +762,9 @@ def test_both_sides_accepting_at_the_same_moment_are_introduced_once(
     assert len(_outbox(engine, offer_contact, "intro_contact")) == 1
 
 
+@pytest.mark.usefixtures("bot")
 def test_a_requester_who_deletes_themselves_leaves_no_request_behind(
-    emulator, bot, db: Session, engine: Engine
+    emulator, db: Session, engine: Engine
 ) -> None:
     org = seed.organization(db, "Verschwunden Technik GmbH", "it", invite_code="vt1")
     anna = Contact(emulator.user(seed.contact(db, new_user_id(), org, "Anna").telegram_user_id))

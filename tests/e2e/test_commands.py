@@ -47,9 +47,8 @@ def _chat_menus(emulator: Any, chat_id: int, method: str = "setMyCommands", sinc
     return menus
 
 
-def test_start_up_sets_the_staff_commands_for_each_manager_and_admin_in_their_language(
-    emulator, bot
-):
+@pytest.mark.usefixtures("bot")
+def test_start_up_sets_the_staff_commands_for_each_manager_and_admin_in_their_language(emulator):
     [admin_menu] = _chat_menus(emulator, ADMIN_ID)[-1:]
     assert {"review", "stats", "managers", "need", "start"} <= set(admin_menu)
     assert admin_menu["review"] == "Vorschläge prüfen (Clustermanager)"  # German: Ada's language
@@ -65,8 +64,9 @@ def test_start_up_sets_the_staff_commands_for_each_manager_and_admin_in_their_la
     assert public and all("review" not in str(commands) for commands in public)
 
 
+@pytest.mark.usefixtures("bot")
 def test_a_redeemed_manager_invite_puts_the_staff_commands_into_the_new_managers_menu(
-    emulator, bot, database_url
+    emulator, database_url
 ):
     with Session(engine_for(database_url), expire_on_commit=False) as session:
         invite = roles.create_manager_invite(
@@ -83,7 +83,8 @@ def test_a_redeemed_manager_invite_puts_the_staff_commands_into_the_new_managers
     assert menu["stats"] == "Statistics (cluster managers)"
 
 
-def test_appointing_and_removing_a_manager_sets_and_clears_their_menu(emulator, bot):
+@pytest.mark.usefixtures("bot")
+def test_appointing_and_removing_a_manager_sets_and_clears_their_menu(emulator):
     admin = emulator.user(ADMIN_ID)
     future = new_user_id()
     since = emulator.last_seq()
@@ -99,9 +100,8 @@ def test_appointing_and_removing_a_manager_sets_and_clears_their_menu(emulator, 
     assert _chat_menus(emulator, future, since=since) == []
 
 
-def test_a_manager_who_switches_language_gets_the_menu_in_the_new_language(
-    emulator, bot, database_url
-):
+@pytest.mark.usefixtures("bot")
+def test_a_manager_who_switches_language_gets_the_menu_in_the_new_language(emulator, database_url):
     leo_id = new_user_id()
     with Session(engine_for(database_url), expire_on_commit=False) as session:
         leo = seed.manager(session, leo_id, "it", name="Leo", language="en")
@@ -118,8 +118,9 @@ def test_a_manager_who_switches_language_gets_the_menu_in_the_new_language(
     assert menu["review"] == "Vorschläge prüfen (Clustermanager)"
 
 
+@pytest.mark.usefixtures("bot")
 def test_a_manager_appointed_outside_the_bot_gets_the_menu_without_a_restart(
-    emulator, bot, database_url
+    emulator, database_url
 ):
     kim_id = new_user_id()
     with Session(engine_for(database_url), expire_on_commit=False) as session:

@@ -111,8 +111,9 @@ def test_twenty_contacts_asking_at_once_are_answered_in_parallel(
     assert overlap >= 5, f"at most {overlap} calls at once; all answered after {seconds:.1f} s"
 
 
+@pytest.mark.usefixtures("bot")
 def test_a_conversation_typed_without_waiting_is_answered_in_the_order_it_was_typed(
-    slow_emulator: Emulator, bot: BotRunner, database_url: str
+    slow_emulator: Emulator, database_url: str
 ) -> None:
     (user_id,) = registered_contacts(database_url, 1)
     erika = Contact.new(slow_emulator, user_id)

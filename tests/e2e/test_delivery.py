@@ -55,8 +55,9 @@ def fresh(engine: Engine, model: type, key: int) -> object:
         return session.get(model, key)
 
 
+@pytest.mark.usefixtures("bot")
 def test_a_message_queued_by_another_process_reaches_the_member(
-    emulator, bot, world: World, engine: Engine
+    emulator, world: World, engine: Engine
 ) -> None:
     member = world.company("Spedition Nord", "logistics")
     row = queue(world, member, "e2e:plain")
@@ -67,9 +68,8 @@ def test_a_message_queued_by_another_process_reaches_the_member(
     eventually(lambda: fresh(engine, Outbox, row.id).status == OutboxStatus.SENT)
 
 
-def test_flood_control_from_telegram_is_waited_out(
-    emulator, bot, world: World, engine: Engine
-) -> None:
+@pytest.mark.usefixtures("bot")
+def test_flood_control_from_telegram_is_waited_out(emulator, world: World, engine: Engine) -> None:
     member = world.company("Flut GmbH", "it")
     since = emulator.last_seq()
     emulator.inject_fault("sendMessage", 429, retry_after=1)
@@ -86,8 +86,9 @@ def test_flood_control_from_telegram_is_waited_out(
     eventually(lambda: fresh(engine, Outbox, row.id).status == OutboxStatus.SENT)
 
 
+@pytest.mark.usefixtures("bot")
 def test_a_member_who_blocked_the_bot_becomes_inactive(
-    emulator, bot, world: World, engine: Engine
+    emulator, world: World, engine: Engine
 ) -> None:
     member = world.company("Blockiert AG", "automotive")
     emulator.inject_fault("sendMessage", 403, description="Forbidden: bot was blocked by the user")
@@ -98,8 +99,9 @@ def test_a_member_who_blocked_the_bot_becomes_inactive(
     emulator.user(member.telegram_user_id).expect_silence(0.5)
 
 
+@pytest.mark.usefixtures("bot")
 def test_both_sides_get_the_follow_up_and_an_answer_is_stored_for_the_stats(
-    emulator, bot, world: World, engine: Engine, settings
+    emulator, world: World, engine: Engine, settings
 ) -> None:
     need_side = world.company("Spedition Nord", "logistics", language="de")
     offer_side = world.company("Code & Co", "it", language="en")
@@ -129,8 +131,9 @@ def test_both_sides_get_the_follow_up_and_an_answer_is_stored_for_the_stats(
     assert (stored.need_feedback, stored.offer_feedback) == ("cooperating", "in_touch")
 
 
+@pytest.mark.usefixtures("bot")
 def test_a_forged_follow_up_button_changes_nothing_and_says_so(
-    emulator, bot, world: World, engine: Engine
+    emulator, world: World, engine: Engine
 ) -> None:
     need_side = world.company("Spedition Süd", "logistics")
     offer_side = world.company("Daten AG", "it")
@@ -149,8 +152,9 @@ def test_a_forged_follow_up_button_changes_nothing_and_says_so(
     assert (stored.need_feedback, stored.offer_feedback) == (None, None)
 
 
+@pytest.mark.usefixtures("bot")
 def test_an_expired_listing_is_closed_and_one_tap_keeps_it_running(
-    emulator, bot, world: World, engine: Engine, settings
+    emulator, world: World, engine: Engine, settings
 ) -> None:
     owner = world.company("Lager GmbH", "logistics", language="en")
     listing = world.listing(

@@ -53,7 +53,8 @@ def contact_messages(engine: Engine) -> list[Outbox]:
         return list(fresh.exec(select(Outbox).where(Outbox.kind == "intro_contact")).all())
 
 
-def test_round_to_introduction_full_loop(emulator, bot, db, engine, settings: Settings) -> None:
+@pytest.mark.usefixtures("bot")
+def test_round_to_introduction_full_loop(emulator, db, engine, settings: Settings) -> None:
     from bot.context import Runtime
     from bot.jobs import run_matching
 
@@ -99,8 +100,9 @@ def test_round_to_introduction_full_loop(emulator, bot, db, engine, settings: Se
         assert fresh.get(Match, match.id).status == MatchStatus.INTRODUCED
 
 
+@pytest.mark.usefixtures("bot")
 def test_a_decline_reaches_the_other_side_only_as_not_coming_about(
-    emulator, bot, db, engine, settings: Settings
+    emulator, db, engine, settings: Settings
 ) -> None:
     from kooperation.services import review
 
@@ -130,7 +132,8 @@ def test_a_decline_reaches_the_other_side_only_as_not_coming_about(
     assert contact_messages(engine) == []
 
 
-def test_a_stranger_pressing_accept_changes_nothing(emulator, bot, db, engine, settings) -> None:
+@pytest.mark.usefixtures("bot")
+def test_a_stranger_pressing_accept_changes_nothing(emulator, db, engine, settings) -> None:
     from kooperation.services import review
 
     _, _, match = seed.two_sided(db, new_user_id())

@@ -65,8 +65,9 @@ def preview_of_first_need(contact: Contact, company: str) -> object:
     return contact.with_button("ls:ok")
 
 
+@pytest.mark.usefixtures("bot")
 def test_a_manager_hears_of_the_proposal_a_contact_makes_by_posting(
-    emulator, bot, db: Session, engine: Engine
+    emulator, db: Session, engine: Engine
 ) -> None:
     counterpart(db)
     maria = seed.manager(db, new_user_id(), "logistics", name="Maria")

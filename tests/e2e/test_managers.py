@@ -31,9 +31,8 @@ def clusters_of(engine: Engine, telegram_user_id: int) -> set[str]:
     return set(rows)
 
 
-def test_invite_link_makes_its_first_user_a_manager_and_only_once(
-    emulator, bot, db, engine
-) -> None:
+@pytest.mark.usefixtures("bot")
+def test_invite_link_makes_its_first_user_a_manager_and_only_once(emulator, db, engine) -> None:
     admin = seed.admin(db, new_user_id(), name="Ada")
     it_cluster = seed.cluster(db, "it")
     user = emulator.user(admin.telegram_user_id)
@@ -61,7 +60,8 @@ def test_invite_link_makes_its_first_user_a_manager_and_only_once(
     assert clusters_of(engine, latecomer.user_id) == set()
 
 
-def test_admin_appoints_and_removes_a_manager_by_telegram_id(emulator, bot, db, engine) -> None:
+@pytest.mark.usefixtures("bot")
+def test_admin_appoints_and_removes_a_manager_by_telegram_id(emulator, db, engine) -> None:
     admin = seed.admin(db, new_user_id(), name="Ada")
     future = new_user_id()
     user = emulator.user(admin.telegram_user_id)
@@ -78,8 +78,9 @@ def test_admin_appoints_and_removes_a_manager_by_telegram_id(emulator, bot, db, 
     assert "Unbekannter Cluster" in user.wait_reply(timeout=10).text
 
 
+@pytest.mark.usefixtures("bot")
 def test_managers_command_and_invite_button_are_refused_for_non_admins(
-    emulator, bot, db, engine
+    emulator, db, engine
 ) -> None:
     manager = seed.manager(db, new_user_id(), "it", name="Ingo")
     user = emulator.user(manager.telegram_user_id)

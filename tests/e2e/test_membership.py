@@ -74,8 +74,9 @@ def _ask_to_join(stranger: Contact, company: str) -> None:
     stranger.tap(hits, text=company)
 
 
+@pytest.mark.usefixtures("bot")
 def test_german_stranger_typing_a_company_name_gets_a_request_and_a_contact_approves(
-    emulator, bot, db, engine
+    emulator, db, engine
 ) -> None:
     org = seed.organization(db, "Batteriewerk Ost GmbH", "automotive", invite_code="bwo1")
     anna_row = seed.contact(db, new_user_id(), org, name="Anna Berg", username="anna")
@@ -113,8 +114,9 @@ def test_german_stranger_typing_a_company_name_gets_a_request_and_a_contact_appr
     assert listing.organization_id == org.id and listing.text == NEED
 
 
+@pytest.mark.usefixtures("bot")
 def test_english_decline_by_the_manager_is_neutral_and_shows_nothing_of_the_company(
-    emulator, bot, db, engine
+    emulator, db, engine
 ) -> None:
     org = seed.organization(
         db,
@@ -159,8 +161,9 @@ def test_english_decline_by_the_manager_is_neutral_and_shows_nothing_of_the_comp
     stranger.reply(contains="not registered for any company")
 
 
+@pytest.mark.usefixtures("bot")
 def test_imported_company_is_claimed_and_the_manager_sees_the_imported_contact(
-    emulator, bot, db, engine
+    emulator, db, engine
 ) -> None:
     org = seed.organization(
         db,
@@ -190,7 +193,8 @@ def test_imported_company_is_claimed_and_the_manager_sees_the_imported_contact(
     assert _member(engine, claimant).organization_id == org.id
 
 
-def test_company_invite_link_works_once_and_then_is_refused(emulator, bot, db, engine) -> None:
+@pytest.mark.usefixtures("bot")
+def test_company_invite_link_works_once_and_then_is_refused(emulator, db, engine) -> None:
     org = seed.organization(
         db, "Einladung Logistik KG", "logistics", contact_email="kontakt@einladung.test"
     )
@@ -237,7 +241,8 @@ def _snapshot(engine: Engine) -> dict[str, list[tuple[Any, ...]]]:
     return snapshot
 
 
-def test_forged_buttons_from_a_pending_requester_change_nothing(emulator, bot, db, engine) -> None:
+@pytest.mark.usefixtures("bot")
+def test_forged_buttons_from_a_pending_requester_change_nothing(emulator, db, engine) -> None:
     org = seed.organization(db, "Zielfirma Sensorik GmbH", "it", invite_code="zs1")
     anna = seed.contact(db, new_user_id(), org, name="Anna")
     partner_org = seed.organization(db, "Partner Logistik AG", "logistics")
@@ -292,7 +297,8 @@ def test_forged_buttons_from_a_pending_requester_change_nothing(emulator, bot, d
         assert fresh.get(Organization, org.id) is not None
 
 
-def test_bad_start_payload_and_a_question_answered_after_delete_me(emulator, bot) -> None:
+@pytest.mark.usefixtures("bot")
+def test_bad_start_payload_and_a_question_answered_after_delete_me(emulator) -> None:
     contact = Contact.new(emulator, new_user_id(), first_name="Nul")
     contact.send("/start abc\x00def")
     contact.tap(contact.with_button("ob:ok"), data="ob:ok")
@@ -308,7 +314,8 @@ def test_bad_start_payload_and_a_question_answered_after_delete_me(emulator, bot
     assert contact.with_button("ob:ok")
 
 
-def test_manager_merges_a_duplicate_typed_slightly_differently(emulator, bot, db, engine) -> None:
+@pytest.mark.usefixtures("bot")
+def test_manager_merges_a_duplicate_typed_slightly_differently(emulator, db, engine) -> None:
     existing = seed.organization(db, "Zellwerk Sachsen GmbH", "automotive", invite_code="zws1")
     maria = seed.manager(db, new_user_id(), "automotive", name="Maria")
     manager = Contact(emulator.user(maria.telegram_user_id))
@@ -334,7 +341,8 @@ def test_manager_merges_a_duplicate_typed_slightly_differently(emulator, bot, db
         assert fresh.get(Organization, duplicate_id) is None
 
 
-def test_a_manager_without_company_gets_the_staff_menu_and_how_to_join(emulator, bot, db) -> None:
+@pytest.mark.usefixtures("bot")
+def test_a_manager_without_company_gets_the_staff_menu_and_how_to_join(emulator, db) -> None:
     maria = seed.manager(db, new_user_id(), "it")
     manager = Contact(emulator.user(maria.telegram_user_id, first_name="Maria"))
     manager.send("/start")
@@ -349,8 +357,9 @@ def test_a_manager_without_company_gets_the_staff_menu_and_how_to_join(emulator,
     manager.reply(contains="Einladungslink der Firma")
 
 
+@pytest.mark.usefixtures("bot")
 def test_the_last_contact_leaves_in_settings_listings_pause_and_the_manager_hears(
-    emulator, bot, db, engine
+    emulator, db, engine
 ) -> None:
     org = seed.organization(db, "Abschied Technik GmbH", "it", invite_code="abs1")
     kim_row = seed.contact(db, new_user_id(), org, name="Kim", language="en")

@@ -7,6 +7,7 @@ from __future__ import annotations
 import random
 import string
 
+import pytest
 from sqlmodel import Session, select
 
 from kooperation.db import engine_for
@@ -218,7 +219,8 @@ def test_a_name_without_region_asks_for_it_and_a_legal_form_after_a_comma_stays_
     )
 
 
-def test_registered_member_gets_the_menu_on_start_and_unknown_input_leads_back_to_it(emulator, bot):
+@pytest.mark.usefixtures("bot")
+def test_registered_member_gets_the_menu_on_start_and_unknown_input_leads_back_to_it(emulator):
     contact = Contact.new(emulator, new_user_id(), language="de")
     onboard_new_company(contact, company="Menütest AG")
     contact.send("/need")
@@ -237,7 +239,8 @@ def test_registered_member_gets_the_menu_on_start_and_unknown_input_leads_back_t
     assert "So funktioniert" in contact.reply().text
 
 
-def test_group_chat_gets_one_answer_with_a_private_chat_button(emulator, bot):
+@pytest.mark.usefixtures("bot")
+def test_group_chat_gets_one_answer_with_a_private_chat_button(emulator):
     group = emulator.user(new_user_id(), chat_id=-new_user_id(), language_code="de")
     group.send("/start")
     answer = group.wait_reply(timeout=10)
@@ -248,7 +251,8 @@ def test_group_chat_gets_one_answer_with_a_private_chat_button(emulator, bot):
     group.expect_silence(1.0)
 
 
-def test_commands_are_published_in_german_and_english(emulator, bot):
+@pytest.mark.usefixtures("bot")
+def test_commands_are_published_in_german_and_english(emulator):
     calls = emulator.calls("setMyCommands")
     languages = {c["params"].get("language_code") for c in calls}
     assert {"de", "en"} <= languages

@@ -6,6 +6,7 @@ import html
 import json
 import re
 
+import pytest
 from sqlmodel import Session, select
 
 from kooperation.db import engine_for
@@ -22,7 +23,7 @@ def _session(bot) -> Session:  # type: ignore[no-untyped-def]
     return Session(engine_for(bot.env["DATABASE_URL"]))
 
 
-def _export_from_text(contact: Contact, first: str) -> dict:
+def _export_from_text(contact: Contact, _first: str) -> dict:
     """Reassembles the JSON the bot sent as <pre> chunks after sendDocument was refused."""
     parts = []
     while True:
@@ -36,7 +37,8 @@ def _export_from_text(contact: Contact, first: str) -> dict:
             continue
 
 
-def test_privacy_overview_explains_the_data_and_offers_export_and_delete(emulator, bot):
+@pytest.mark.usefixtures("bot")
+def test_privacy_overview_explains_the_data_and_offers_export_and_delete(emulator):
     contact = Contact.new(emulator, new_user_id(), language="en")
     onboard_new_company(contact, company="Privacy Check Ltd")
     contact.send("/privacy")
@@ -45,7 +47,8 @@ def test_privacy_overview_explains_the_data_and_offers_export_and_delete(emulato
     assert {b["callback_data"] for b in overview.buttons} == {"pv:exp", "pv:del"}
 
 
-def test_export_sends_a_json_document_and_falls_back_to_text(emulator, bot):
+@pytest.mark.usefixtures("bot")
+def test_export_sends_a_json_document_and_falls_back_to_text(emulator):
     contact = Contact.new(emulator, new_user_id(), language="de", username="erika_m")
     menu = onboard_new_company(contact, company="Export <Test> GmbH", name="Erika Export")
     post_listing(contact, menu, "need", NEED, ("workforce",))
@@ -63,7 +66,8 @@ def test_export_sends_a_json_document_and_falls_back_to_text(emulator, bot):
     assert data["listings"][0]["tags"] == ["workforce"]
 
 
-def test_export_before_consent_says_nothing_is_stored(emulator, bot):
+@pytest.mark.usefixtures("bot")
+def test_export_before_consent_says_nothing_is_stored(emulator):
     stranger = Contact.new(emulator, new_user_id(), language="de")
     stranger.send("/export")
     assert "nichts gespeichert" in stranger.reply().text

@@ -42,7 +42,8 @@ def refusals(engine: Engine, telegram_user_id: int) -> list[AuditLog]:
         )
 
 
-def test_review_card_shows_both_sides_score_reason_marks_and_counter(emulator, bot, db) -> None:
+@pytest.mark.usefixtures("bot")
+def test_review_card_shows_both_sides_score_reason_marks_and_counter(emulator, db) -> None:
     _, _, match = proposal(db)
     proposal(db)
     manager = seed.manager(db, new_user_id(), "logistics", name="Maria", language="en")
@@ -60,8 +61,9 @@ def test_review_card_shows_both_sides_score_reason_marks_and_counter(emulator, b
     assert "Proposal #" in following.text and f"Proposal #{match.id}<" not in following.text
 
 
+@pytest.mark.usefixtures("bot")
 def test_member_pressing_a_forged_approve_button_is_refused_and_logged(
-    emulator, bot, db, engine
+    emulator, db, engine
 ) -> None:
     need_contact, _, match = proposal(db)
     user = emulator.user(need_contact.telegram_user_id, language_code="de")
@@ -75,9 +77,8 @@ def test_member_pressing_a_forged_approve_button_is_refused_and_logged(
         assert fresh.exec(select(Outbox).where(Outbox.kind == "intro_offer")).first() is None
 
 
-def test_it_manager_cannot_approve_an_automotive_logistics_proposal(
-    emulator, bot, db, engine
-) -> None:
+@pytest.mark.usefixtures("bot")
+def test_it_manager_cannot_approve_an_automotive_logistics_proposal(emulator, db, engine) -> None:
     _, _, match = proposal(db, "automotive", "logistics")
     it_manager = seed.manager(db, new_user_id(), "it", name="Ingo")
     user = emulator.user(it_manager.telegram_user_id)
@@ -92,7 +93,8 @@ def test_it_manager_cannot_approve_an_automotive_logistics_proposal(
     ]
 
 
-def test_second_manager_is_told_who_decided_first(emulator, bot, db, engine) -> None:
+@pytest.mark.usefixtures("bot")
+def test_second_manager_is_told_who_decided_first(emulator, db, engine) -> None:
     _, _, match = proposal(db)
     maria = seed.manager(db, new_user_id(), "logistics", name="Maria")
     jonas = seed.manager(db, new_user_id(), "automotive", name="Jonas")
@@ -113,7 +115,8 @@ def test_second_manager_is_told_who_decided_first(emulator, bot, db, engine) -> 
         assert len(offers) == 2
 
 
-def test_reject_asks_for_a_reason_and_skip_moves_on(emulator, bot, db, engine) -> None:
+@pytest.mark.usefixtures("bot")
+def test_reject_asks_for_a_reason_and_skip_moves_on(emulator, db, engine) -> None:
     _, _, best = proposal(db)
     _, _, second = proposal(db)
     second.score = 0.5
@@ -143,9 +146,8 @@ def test_reject_asks_for_a_reason_and_skip_moves_on(emulator, bot, db, engine) -
     assert "nur noch übersprungene" in user.wait_reply(timeout=10, edited=True).text.lower()
 
 
-def test_plain_member_gets_no_statistics_and_the_attempt_is_logged(
-    emulator, bot, db, engine
-) -> None:
+@pytest.mark.usefixtures("bot")
+def test_plain_member_gets_no_statistics_and_the_attempt_is_logged(emulator, db, engine) -> None:
     need_contact, _, _ = proposal(db)
     user = emulator.user(need_contact.telegram_user_id)
     user.send("/stats")

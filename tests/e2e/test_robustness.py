@@ -9,6 +9,7 @@ from __future__ import annotations
 import threading
 import time
 
+import pytest
 from sqlmodel import Session, select
 
 from kooperation.db import engine_for
@@ -111,7 +112,8 @@ def test_html_and_markdown_in_user_text_are_shown_literally(emulator, bot):
     assert listing.text == evil and listing.status == "active"
 
 
-def test_media_and_forged_or_unknown_buttons_outside_a_conversation_get_an_answer(emulator, bot):
+@pytest.mark.usefixtures("bot")
+def test_media_and_forged_or_unknown_buttons_outside_a_conversation_get_an_answer(emulator):
     erika = Contact.new(emulator, new_user_id(), language="de")
     onboard_new_company(erika, company="Knopf Test GmbH")
     emulator.send_update(_sticker(erika))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 
 import numpy as np
+import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, func, select
 
@@ -61,8 +62,9 @@ def test_two_sessions_storing_the_same_vector_keep_one_row(
     assert rows == 1
 
 
+@pytest.mark.usefixtures("background")
 def test_a_listing_posted_during_a_round_is_matched_after_it(
-    engine: Engine, world: World, embedder: Embedder, settings: Settings, background: list
+    engine: Engine, world: World, embedder: Embedder, settings: Settings
 ) -> None:
     need_org = world.org("Fensterbau Süd", "automotive")
     offer_org = world.org("Coating Plus", "logistics")

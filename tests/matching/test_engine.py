@@ -21,7 +21,8 @@ ADR_OFFER = "ADR class 3 trucks."
 FORWARDER = "Wir übernehmen als Logistikpartner den Transport von Stückgut und Paletten."
 
 
-def test_exact_term_lifts_the_offer_that_names_it(session, settings, embedder, world, background):
+@pytest.mark.usefixtures("background")
+def test_exact_term_lifts_the_offer_that_names_it(session, settings, embedder, world):
     need = world.listing(world.org("Lackfabrik", "automotive"), "need", ADR_NEED)
     adr = world.listing(world.org("Gefahrgut Nord", "logistics"), "offer", ADR_OFFER, language="en")
     forwarder = world.listing(world.org("Spedition Süd", "logistics"), "offer", FORWARDER)
@@ -56,8 +57,9 @@ def test_german_compounds_share_their_parts_and_glossary_terms_cross_languages()
     assert index.shared_terms(0, 2, "de") == []
 
 
+@pytest.mark.usefixtures("background")
 def test_dry_run_json_lists_each_needs_ranked_offers_and_writes_nothing(
-    session, database_url, world, background
+    session, database_url, world
 ):
     need = world.listing(world.org("Lackfabrik", "automotive"), "need", ADR_NEED, ref="N-1")
     world.listing(
@@ -90,9 +92,8 @@ def test_dry_run_json_lists_each_needs_ranked_offers_and_writes_nothing(
         assert session.exec(select(table)).all() == []
 
 
-def test_match_command_runs_a_round_and_prints_its_proposals(
-    session, database_url, world, background
-):
+@pytest.mark.usefixtures("background")
+def test_match_command_runs_a_round_and_prints_its_proposals(session, database_url, world):
     world.listing(
         world.org("Lackfabrik", "automotive"),
         "need",

@@ -89,7 +89,8 @@ def with_reciprocity(pool: Pool, scored: Ranking, top_k: int) -> Ranking:
     return scored
 
 
-def test_blocks_on_threads_find_the_exact_top_k(labelled, small_blocks_on_two_threads):
+@pytest.mark.usefixtures("small_blocks_on_two_threads")
+def test_blocks_on_threads_find_the_exact_top_k(labelled):
     # listings dealt out to 12 organizations: organizations need and offer, some fit both ways,
     # and a need's own organization often holds offers among its best (which do not count)
     pool = make_pool(labelled, organizations=12)

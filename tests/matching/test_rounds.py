@@ -52,7 +52,7 @@ COLD_NEED = (
 
 
 @pytest.fixture
-def market(world, background):
+def market(world, background):  # noqa: ARG001  (requested for its rows in the pool)
     """Two needs and three offers across the three clusters, German and English mixed."""
     automotive = world.org("Prototypenbau Wurzen", "automotive")
     body_shop = world.org("Karosseriebau Mitte", "automotive", size=Size.LARGE)
@@ -120,8 +120,9 @@ def test_every_component_and_both_reasons_are_stored(session, settings, embedder
     assert "cross-cluster" in match.reason_en
 
 
+@pytest.mark.usefixtures("market")
 def test_second_round_without_changes_embeds_and_proposes_nothing(
-    session, settings, embedder, market, background
+    session, settings, embedder, background
 ):
     listings = 5 + len(background)
     first = run_round(session=session, settings=settings, embedder=embedder)

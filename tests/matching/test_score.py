@@ -116,9 +116,10 @@ def small_blocks_on_two_threads(monkeypatch):
     monkeypatch.setattr(blocks, "cores", lambda: 2)
 
 
+@pytest.mark.usefixtures("small_blocks_on_two_threads")
 @pytest.mark.parametrize("seed", range(3))
 @pytest.mark.parametrize("case", CASES)
-def test_block_path_scores_every_pair_as_combine_does(seed, case, small_blocks_on_two_threads):
+def test_block_path_scores_every_pair_as_combine_does(seed, case):
     weights = random_weights(np.random.default_rng(100 + seed), **CASES[case])
     pool = random_pool(seed, weights)
     ranking = pool.rank(top_k=TOP_K)
@@ -127,8 +128,9 @@ def test_block_path_scores_every_pair_as_combine_does(seed, case, small_blocks_o
     assert (ranking.reciprocity.max() > 0) == (weights.reciprocity > 0)
 
 
+@pytest.mark.usefixtures("small_blocks_on_two_threads")
 @pytest.mark.parametrize("seed", range(3))
-def test_block_path_keeps_the_top_k_that_combine_gives(seed, small_blocks_on_two_threads):
+def test_block_path_keeps_the_top_k_that_combine_gives(seed):
     """Without reciprocity a need's best offers are the `TOP_K` best by `combine` over every
     offer of another organization."""
     pool = random_pool(seed, random_weights(np.random.default_rng(seed), reciprocity=0.0))

@@ -21,7 +21,7 @@ from tests.schedules.conftest import World
 
 
 @pytest.fixture
-def matchbot(monkeypatch: pytest.MonkeyPatch, database_url: str, engine) -> typer.Typer:
+def matchbot(monkeypatch: pytest.MonkeyPatch, database_url: str, engine) -> typer.Typer:  # noqa: ARG001  (empties the tables)
     monkeypatch.setenv("DATABASE_URL", database_url)
     if not cli.app.registered_commands:
         cli._register()
@@ -51,9 +51,8 @@ def test_dry_run_prints_the_digest_of_one_member_and_queues_nothing(
     assert session.exec(select(Outbox)).first() is None
 
 
-def test_send_now_queues_this_weeks_digests_once(
-    matchbot: typer.Typer, session: Session, world: World
-) -> None:
+@pytest.mark.usefixtures("session")
+def test_send_now_queues_this_weeks_digests_once(matchbot: typer.Typer, world: World) -> None:
     need_side = world.company("Spedition", "logistics")
     offer_side = world.company("Software", "it")
     world.match(world.listing(need_side, "need", "A"), world.listing(offer_side, "offer", "B"))
@@ -112,8 +111,9 @@ def test_outbox_does_not_alarm_when_a_member_only_blocked_the_bot(
     assert "1 failed (1 of them: the member blocked the bot)" in result.output
 
 
+@pytest.mark.usefixtures("session")
 def test_dry_run_after_the_weeks_digests_went_out_counts_them_as_already_queued(
-    matchbot: typer.Typer, session: Session, world: World
+    matchbot: typer.Typer, world: World
 ) -> None:
     need_side = world.company("Spedition", "logistics")
     offer_side = world.company("Software", "it")

@@ -194,8 +194,9 @@ async def test_a_crash_repeats_at_most_the_one_message_in_flight(
     assert [r.chat_id for r in repeated] == [crashing.sent[-1][1]]  # the one in flight
 
 
+@pytest.mark.usefixtures("engine")
 async def test_a_row_another_sender_claimed_is_not_sent_twice(
-    session: Session, engine: Engine, members: list[Member]
+    session: Session, members: list[Member]
 ) -> None:
     queue(session, members[0], "k")
     [due] = due_messages(session=session, now=utcnow())
@@ -203,8 +204,9 @@ async def test_a_row_another_sender_claimed_is_not_sent_twice(
     assert claim_message(session=session, due=due) is None  # same snapshot: lost the race
 
 
+@pytest.mark.usefixtures("session")
 async def test_rows_queued_by_another_process_are_picked_up_while_running(
-    session: Session, engine: Engine, members: list[Member]
+    engine: Engine, members: list[Member]
 ) -> None:
     bot = ScriptedBot()
     running = sender(bot, engine, poll_interval=0.2)

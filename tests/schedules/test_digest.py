@@ -126,7 +126,7 @@ def test_up_to_five_new_opportunities_from_elsewhere_fit_the_members_listings(
     closed = world.listing(world.company("Zu GmbH", "it"), "offer", "Geschlossen", status="closed")
     asked: list[tuple[int, list[int]]] = []
 
-    def finder(member: Member, listing_ids: list[int], since: datetime) -> list[Opportunity]:
+    def finder(member: Member, listing_ids: list[int], _since: datetime) -> list[Opportunity]:
         asked.append((member.id or 0, listing_ids))
         found = [
             Opportunity(mine.id, closed.id, 0.99),

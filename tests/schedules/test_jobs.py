@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
 import time_machine
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
@@ -67,8 +68,9 @@ def test_the_digest_job_queues_and_records_its_run(
     assert job_runs.last_run(session=session, job=job_runs.DIGEST) == WEDNESDAY
 
 
+@pytest.mark.usefixtures("session")
 def test_an_introduction_reported_last_week_is_not_repeated(
-    settings: Settings, engine: Engine, session: Session, world: World
+    settings: Settings, engine: Engine, world: World
 ) -> None:
     need_side = world.company("Spedition", "logistics")
     offer_side = world.company("Software", "it")

@@ -35,7 +35,7 @@ async def app(settings: Settings, engine: Engine) -> AsyncIterator[Application]:
 def failing(times: int) -> tuple[list[int], Callable[[Runtime], str]]:
     calls: list[int] = []
 
-    def work(rt: Runtime) -> str:
+    def work(_rt: Runtime) -> str:
         calls.append(1)
         if len(calls) <= times:
             raise LOCKED
@@ -77,8 +77,9 @@ async def test_a_run_that_fails_once_is_retried_and_nobody_is_alarmed(
     assert alerts(engine) == []
 
 
+@pytest.mark.usefixtures("settings")
 async def test_a_run_failing_after_the_last_retry_tells_each_admin_once(
-    app: Application, session: Session, engine: Engine, settings: Settings
+    app: Application, session: Session, engine: Engine
 ) -> None:
     first, second = admin(session, 880_000_002), admin(session, 880_000_003)
     calls, work = failing(times=99)

@@ -115,9 +115,8 @@ def test_answering_twice_or_after_the_end_changes_nothing(
     assert session.get(Match, match.id).need_answer == "accepted"
 
 
-def test_a_proposal_not_yet_approved_cannot_be_answered(
-    session: Session, settings: Settings
-) -> None:
+@pytest.mark.usefixtures("settings")
+def test_a_proposal_not_yet_approved_cannot_be_answered(session: Session) -> None:
     need_contact, _, match = seed.two_sided(session, 1000)
     with pytest.raises(introductions.IntroductionClosed):
         introductions.answer_introduction(

@@ -106,14 +106,12 @@ def test_invite_makes_its_user_a_manager_once(session: Session, settings: Settin
     first = seed.contact(session, 10, None)
     second = seed.contact(session, 11, None)
     cluster = roles.redeem_manager_invite(
-        session=session, settings=settings, member=first, code=roles.invite_payload(invite)
+        session=session, member=first, code=roles.invite_payload(invite)
     )
     assert cluster.slug == "it"
     assert session.get(ManagerCluster, (first.id, cluster.id)) is not None
     with pytest.raises(roles.InviteInvalid) as used:
-        roles.redeem_manager_invite(
-            session=session, settings=settings, member=second, code=invite.code
-        )
+        roles.redeem_manager_invite(session=session, member=second, code=invite.code)
     assert used.value.reason == "used"
     assert not roles.is_staff(session=session, settings=settings, member=second)
 
@@ -125,12 +123,10 @@ def test_invite_expires_after_seven_days(session: Session, settings: Settings) -
     member = seed.contact(session, 10, None)
     later = utcnow() + timedelta(days=7, minutes=1)
     with time_machine.travel(later), pytest.raises(roles.InviteInvalid) as expired:
-        roles.redeem_manager_invite(
-            session=session, settings=settings, member=member, code=invite.code
-        )
+        roles.redeem_manager_invite(session=session, member=member, code=invite.code)
     assert expired.value.reason == "expired"
     with pytest.raises(roles.InviteInvalid) as unknown:
-        roles.redeem_manager_invite(session=session, settings=settings, member=member, code="nope")
+        roles.redeem_manager_invite(session=session, member=member, code="nope")
     assert unknown.value.reason == "unknown"
 
 
@@ -158,9 +154,7 @@ def test_two_people_opening_one_invite_at_once_make_one_manager(
             member = own.get(Member, member_id)
             barrier.wait()
             try:
-                roles.redeem_manager_invite(
-                    session=own, settings=settings, member=member, code=invite.code
-                )
+                roles.redeem_manager_invite(session=own, member=member, code=invite.code)
                 outcomes.append("manager")
             except roles.InviteInvalid as refused:
                 outcomes.append(refused.reason)

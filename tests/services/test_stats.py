@@ -79,9 +79,8 @@ def test_stats_are_for_managers_and_admins_only(session: Session, settings: Sett
     assert [c.slug for c in mine.clusters] == ["logistics"] and not mine.all_clusters
 
 
-def test_the_programme_view_names_what_deleted_contacts_took_with_them(
-    session: Session, settings: Settings
-) -> None:
+@pytest.mark.usefixtures("settings")
+def test_the_programme_view_names_what_deleted_contacts_took_with_them(session: Session) -> None:
     need_member, _, _ = seed.two_sided(session, 1000, "automotive", "logistics")
     seed.two_sided(session, 1010, "it", "logistics")
     privacy.delete_member_data(session=session, member=need_member)
