@@ -3,9 +3,9 @@ Bot API call 100 ms late, as Telegram does from a server 100 ms away.
 
 With one update at a time (the old `concurrent_updates(False)`), 20 contacts asking for /help
 at once need at least 20 × 100 ms, because each /help sends a message (the help text with the
-menu's buttons) and every call waits for the one before. With chats in parallel they all have their answer within a few round trips.
-And one chat firing a whole conversation without waiting gets it answered step by step, in the
-order it was typed.
+menu's buttons) and every call waits for the one before. With chats in parallel they all have
+their answer within a few round trips. And one chat firing a whole conversation without waiting
+gets it answered step by step, in the order it was typed.
 """
 
 from __future__ import annotations
