@@ -1,28 +1,39 @@
 """Reply latency and throughput of the real bot under concurrent contacts, against an echo bot.
 
-    python bench/latency.py [--contacts 1,10,30,50] [--rounds 2] [--delay-ms 0,80]
-                            [--delay-contacts 50] [--memory-listings 10000]
+    python bench/latency.py [--contacts 1,10,30,50] [--rounds 2] [--delay-ms 80]
+                            [--delay-contacts 50] [--delay-rounds 1] [--memory-listings 10000]
 
-Both bots run in the same run over the same Bot API emulator (tests/e2e/emulator): the real
-`python -m bot run` on a fresh copy of the demo data (`matchbot demo`'s organizations, each
-with its consenting contact, plus a second contact per organization for up to 78 contacts), and
-the emulator's sample echo bot (`sample_echo_bot.py`, a plain PTB application, one update at a
-time). Each contact acts like a person: an action, then wait for the bot's whole answer, then
-the next. The real bot's contacts send `/help`, `/mylistings`, `/matches`, `/menu` and press
-"My matches" and "My listings" in the menu; the echo bot's send `/start`, press "Ping", write a
+Four bots run in the same run over the same Bot API emulator (tests/e2e/emulator), one after
+the other at every level:
+
+- "bot": the real `python -m bot run` on a fresh copy of the demo data (`matchbot demo`'s
+  organizations, each with its consenting contact, plus a second contact per organization for
+  up to 78 contacts), at TELEGRAM_MESSAGES_PER_SECOND's default (30, Telegram's limit), as in
+  production;
+- "echo limited": the emulator's sample echo bot (`sample_echo_bot.py`, a plain PTB
+  application, one update at a time) under PTB's AIORateLimiter at the same 30 messages/s
+  (bench/limited_echo_bot.py) — the fair baseline;
+- "bot unthrottled": the real bot again (own copy of the data) at 1000 messages/s: what the
+  update processing costs without Telegram's limit;
+- "echo": the plain sample echo bot, no limit.
+
+Each contact acts like a person: an action, then wait for the bot's whole answer, then the
+next. The real bots' contacts send `/help`, `/mylistings`, `/matches`, `/menu` and press
+"My matches" and "My listings" in the menu; the echo bots' send `/start`, press "Ping", write a
 text and go through its two-step `/register` conversation. One contact also posts a listing
-(`/need`, its text, "Publish") at every level.
+(`/need`, its text, "Publish") per real bot at every level.
 
 Latency: from the contact's action to the bot's first message or edit in that chat, taken
 from the emulator's call log (its timestamp, plus the emulated delay, is when Telegram would
 show it). How many messages an action gets is learnt once per bot with one contact
 (`calibrate`), so that each contact waits for its whole answer before acting again.
 
-Printed per level: p50, p95, max and replies per second (answered actions per second) for
-both bots and the ratio real / echo. Then the same with an emulated network round trip per
-Bot API call (TGEMU_DELAY_MS), the time to match the first and the second listing posted after
-a start, and the resident memory of the bot process with `--memory-listings` listings after a
-matching round.
+Printed per level: p50, p95, max, replies per second (answered actions per second) and
+messages per second for every bot, and the ratios (a) bot ÷ echo, (b) bot ÷ echo under the
+same limit, (c) unthrottled bot ÷ echo; a Markdown table of the pass at its end. Then the same
+with an emulated network round trip per Bot API call (TGEMU_DELAY_MS), the time to match the
+first and the second listing posted after a start, and the resident memory of the bot process
+with `--memory-listings` listings after a matching round.
 """
 
 from __future__ import annotations
@@ -46,6 +57,7 @@ sys.path.insert(0, str(ROOT))
 
 from sqlmodel import select  # noqa: E402
 
+from kooperation.config import Settings  # noqa: E402
 from kooperation.db import engine_for, session_scope, upgrade  # noqa: E402
 from kooperation.models import Member, Organization, Role, utcnow  # noqa: E402
 from kooperation.services.listings import listings_of  # noqa: E402
@@ -53,11 +65,14 @@ from tests.e2e.conftest import install_emulator  # noqa: E402
 from tests.e2e.tgemu import BotMessage, BotProcess, Emulator  # noqa: E402
 
 REAL_TOKEN = "123456:LATENCY-REAL"
+FREE_TOKEN = "123457:LATENCY-REAL-UNTHROTTLED"
 ECHO_TOKEN = "654321:LATENCY-ECHO"
+LIMITED_ECHO_TOKEN = "654322:LATENCY-ECHO-LIMITED"
 EXTRA_CONTACTS = 900_000_000
 ECHO_USERS = 950_000_000
 ANSWERS = {"sendMessage", "editMessageText"}
-TELEGRAM_LIMIT = 30.0  # messages per second overall, PTB's AIORateLimiter default
+TELEGRAM_LIMIT = Settings.model_fields["telegram_messages_per_second"].default  # 30, Telegram's
+UNTHROTTLED = 1000.0  # messages per second: the limiter never waits
 LISTING = (
     "Wir suchen einen Partner für die automatische optische Prüfung unserer Sensorgehäuse "
     "mit KI-Bildverarbeitung und Anbindung an unser MES."
@@ -303,8 +318,8 @@ def demo_database(work: Path, name: str, contacts: int) -> tuple[str, list[int]]
 
 
 def with_listings(counts: list[int], url: str, telegram_id: int) -> list[int]:
-    """The calibrated answers, with /mylistings and "My listings" answered by a title and
-    one message per open listing of this contact (or one "none yet")."""
+    """The calibrated answers, with /mylistings and "My listings" answered by one message per
+    open listing of this contact, the first with the title (or one "none yet")."""
     with session_scope(engine_for(url)) as session:
         member = session.exec(select(Member).where(Member.telegram_user_id == telegram_id)).one()
         assert member.id is not None
@@ -312,18 +327,20 @@ def with_listings(counts: list[int], url: str, telegram_id: int) -> list[int]:
     adjusted = list(counts)
     for index, (name, _) in enumerate(REAL_SCRIPT):
         if "listings" in name.lower():
-            adjusted[index] = 1 + mine if mine else 1
+            adjusted[index] = max(1, mine)
     return adjusted
 
 
-def start_real_bot(emulator: Emulator, url: str, log: Path, **env: str) -> BotProcess:
+def start_real_bot(
+    emulator: Emulator, url: str, log: Path, token: str = REAL_TOKEN, **env: str
+) -> BotProcess:
     since = emulator.last_seq()
     process = BotProcess(
         [sys.executable, "-m", "bot", "run"],
         env={
             **os.environ,
             "PYTHONPATH": str(ROOT),
-            "TELEGRAM_BOT_TOKEN": REAL_TOKEN,
+            "TELEGRAM_BOT_TOKEN": token,
             "TELEGRAM_API_BASE_URL": emulator.base_url,
             "DATABASE_URL": url,
             "HF_HUB_OFFLINE": "1",
@@ -335,19 +352,22 @@ def start_real_bot(emulator: Emulator, url: str, log: Path, **env: str) -> BotPr
         log_path=log,
     )
     process.start()
-    _wait_polling(emulator, REAL_TOKEN, since, process)
+    _wait_polling(emulator, token, since, process)
     return process
 
 
-def start_echo_bot(emulator: Emulator, log: Path) -> BotProcess:
+def start_echo_bot(emulator: Emulator, log: Path, token: str, limit: float | None) -> BotProcess:
+    """The emulator's echo bot; with `limit` under PTB's AIORateLimiter at that many messages
+    per second, as our bot runs (bench/limited_echo_bot.py)."""
     since = emulator.last_seq()
-    process = BotProcess(
-        [sys.executable, str(ROOT / "tests/e2e/emulator/sample_echo_bot.py")],
-        env={**os.environ, "TG_TOKEN": ECHO_TOKEN, "TG_API": emulator.api_url},
-        log_path=log,
-    )
+    script = ROOT / "tests/e2e/emulator/sample_echo_bot.py"
+    env = {**os.environ, "TG_TOKEN": token, "TG_API": emulator.api_url}
+    if limit is not None:
+        script = ROOT / "bench/limited_echo_bot.py"
+        env["TELEGRAM_MESSAGES_PER_SECOND"] = f"{limit:g}"
+    process = BotProcess([sys.executable, str(script)], env=env, log_path=log)
     process.start()
-    _wait_polling(emulator, ECHO_TOKEN, since, process)
+    _wait_polling(emulator, token, since, process)
     return process
 
 
@@ -395,79 +415,185 @@ def fmt(result: Result) -> str:
     )
 
 
-def measure(
-    levels: list[int],
-    rounds: int,
-    delay_ms: int,
+@dataclass
+class Side:
+    """One bot of the comparison with its contacts and what its actions get."""
+
+    name: str
+    process: BotProcess
+    contacts: list[Contact]
+    script: Script
+    counts: list[int]
+    url: str = ""  # the real bots' database
+    post_counts: list[int] = field(default_factory=list)
+
+
+BOT, FREE, ECHO, LIMITED = "bot", "bot unthrottled", "echo", "echo limited"
+COMPARISONS = [  # (label, numerator, denominator)
+    ("(a) bot ÷ echo", BOT, ECHO),
+    ("(b) bot ÷ echo under the same limit", BOT, LIMITED),
+    ("(c) unthrottled bot ÷ echo", FREE, ECHO),
+]
+
+
+def _real_side(
+    name: str,
+    emu: Emulator,
+    collector: Collector,
     work: Path,
-    post: bool,
-    limit: float = TELEGRAM_LIMIT,
-) -> dict[int, tuple[Result, Result]]:
+    tag: str,
+    contacts: int,
+    *,
+    token: str,
+    limit: float,
+) -> Side:
+    url, ids = demo_database(work, f"{tag}-{token.split(':')[0]}", contacts)
+    process = start_real_bot(
+        emu,
+        url,
+        work / f"bot-{tag}-{limit:g}.log",
+        token,
+        TELEGRAM_MESSAGES_PER_SECOND=f"{limit:g}",
+    )
+    handle = Emulator(token=token, port=emu.port)  # the same emulator, this bot's chats
+    people = [Contact(token, i, handle, collector) for i in ids]
+    return Side(name, process, people, REAL_SCRIPT, [], url)
+
+
+def _echo_side(
+    name: str,
+    emu: Emulator,
+    collector: Collector,
+    work: Path,
+    tag: str,
+    contacts: int,
+    *,
+    token: str,
+    limit: float | None,
+) -> Side:
+    process = start_echo_bot(emu, work / f"echo-{tag}-{limit or 0:g}.log", token, limit)
+    handle = Emulator(token=token, port=emu.port)
+    people = [Contact(token, ECHO_USERS + i, handle, collector) for i in range(contacts)]
+    return Side(name, process, people, ECHO_SCRIPT, [])
+
+
+def _level(side: Side, level: int, rounds: int) -> Result:
+    """`level` contacts of one bot at once; a real bot also gets one listing posted."""
+    if side.url:
+        for contact in side.contacts[:level]:
+            contact.counts = with_listings(side.counts, side.url, contact.user_id)
+        if level < len(side.contacts):  # one listing per level, posted while the others act
+            threading.Thread(
+                target=post_listing, args=(side.contacts[level], side.post_counts), daemon=True
+            ).start()
+    before = cpu_seconds(side.process)
+    result = run_level(side.contacts[:level], side.script, side.counts, rounds)
+    result.cpu = cpu_seconds(side.process) - before
+    return result
+
+
+def _ratios(results: dict[str, Result]) -> list[tuple[str, float, float, float]]:
+    """(comparison, p95 ratio, replies/s ratio, messages/s ratio) for every comparison."""
+    rows = []
+    for label, top, bottom in COMPARISONS:
+        a, b = results[top], results[bottom]
+        rows.append(
+            (
+                label,
+                a.quantile(0.95) / b.quantile(0.95),
+                a.replies_per_second / b.replies_per_second,
+                (a.messages / a.seconds) / (b.messages / b.seconds),
+            )
+        )
+    return rows
+
+
+def measure(
+    levels: list[int], rounds: int, delay_ms: int, work: Path, post: bool
+) -> dict[int, dict[str, Result]]:
+    """Every level with four bots over one emulator, one after the other: our bot at
+    Telegram's limit, the echo bot under the same limit, our bot unthrottled, the plain echo."""
     install_emulator()
-    name = f"delay{delay_ms}-limit{limit:g}"
-    url, ids = demo_database(work, name, max(levels) + 1)  # +1: the poster
-    results: dict[int, tuple[Result, Result]] = {}
+    tag = f"delay{delay_ms}"
+    contacts = max(levels) + 1  # +1: the poster
+    results: dict[int, dict[str, Result]] = {}
+    sides: list[Side] = []
     with Emulator(token=REAL_TOKEN, delay_ms=delay_ms, log_path=work / "emulator.log") as emu:
         collector = Collector(emu, delay_ms / 1000)
         collector.start()
-        real = start_real_bot(
-            emu, url, work / f"bot-{name}.log", TELEGRAM_MESSAGES_PER_SECOND=f"{limit:g}"
-        )
-        echo = start_echo_bot(emu, work / f"echo-{name}.log")
+        where = (emu, collector, work, tag, contacts)
         try:
-            warm = wait_for_log(real, "matching warm-up:")
-            people = [Contact(REAL_TOKEN, i, emu, collector) for i in ids]
-            echo_side = Emulator(token=ECHO_TOKEN, port=emu.port)  # the same emulator
-            echoes = [
-                Contact(ECHO_TOKEN, ECHO_USERS + i, echo_side, collector) for i in range(len(ids))
+            sides = [
+                _real_side(BOT, *where, token=REAL_TOKEN, limit=TELEGRAM_LIMIT),
+                _echo_side(LIMITED, *where, token=LIMITED_ECHO_TOKEN, limit=TELEGRAM_LIMIT),
+                _real_side(FREE, *where, token=FREE_TOKEN, limit=UNTHROTTLED),
+                _echo_side(ECHO, *where, token=ECHO_TOKEN, limit=None),
             ]
-            real_counts = calibrate(people[-1], REAL_SCRIPT)
-            echo_counts = calibrate(echoes[-1], ECHO_SCRIPT)
-            post_counts = calibrate(people[-2], POST_SCRIPT[:2])
-            print(
-                f"answers per step: real {real_counts}, echo {echo_counts}, posting {post_counts}"
-            )
+            bot, _, free, _ = sides
+            warm = wait_for_log(bot.process, "matching warm-up:")
+            wait_for_log(free.process, "matching warm-up:")
+            for side in sides:
+                side.counts = calibrate(side.contacts[-1], side.script)
+                if side.url:
+                    side.post_counts = calibrate(side.contacts[-2], POST_SCRIPT[:2])
+                print(f"answers per step: {side.name} {side.counts} {side.post_counts or ''}")
             if post:
-                first = post_listing(people[0], post_counts)
-                second = post_listing(people[1], post_counts)
+                first = post_listing(bot.contacts[0], bot.post_counts)
+                second = post_listing(bot.contacts[1], bot.post_counts)
                 print(
                     f"warm-up after start {warm:.1f} s (after polling began); first listing "
                     f"matched in {first:.2f} s, second in {second:.2f} s "
                     f"(ratio {first / second:.2f})"
                 )
             for level in levels:
-                for contact in people[:level]:
-                    contact.counts = with_listings(real_counts, url, contact.user_id)
-                poster = people[level] if level < len(people) else None
-                if poster is not None:  # one listing per level, posted while the others act
-                    threading.Thread(
-                        target=post_listing, args=(poster, post_counts), daemon=True
-                    ).start()
-                before = cpu_seconds(real)
-                mine = run_level(people[:level], REAL_SCRIPT, real_counts, rounds)
-                mine.cpu = cpu_seconds(real) - before
-                before = cpu_seconds(echo)
-                theirs = run_level(echoes[:level], ECHO_SCRIPT, echo_counts, rounds)
-                theirs.cpu = cpu_seconds(echo) - before
-                results[level] = (mine, theirs)
-                print(f"{level:3d} contacts  bot  {fmt(mine)}")
-                print(f"{'':13s}echo {fmt(theirs)}")
-                print(
-                    f"{'':13s}ratio p95 {mine.quantile(0.95) / theirs.quantile(0.95):.2f}×  "
-                    f"throughput {mine.replies_per_second / theirs.replies_per_second:.2f}×  "
-                    f"(uptime: {os.getloadavg()[0]:.2f})"
-                )
-                per_reply = mine.messages / len(mine.latencies)
-                print(
-                    f"{'':13s}the bot keeps to {limit:g} messages/s (AIORateLimiter), the echo "
-                    f"bot has no limit: at {per_reply:.2f} messages per reply the bot's ceiling "
-                    f"is {limit / per_reply:.1f} replies/s"
-                )
+                results[level] = {side.name: _level(side, level, rounds) for side in sides}
+                _print_level(level, results[level])
         finally:
             collector.running = False
-            real.stop()
-            echo.stop()
+            for side in sides:
+                side.process.stop()
+    _print_table(results, delay_ms)
     return results
+
+
+def _print_level(level: int, results: dict[str, Result]) -> None:
+    for index, (name, result) in enumerate(results.items()):
+        head = f"{level:3d} contacts" if index == 0 else ""
+        print(f"{head:13s}{name:16s}{fmt(result)}")
+    for label, p95, replies, messages in _ratios(results):
+        print(
+            f"{'':13s}{label:38s} p95 {p95:5.2f}×  replies/s {replies:5.2f}×  "
+            f"messages/s {messages:5.2f}×"
+        )
+    bot = results[BOT]
+    per_reply = bot.messages / len(bot.latencies)
+    print(
+        f"{'':13s}at {per_reply:.2f} messages per reply the limit of {TELEGRAM_LIMIT:g} "
+        f"messages/s caps the bot at {TELEGRAM_LIMIT / per_reply:.1f} replies/s  "
+        f"(load {os.getloadavg()[0]:.2f})"
+    )
+
+
+def _print_table(results: dict[int, dict[str, Result]], delay_ms: int) -> None:
+    """The pass as a Markdown table (README): figures per bot, then the three comparisons."""
+    print(
+        f"\n| contacts{f', {delay_ms} ms per call' if delay_ms else ''} | bot | p50 / p95 / max |"
+        " replies/s (messages/s) | CPU per reply |"
+    )
+    print("|---|---|---|---|---|")
+    for level, row in results.items():
+        for name, r in row.items():
+            print(
+                f"| {level} | {name} | {r.quantile(0.5) * 1000:.0f} / {r.quantile(0.95) * 1000:.0f}"
+                f" / {max(r.latencies) * 1000:.0f} ms | {r.replies_per_second:.1f} "
+                f"({r.messages / r.seconds:.1f}) | {r.cpu / len(r.latencies) * 1000:.1f} ms |"
+            )
+    print("\n| contacts | comparison | p95 ratio | replies/s ratio | messages/s ratio |")
+    print("|---|---|---|---|---|")
+    for level, row in results.items():
+        for label, p95, replies, messages in _ratios(row):
+            print(f"| {level} | {label} | {p95:.2f}× | {replies:.2f}× | {messages:.2f}× |")
+    print()
 
 
 def memory(listings: int, work: Path) -> None:
@@ -512,12 +638,6 @@ def main() -> None:
     parser.add_argument("--delay-contacts", default="50")
     parser.add_argument("--delay-rounds", type=int, default=1)
     parser.add_argument("--memory-listings", type=int, default=10_000, help="0 = skip")
-    parser.add_argument(
-        "--unthrottled",
-        default="",
-        help="levels to run again with TELEGRAM_MESSAGES_PER_SECOND=1000 (the echo bot has no "
-        "rate limiter): what the update processing does without Telegram's 30 messages/s",
-    )
     args = parser.parse_args()
     print(f"load before: {os.getloadavg()}")
     with tempfile.TemporaryDirectory(prefix="latency-") as directory:
@@ -530,10 +650,6 @@ def main() -> None:
             print(f"== {args.delay_ms} ms emulated network delay per Bot API call")
             levels = [int(x) for x in args.delay_contacts.split(",")]
             measure(levels, args.delay_rounds, args.delay_ms, work, post=False)
-        if args.unthrottled:
-            print("== no emulated delay, the bot's rate limiter at 1000 messages/s")
-            levels = [int(x) for x in args.unthrottled.split(",")]
-            measure(levels, args.rounds, 0, work, post=False, limit=1000.0)
         if args.memory_listings:
             print("== memory")
             memory(args.memory_listings, work)

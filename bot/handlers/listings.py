@@ -40,6 +40,7 @@ from bot.ui import (
     answer,
     conversation,
     edit,
+    edit_menu,
     not_registered,
     reply,
     say,
@@ -342,12 +343,12 @@ async def _match_in_background(
 
 
 async def discard(update: Update, context: Context) -> int:
-    """Cancel in the preview: the draft is dropped, nothing saved."""
+    """Cancel in the preview: the draft is dropped, nothing saved; the preview becomes the
+    menu."""
     who = current(update, context)
     await answer(update)
     context.user_data.pop(DRAFT, None)
-    await edit(update, t(who.language, "listings.discarded"))
-    await show_menu(update, who)
+    await edit_menu(update, who, t(who.language, "listings.discarded"))
     return END
 
 
@@ -397,7 +398,8 @@ def _listing_view(language: str, listing: Listing, tz: tzinfo) -> tuple[str, But
 
 
 async def my_listings(update: Update, context: Context) -> None:
-    """Lists my open listings, one message each with its buttons."""
+    """Lists my open listings, one message each with its own buttons (pause, edit and close
+    act on that message); the title rides on the first one."""
     who = current(update, context)
     await answer(update)
     if not who.registered or not who.has_organization:
@@ -417,10 +419,10 @@ async def my_listings(update: Update, context: Context) -> None:
             ],
         )
         return
-    await say(update, who.language, "listings.mine_title", count=len(mine))
-    for listing in mine:
+    title = t(who.language, "listings.mine_title", count=len(mine))
+    for index, listing in enumerate(mine):
         text, buttons = _listing_view(who.language, listing, runtime(context).settings.tz)
-        await reply(update, text, buttons)
+        await reply(update, f"{title}\n\n{text}" if index == 0 else text, buttons)
 
 
 async def change_status(update: Update, context: Context) -> None:

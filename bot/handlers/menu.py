@@ -27,12 +27,14 @@ async def menu(update: Update, context: Context) -> None:
 
 
 async def help_(update: Update, context: Context) -> None:
-    """/help: what the bot does and its commands."""
+    """/help: what the bot does and its commands; for a member with the menu's buttons
+    under it (one message)."""
     who = current(update, context)
     await answer(update)
-    await say(update, who.language, "menu.help")
     if who.registered:
-        await show_menu(update, who)
+        await show_menu(update, who, t(who.language, "menu.help"))
+        return
+    await say(update, who.language, "menu.help")
 
 
 async def _back_to_menu(update: Update, context: Context, key: str) -> None:

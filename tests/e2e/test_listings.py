@@ -97,9 +97,10 @@ def test_edit_pause_resume_and_close_from_my_listings(emulator, bot):
     _after_publish(erika)
     [listing] = _listings_of(bot, erika)
 
-    erika.send("/mylistings")
-    assert "Ihre Einträge (1)" in erika.reply().text
-    item = erika.with_button(f"ml:p:{listing.id}")
+    erika.send("/mylistings")  # the title rides on the first listing's message
+    item = erika.reply()
+    assert "Ihre Einträge (1)" in item.text and NEED[:40] in item.text
+    assert f"ml:p:{listing.id}" in [b["callback_data"] for b in item.buttons]
     erika.tap(item, data=f"ml:p:{listing.id}")
     item = erika.reply(edited=True)
     assert "pausiert" in item.text and f"ml:r:{listing.id}" in [
@@ -151,9 +152,11 @@ def test_cancel_in_the_preview_saves_nothing(emulator, bot):
     erika.reply()
     erika.send("Wir bieten Schulungen zur Cybersicherheit für Fertigungsbetriebe.")
     erika.tap(erika.with_button("ls:no"), data="ls:no")
-    assert "nichts gespeichert" in erika.reply(edited=True).text
+    menu = erika.reply(edited=True)  # the preview becomes the menu, no second message
+    assert "nichts gespeichert" in menu.text and "Hauptmenü" in menu.text
+    assert "mn:need" in [b["callback_data"] for b in menu.buttons]
     erika.send("/need")
-    erika.reply()
+    assert "Neuer Bedarf" in erika.reply().text
     erika.send("/cancel")
     assert "Abgebrochen" in erika.with_button("mn:need").text
     assert _listings_of(bot, erika) == []
