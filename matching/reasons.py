@@ -43,34 +43,53 @@ def _topics(topics: list[str], conjunction: str) -> str:
     return f"{', '.join(topics[:-1])} {conjunction} {topics[-1]}"
 
 
-def _opening_de(facts: ReasonFacts) -> str:
-    words, topics = _split(facts.terms_de)
-    label = "gemeinsames Thema" if len(topics) == 1 else "gemeinsame Themen"
-    if words and topics:
-        return f"Beide nennen {_join(words, 'und')}; {label}: {_topics(topics, 'und')}."
-    if words:
-        return f"Beide nennen {_join(words, 'und')}."
-    crossing = " (Deutsch ↔ Englisch)" if facts.need_language != facts.offer_language else ""
-    if topics:
-        return f"{label[0].upper()}{label[1:]}{crossing}: {_topics(topics, 'und')}."
-    return f"Bedarf und Angebot beschreiben dasselbe Thema{crossing}."
+@dataclass(frozen=True)
+class _Phrases:
+    """The words of a reason's opening in one language."""
+
+    mention: str
+    conjunction: str
+    topic: str
+    topics: str
+    crossing: str
+    same_topic: str
 
 
-def _opening_en(facts: ReasonFacts) -> str:
-    words, topics = _split(facts.terms_en)
-    label = "shared topic" if len(topics) == 1 else "shared topics"
+_DE = _Phrases(
+    mention="Beide nennen",
+    conjunction="und",
+    topic="gemeinsames Thema",
+    topics="gemeinsame Themen",
+    crossing=" (Deutsch ↔ Englisch)",
+    same_topic="Bedarf und Angebot beschreiben dasselbe Thema",
+)
+_EN = _Phrases(
+    mention="Both mention",
+    conjunction="and",
+    topic="shared topic",
+    topics="shared topics",
+    crossing=" (German ↔ English)",
+    same_topic="The need and the offer describe the same topic",
+)
+
+
+def _opening(facts: ReasonFacts, terms: list[str], words_of: _Phrases) -> str:
+    words, topics = _split(terms)
+    conjunction = words_of.conjunction
+    label = words_of.topic if len(topics) == 1 else words_of.topics
     if words and topics:
-        return f"Both mention {_join(words, 'and')}; {label}: {_topics(topics, 'and')}."
+        named = _join(words, conjunction)
+        return f"{words_of.mention} {named}; {label}: {_topics(topics, conjunction)}."
     if words:
-        return f"Both mention {_join(words, 'and')}."
-    crossing = " (German ↔ English)" if facts.need_language != facts.offer_language else ""
+        return f"{words_of.mention} {_join(words, conjunction)}."
+    crossing = words_of.crossing if facts.need_language != facts.offer_language else ""
     if topics:
-        return f"{label[0].upper()}{label[1:]}{crossing}: {_topics(topics, 'and')}."
-    return f"The need and the offer describe the same topic{crossing}."
+        return f"{label[0].upper()}{label[1:]}{crossing}: {_topics(topics, conjunction)}."
+    return f"{words_of.same_topic}{crossing}."
 
 
 def reason_de(facts: ReasonFacts) -> str:
-    parts = [_opening_de(facts)]
+    parts = [_opening(facts, facts.terms_de, _DE)]
     if facts.need_cluster != facts.offer_cluster:
         parts.append(
             f"Der Bedarf kommt aus dem {facts.need_cluster}, das Angebot aus dem "
@@ -87,7 +106,7 @@ def reason_de(facts: ReasonFacts) -> str:
 
 
 def reason_en(facts: ReasonFacts) -> str:
-    parts = [_opening_en(facts)]
+    parts = [_opening(facts, facts.terms_en, _EN)]
     if facts.need_cluster != facts.offer_cluster:
         parts.append(
             f"The need comes from {facts.need_cluster}, the offer from "
