@@ -104,8 +104,10 @@ def test_second_manager_is_told_who_decided_first(emulator, db, engine) -> None:
     card_first = first.wait_reply(timeout=10, contains="Vorschlag #")
     card_second = second.wait_reply(timeout=10, contains="Vorschlag #")
     first.press(card_first, data=f"rv:a:{match.id}")
-    second.press(card_second, data=f"rv:a:{match.id}")
+    # Chats are processed concurrently: Jonas presses once Maria's decision is answered, so
+    # "who decided first" is Maria (two presses at the same moment: tests/e2e/test_acceptance).
     assert "freigegeben" in first.wait_reply(timeout=10, edited=True).text
+    second.press(card_second, data=f"rv:a:{match.id}")
     lost = second.wait_reply(timeout=10, edited=True).text
     assert "schon entschieden: freigegeben von Maria" in lost
     with Session(engine) as fresh:
