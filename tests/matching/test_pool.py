@@ -102,8 +102,10 @@ def test_blocks_on_threads_find_the_exact_top_k(labelled):
     assert got.keys() == expected.keys()
     for need, pairs in expected.items():
         assert [offer for offer, _ in got[need]] == [offer for offer, _ in pairs], need
+        # float32 dot products summed in another order (blocks, threads, the CPU's BLAS
+        # kernel) differ in the fifth decimal; the order above is what must be exact
         np.testing.assert_allclose(
-            [score for _, score in got[need]], [score for _, score in pairs], atol=1e-5
+            [score for _, score in got[need]], [score for _, score in pairs], atol=1e-4
         )
 
 
