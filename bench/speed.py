@@ -316,8 +316,8 @@ def digest_search(members: int) -> None:
     from kooperation import db
     from kooperation.config import load_settings
     from kooperation.models import Cluster, Listing, Member, Organization, utcnow
+    from matching.candidates import CandidateFinder, top_candidates
     from matching.embedders import EnsembleEmbedder
-    from matching.rounds import CandidateFinder, top_candidates
 
     print(f"\n4. Digest opportunity search for {members} members (a need and an offer each)")
     data = load()

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from datetime import datetime
-from functools import cached_property, lru_cache
-from typing import Annotated
+from functools import cached_property
+from typing import Annotated, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, ValidationError, field_validator
@@ -154,8 +154,9 @@ class Settings(BaseSettings):
         return self.quiet is not None and self.quiet.contains(moment.astimezone(self.tz))
 
 
-def load_settings(**overrides: object) -> Settings:
-    """Reads settings; turns a validation error into one line that names the setting."""
+def load_settings(**overrides: Any) -> Settings:
+    """Reads settings; turns a validation error into one line that names the setting.
+    `overrides` are settings by name (and pydantic-settings' `_env_file`), checked here."""
     try:
         return Settings(**overrides)
     except ValidationError as error:
@@ -165,8 +166,3 @@ def load_settings(**overrides: object) -> Settings:
         raise SettingsError(f"setting {name} is invalid: {message}") from None
     except ValueError as error:  # raised by the NoDecode splitter on a non-number
         raise SettingsError(f"setting ADMIN_TELEGRAM_IDS is invalid: {error}") from None
-
-
-@lru_cache(maxsize=1)
-def get_settings() -> Settings:
-    return load_settings()

@@ -45,7 +45,7 @@ class UTCDateTime(TypeDecorator[datetime]):
 
 def _at(*, nullable: bool = False, index: bool = False) -> Any:
     """A UTC timestamp column; a required one defaults to now."""
-    column = Column(UTCDateTime(), nullable=nullable, index=index)
+    column: Column[datetime] = Column(UTCDateTime(), nullable=nullable, index=index)
     if nullable:
         return Field(default=None, sa_column=column)
     return Field(default_factory=utcnow, sa_column=column)
@@ -71,6 +71,11 @@ class Size(StrEnum):
     @property
     def is_kmu(self) -> bool:
         return self is not Size.LARGE
+
+    @classmethod
+    def kmu_sizes(cls) -> list[Size]:
+        """The sizes that count as KMU (SME), for a query: `size IN (…)`."""
+        return [size for size in cls if size.is_kmu]
 
 
 class Role(StrEnum):

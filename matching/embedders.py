@@ -23,6 +23,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
+from collections.abc import Hashable
 from functools import lru_cache
 from typing import Protocol, runtime_checkable
 
@@ -41,8 +42,9 @@ class EmbedderUnavailable(RuntimeError):
 
 
 @runtime_checkable
-class Embedder(Protocol):
-    """Turns texts into L2-normalised float32 rows; `name` keys the embedding cache."""
+class Embedder(Hashable, Protocol):
+    """Turns texts into L2-normalised float32 rows; `name` keys the embedding cache.
+    Hashable: per-model statistics are cached per embedder (`semantic.reference`)."""
 
     name: str
     dim: int

@@ -10,6 +10,8 @@ round's reciprocity look-ups with one hash set."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 from numba import njit
 
@@ -104,7 +106,7 @@ def _collect(
     groups: np.ndarray,
     offer_org: np.ndarray,
     org: int,
-    cut: float,
+    cut: float | np.floating[Any],
     found: np.ndarray,
 ) -> int:
     """Writes every offer of another organization whose value reaches `cut` into `found`,
@@ -130,7 +132,7 @@ def _row_candidates(
     groups: np.ndarray,
     offer_org: np.ndarray,
     org: int,
-    margin: float,
+    margin: np.float32,
     heap: np.ndarray,
     found: np.ndarray,
     values: np.ndarray,
@@ -173,7 +175,7 @@ def _add_lexical(
     post_indptr: np.ndarray,
     post_indices: np.ndarray,
     post_data: np.ndarray,
-    weight: float,
+    weight: np.float32,
     lexical: np.ndarray,
     touched: np.ndarray,
     groups: np.ndarray,
@@ -210,9 +212,9 @@ def block_candidates(
     offer_org: np.ndarray,
     need_lex: tuple[np.ndarray, np.ndarray, np.ndarray],
     offer_lex_t: tuple[np.ndarray, np.ndarray, np.ndarray],
-    lexical_weight: float,
+    lexical_weight: np.float32,  # float32, as the block: the sums stay in float32
     top_k: int,
-    margin: float,
+    margin: np.float32,
     lexical: np.ndarray,
     touched: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:

@@ -409,7 +409,9 @@ class LexicalIndex:
         vocabulary = {t.feature for terms in base for t in terms if len(t.feature) >= 4}
         self.docs = [split_compounds(terms, vocabulary) for terms in base]
         index: dict[str, int] = {}
-        rows, cols, counts = [], [], []
+        rows: list[int] = []
+        cols: list[int] = []
+        counts: list[int] = []
         for row, terms in enumerate(self.docs):
             counted: dict[int, int] = {}
             for term in terms:

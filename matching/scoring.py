@@ -29,7 +29,7 @@ from matching.ranking import Ranking, Scored, position_in_group, sorted_by_need
 from matching.score import COMPONENTS, Parts, Weights, coefficients, combine
 from matching.semantic import NeedStatistics, Reference, centre_languages, reference, standardise
 
-# Ranking, Scored, Weights and reference are imported from here by matching.rounds
+# imported from here by the round modules (loading, proposals, rounds, candidates)
 __all__ = ["Item", "Pool", "Ranking", "Scored", "Weights", "reference", "warm_up"]
 
 
@@ -175,10 +175,12 @@ class Pool:
         Reciprocity: ranking all needs reads it off the other needs' candidates; ranking a
         few needs scores B's needs × A's offers directly (`matching.reciprocity`).
         """
-        everyone = need_positions is None
         rows = (
-            np.arange(len(self.needs)) if everyone else np.fromiter(need_positions, dtype=np.int64)
+            np.arange(len(self.needs))
+            if need_positions is None
+            else np.fromiter(need_positions, dtype=np.int64)
         )
+        everyone = need_positions is None
         if top_k <= 0 or len(rows) == 0 or len(self.offers) == 0:
             return Ranking.concat([])
         ranking = blocks.rank(self, rows, top_k)

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from kooperation.models import Embedding, utcnow
 from matching.embedders import Embedder, EnsembleEmbedder, components
@@ -97,13 +97,14 @@ def _lookup(session: Session, model: Embedder, items: Sequence[ToEmbed]) -> _Cac
     for start in range(0, len(ids), CHUNK):
         rows = session.execute(
             select(
-                Embedding.listing_id,
-                Embedding.id,
-                Embedding.content_hash,
-                Embedding.vector,
-                Embedding.dim,
+                col(Embedding.listing_id),
+                col(Embedding.id),
+                col(Embedding.content_hash),
+                col(Embedding.vector),
+                col(Embedding.dim),
             ).where(
-                Embedding.model == model.name, Embedding.listing_id.in_(ids[start : start + CHUNK])
+                col(Embedding.model) == model.name,
+                col(Embedding.listing_id).in_(ids[start : start + CHUNK]),
             )
         )
         for listing_id, row_id, digest, vector, dim in rows:

@@ -28,9 +28,9 @@ def render_item(type_: str, obj: Any, autogen_context: Any) -> str | bool:
 def _url() -> str:
     url = config.get_main_option("sqlalchemy.url")
     if not url:
-        from kooperation.config import get_settings
+        from kooperation.config import load_settings
 
-        url = get_settings().database_url
+        url = load_settings().database_url
     return url
 
 

@@ -22,10 +22,10 @@ def opportunity_finder(session: Session, settings: Settings) -> digests.Opportun
     other member of this run.
     """
     try:
-        from matching.rounds import CandidateFinder
+        from matching.candidates import CandidateFinder
     except ImportError:
         log.warning(
-            "matching.rounds.CandidateFinder is not available: digests without opportunities"
+            "matching.candidates.CandidateFinder is not available: digests without opportunities"
         )
         return None
     broken: list[BaseException] = []

@@ -25,10 +25,11 @@ def matching_round(
     """
     result = run_round(session=session, settings=settings, progress=progress)
     session.commit()
-    round_id = result.round.id if result.round is not None else None
     log.info(
-        "matching round %s: %s proposed, %s embedded", round_id, result.proposed, result.embedded
+        "matching round %s: %s proposed, %s embedded",
+        result.round.id,
+        result.proposed,
+        result.embedded,
     )
-    if round_id is not None:
-        notify_managers_of_new_proposals(session=session, settings=settings, force=True)
+    notify_managers_of_new_proposals(session=session, settings=settings, force=True)
     return result

@@ -48,8 +48,8 @@ def import_csv(
             )
     except ImportFileError as error:
         raise fail(f"{file}: {error}") from None
-    for error in report.errors:
-        typer.echo(f"{file}:{error.line}: {error.reason}", err=True)
+    for row_error in report.errors:
+        typer.echo(f"{file}:{row_error.line}: {row_error.reason}", err=True)
     typer.echo(
         f"{report.rows} rows: {report.created} created, {report.updated} updated, "
         f"{report.unchanged} unchanged, {len(report.errors)} failed; "

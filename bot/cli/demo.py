@@ -12,7 +12,7 @@ from pathlib import Path
 import typer
 from rich.console import Console
 from rich.table import Table
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from bot.cli import settings
 from bot.cli.console import message_panel
@@ -67,7 +67,7 @@ def demo(
 def _show_data(console: Console, session: Session, data: DemoData) -> None:
     console.rule("[bold]1 · Sample data")
     table = Table("cluster", "organizations", "needs", "offers", "German", "English")
-    for cluster in session.exec(select(Cluster).order_by(Cluster.id)).all():
+    for cluster in session.exec(select(Cluster).order_by(col(Cluster.id))).all():
         orgs = session.exec(select(Organization).where(Organization.cluster_id == cluster.id)).all()
         ids = {o.id for o in orgs}
         listings = [x for x in session.exec(select(Listing)).all() if x.organization_id in ids]

@@ -37,8 +37,8 @@ def match(
     as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
 ) -> None:
     """Runs a matching round and prints what it proposed (or, with --dry-run, the ranking)."""
+    from matching.dry_run import ranked_pairs
     from matching.embedders import EmbedderUnavailable
-    from matching.rounds import ranked_pairs
     from usecases.rounds import matching_round
 
     loaded = settings()

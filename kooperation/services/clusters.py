@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from kooperation.models import Cluster
 from kooperation.reference import cluster_specs
@@ -16,11 +16,11 @@ def sync_clusters(*, session: Session) -> list[Cluster]:
         cluster.name, cluster.short_name = spec.name, spec.short_name
         session.add(cluster)
     session.commit()
-    return list(session.exec(select(Cluster).order_by(Cluster.id)).all())
+    return list(session.exec(select(Cluster).order_by(col(Cluster.id))).all())
 
 
 def all_clusters(*, session: Session) -> list[Cluster]:
-    return list(session.exec(select(Cluster).order_by(Cluster.id)).all())
+    return list(session.exec(select(Cluster).order_by(col(Cluster.id))).all())
 
 
 def cluster_by_slug(*, session: Session, slug: str) -> Cluster | None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from kooperation.models import Cluster, Listing, Member, Organization, Role, utcnow
 from kooperation.reference import DATA_DIR
@@ -45,7 +45,7 @@ def load_demo(*, session: Session, csv_path: Path = DEMO_CSV) -> DemoData:
     report = import_listings(session=session, data=csv_path.read_bytes())
     now = utcnow()
     contacts = 0
-    for organization in session.exec(select(Organization).order_by(Organization.id)).all():
+    for organization in session.exec(select(Organization).order_by(col(Organization.id))).all():
         assert organization.id is not None
         telegram_id = CONTACT_IDS + organization.id
         member = Member(
@@ -66,7 +66,7 @@ def load_demo(*, session: Session, csv_path: Path = DEMO_CSV) -> DemoData:
             session.add(listing)
         contacts += 1
     managers = {}
-    for cluster in session.exec(select(Cluster).order_by(Cluster.id)).all():
+    for cluster in session.exec(select(Cluster).order_by(col(Cluster.id))).all():
         assert cluster.id is not None
         manager = Member(
             telegram_user_id=MANAGER_IDS + cluster.id,

@@ -202,10 +202,11 @@ class DigestData:
             for member_id, created in session.exec(
                 select(Outbox.member_id, func.max(Outbox.created_at))
                 .where(Outbox.kind == OutboxKind.DIGEST, col(Outbox.member_id).in_(chunk))
-                .group_by(Outbox.member_id)
+                .group_by(col(Outbox.member_id))
             ).all():
-                if member_id is not None and created is not None:
-                    last_digest[member_id] = UTCDateTime().process_result_value(created, None)
+                stamp = UTCDateTime().process_result_value(created, None)
+                if member_id is not None and stamp is not None:
+                    last_digest[member_id] = stamp
         return cls(own, listings, matches, organizations, clusters, last_digest)
 
     def cluster_name(self, organization_id: int) -> str:

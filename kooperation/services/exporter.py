@@ -6,7 +6,7 @@ import csv
 import io
 from datetime import tzinfo
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from kooperation.csvcells import neutralise
 from kooperation.dates import local_date
@@ -36,9 +36,9 @@ def export_listings_csv(*, session: Session, tz: tzinfo, include_closed: bool = 
     The created and expires days are those of the programme's time zone `tz`."""
     query = (
         select(Listing, Organization, Cluster)
-        .join(Organization, Listing.organization_id == Organization.id)
-        .join(Cluster, Organization.cluster_id == Cluster.id)
-        .order_by(Listing.id)
+        .join(Organization, col(Listing.organization_id) == col(Organization.id))
+        .join(Cluster, col(Organization.cluster_id) == col(Cluster.id))
+        .order_by(col(Listing.id))
     )
     if not include_closed:
         query = query.where(Listing.status != "closed")

@@ -14,7 +14,7 @@ import io
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
-from pathlib import Path
+from typing import Any
 
 from sqlmodel import Session, select
 
@@ -298,7 +298,7 @@ class _Upserter:
             same = self.by_identity.get((org.id, row.kind, row.text))
             if same is not None and not (row.ref and same.ref):  # another ref: another listing
                 existing = same
-        values = {
+        values: dict[str, Any] = {  # the columns an import sets, compared on an update
             "organization_id": org.id,
             "kind": row.kind.value,
             "title": row.title,
@@ -365,7 +365,3 @@ def import_listings(
     if progress:
         progress(report.rows % BATCH)
     return report
-
-
-def import_file(*, session: Session, path: Path, **options: object) -> ImportReport:
-    return import_listings(session=session, data=path.read_bytes(), **options)  # type: ignore[arg-type]

@@ -209,7 +209,7 @@ def answer_introduction(
     values: dict[str, Any] = {f"{side}_answer": answer.value, f"{side}_answered_at": utcnow()}
     if not accept:
         values["status"] = MatchStatus.DECLINED
-    result = session.execute(
+    result = session.exec(
         update(Match)
         .where(
             col(Match.id) == match_id,
@@ -271,7 +271,7 @@ def repair_decisions(*, session: Session) -> int:
         both = sides(session=session, match=match)
         if Answer.DECLINED in (match.need_answer, match.offer_answer):
             side = "need" if match.need_answer == Answer.DECLINED else "offer"
-            moved = session.execute(
+            moved = session.exec(
                 update(Match)
                 .where(col(Match.id) == match.id, col(Match.status) == MatchStatus.APPROVED)
                 .values(status=MatchStatus.DECLINED)
@@ -338,7 +338,7 @@ def _introduce(session: Session, match: Match, both: dict[str, SideInfo]) -> boo
     Returns whether this call moved the match; does not commit.
     """
     now = utcnow()
-    moved = session.execute(
+    moved = session.exec(
         update(Match)
         .where(
             col(Match.id) == match.id,

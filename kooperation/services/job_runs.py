@@ -48,7 +48,7 @@ def admins(*, session: Session, settings: Settings) -> list[Member]:
     query = select(Member).where(
         col(Member.active).is_(True),
         or_(
-            Member.role == Role.ADMIN,
+            col(Member.role) == Role.ADMIN,
             col(Member.telegram_user_id).in_(list(settings.admin_telegram_ids)),
         ),
     )

@@ -233,8 +233,9 @@ def matches_of(*, session: Session, member_id: int) -> list[MatchSummary]:
         my_listing = mine[match.need_id if mine_is_need else match.offer_id]
         other = session.get(Listing, match.offer_id if mine_is_need else match.need_id)
         state = _contact_state(match, mine_is_need)
-        shown = state in {"waiting", "accepted", "introduced"} and other is not None
-        organization = session.get(Organization, other.organization_id) if shown else None
+        if state not in {"waiting", "accepted", "introduced"}:
+            other = None  # the other side is named once an introduction is under way
+        organization = session.get(Organization, other.organization_id) if other else None
         cluster = session.get(Cluster, organization.cluster_id) if organization else None
         summaries.append(
             MatchSummary(
@@ -244,7 +245,7 @@ def matches_of(*, session: Session, member_id: int) -> list[MatchSummary]:
                 state=state,
                 other_organization=organization.name if organization else "",
                 other_cluster=(cluster.short_name or cluster.name) if cluster else "",
-                other_title=other.title if shown and other else "",
+                other_title=other.title if other else "",
             )
         )
     return summaries

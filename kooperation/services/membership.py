@@ -194,7 +194,7 @@ def pending_request(*, session: Session, member: Member) -> JoinRequest | None:
 
 def withdraw_requests(*, session: Session, member: Member) -> int:
     """Ends the member's open requests (they chose another way in); does not commit."""
-    result = session.execute(
+    result = session.exec(
         update(JoinRequest)
         .where(
             col(JoinRequest.member_id) == member.id,
@@ -221,7 +221,7 @@ def _adopt_listings(session: Session, organization_id: int) -> None:
     contacts = contacts_of(session=session, organization_id=organization_id)
     if not contacts:
         return
-    session.execute(
+    session.exec(
         update(Listing)
         .where(
             col(Listing.organization_id) == organization_id,
@@ -272,6 +272,7 @@ def request_to_join(
     withdraw_requests(session=session, member=member)
     contacts = contacts_of(session=session, organization_id=organization_id)
     now = utcnow()
+    assert member.id is not None, "a member who asks is a stored row"
     request = JoinRequest(
         member_id=member.id,
         organization_id=organization_id,
@@ -358,7 +359,7 @@ def decide_request(
     assert actor is not None
     now = utcnow()
     status = JoinStatus.APPROVED if approve else JoinStatus.DECLINED
-    moved = session.execute(
+    moved = session.exec(
         update(JoinRequest)
         .where(
             and_(
@@ -421,7 +422,7 @@ def expire_requests(*, session: Session, now: datetime | None = None) -> int:
     ).all()
     expired = 0
     for request in due:
-        moved = session.execute(
+        moved = session.exec(
             update(JoinRequest)
             .where(col(JoinRequest.id) == request.id, col(JoinRequest.status) == JoinStatus.PENDING)
             .values(status=JoinStatus.EXPIRED, decided_at=now)
@@ -489,7 +490,7 @@ def redeem_company_invite(*, session: Session, member: Member, code: str) -> Org
         raise CompanyInviteInvalid("unknown")
     if member.organization_id not in (None, invite.organization_id):
         raise CompanyInviteInvalid("member")
-    claimed = session.execute(
+    claimed = session.exec(
         update(CompanyInvite)
         .where(
             and_(
@@ -536,7 +537,7 @@ def leave_company(*, session: Session, settings: Settings, member: Member) -> Le
     paused = 0
     _adopt_listings(session, organization.id or 0)
     if not contacts_of(session=session, organization_id=organization.id or 0):
-        result = session.execute(
+        result = session.exec(
             update(Listing)
             .where(
                 col(Listing.organization_id) == organization.id,
@@ -656,26 +657,26 @@ def merge_companies(
     target = _organization(session, target_id)
     for organization in (source, target):
         _require_manager_of(session, settings, actor, organization, Action.MERGE)
-    moved_members = session.execute(
+    moved_members = session.exec(
         update(Member)
         .where(col(Member.organization_id) == source_id)
         .values(organization_id=target_id)
         .execution_options(synchronize_session=False)
     ).rowcount
-    moved_listings = session.execute(
+    moved_listings = session.exec(
         update(Listing)
         .where(col(Listing.organization_id) == source_id)
         .values(organization_id=target_id)
         .execution_options(synchronize_session=False)
     ).rowcount
     _close_self_matches(session, target_id, actor)
-    session.execute(
+    session.exec(
         update(JoinRequest)
         .where(col(JoinRequest.organization_id) == source_id)
         .values(organization_id=target_id)
         .execution_options(synchronize_session=False)
     )
-    session.execute(
+    session.exec(
         update(CompanyInvite)
         .where(col(CompanyInvite.organization_id) == source_id)
         .values(organization_id=target_id)
@@ -698,7 +699,7 @@ def _close_self_matches(session: Session, organization_id: int, actor: Member | 
     """Open proposals between the two merged companies would ask one company to meet itself
     (matching never pairs a company with itself): they are rejected; does not commit."""
     own = select(Listing.id).where(col(Listing.organization_id) == organization_id)
-    session.execute(
+    session.exec(
         update(Match)
         .where(
             col(Match.status).in_([MatchStatus.PROPOSED, MatchStatus.APPROVED]),

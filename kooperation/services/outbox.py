@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import bindparam, func, update
+from sqlalchemy import select as sa_select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -100,20 +101,21 @@ class DueMessage:
 
 def due_messages(*, session: Session, now: datetime, limit: int = 200) -> list[DueMessage]:
     """Pending rows whose time has come, oldest first, from any process that queued them."""
-    rows = session.exec(
-        select(
-            Outbox.id,
-            Outbox.member_id,
-            Outbox.chat_id,
-            Outbox.kind,
-            Outbox.payload,
-            Outbox.attempts,
-            Member.chat_id,
-            Member.language,
-            Member.active,
+    # sqlalchemy's select: sqlmodel's is typed for at most four columns
+    rows = session.execute(
+        sa_select(
+            col(Outbox.id),
+            col(Outbox.member_id),
+            col(Outbox.chat_id),
+            col(Outbox.kind),
+            col(Outbox.payload),
+            col(Outbox.attempts),
+            col(Member.chat_id),
+            col(Member.language),
+            col(Member.active),
         )
         .outerjoin(Member, col(Member.id) == col(Outbox.member_id))
-        .where(Outbox.status == OutboxStatus.PENDING, Outbox.due_at <= now)
+        .where(col(Outbox.status) == OutboxStatus.PENDING, col(Outbox.due_at) <= now)
         .order_by(col(Outbox.due_at), col(Outbox.id))
         .limit(limit)
     ).all()
@@ -172,16 +174,16 @@ def mark_failed(
         values["status"] = OutboxStatus.FAILED
     else:
         values["due_at"] = retry_at
-    session.execute(update(Outbox).where(Outbox.id == message_id).values(**values))
+    session.exec(update(Outbox).where(col(Outbox.id) == message_id).values(**values))
     session.commit()
 
 
 def retry_failed(*, session: Session, message_ids: list[int] | None = None) -> int:
     """Puts failed rows back in the queue (all, or the given ids); returns how many."""
-    statement = update(Outbox).where(Outbox.status == OutboxStatus.FAILED)
+    statement = update(Outbox).where(col(Outbox.status) == OutboxStatus.FAILED)
     if message_ids is not None:
-        statement = statement.where(Outbox.id.in_(message_ids))  # type: ignore[union-attr]
-    result = session.execute(
+        statement = statement.where(col(Outbox.id).in_(message_ids))
+    result = session.exec(
         statement.values(status=OutboxStatus.PENDING, attempts=0, due_at=utcnow())
     )
     session.commit()
@@ -190,7 +192,7 @@ def retry_failed(*, session: Session, message_ids: list[int] | None = None) -> i
 
 def messages_by_status(*, session: Session, status: OutboxStatus, limit: int = 50) -> list[Outbox]:
     """Rows in one state, the most urgent (pending) or most recent (failed) first."""
-    order = Outbox.due_at if status == OutboxStatus.PENDING else Outbox.id.desc()  # type: ignore[union-attr]
+    order = col(Outbox.due_at) if status == OutboxStatus.PENDING else col(Outbox.id).desc()
     return list(
         session.exec(
             select(Outbox).where(Outbox.status == status).order_by(order).limit(limit)

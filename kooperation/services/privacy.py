@@ -225,7 +225,7 @@ def _scrub_row(row: Outbox, secrets: list[str], gone: set[tuple[str, int]]) -> d
     try:
         message = from_payload(row.kind, row.payload)
     except PayloadError:
-        return _scrub_value(row.payload, secrets, gone)  # type: ignore[no-any-return]
+        return _scrub_value(row.payload, secrets, gone)
     scrubbed = _scrub_value(message, secrets, gone)
     return row.payload if scrubbed == message else to_data(scrubbed)
 
@@ -342,10 +342,10 @@ def delete_member_data(*, session: Session, member: Member) -> Deletion:
         session.add(organization)
     match_ids = [match.id for match in matches]
     if match_ids:
-        session.exec(delete(Match).where(col(Match.id).in_(match_ids)))  # type: ignore[call-overload]
+        session.exec(delete(Match).where(col(Match.id).in_(match_ids)))
     if ids:
-        session.exec(delete(Listing).where(col(Listing.id).in_(ids)))  # type: ignore[call-overload]
-    session.exec(delete(Outbox).where(col(Outbox.member_id) == member.id))  # type: ignore[call-overload]
+        session.exec(delete(Listing).where(col(Listing.id).in_(ids)))
+    session.exec(delete(Outbox).where(col(Outbox.member_id) == member.id))
     scrub_messages(
         session=session,
         member=member,

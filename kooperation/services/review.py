@@ -125,7 +125,7 @@ def _side(info: SideInfo) -> CardSide:
         cluster_slug=info.cluster.slug,
         cluster_name=info.cluster.name,
         size=size,
-        is_kmu=size != Size.LARGE,
+        is_kmu=Size(size).is_kmu,
         region=info.organization.region,
     )
 
@@ -253,7 +253,7 @@ def _decide(
     roles.require_review(
         session=session, settings=settings, member=member, match=match, action=action
     )
-    decided = session.execute(
+    decided = session.exec(
         update(Match)
         .where(col(Match.id) == match_id, col(Match.status) == MatchStatus.PROPOSED)
         .values(
@@ -358,7 +358,7 @@ def reviewers(*, session: Session, settings: Settings | None = None) -> list[Mem
     query = select(Member).where(
         or_(
             col(Member.id).in_(manager_ids),
-            Member.role == Role.ADMIN,
+            col(Member.role) == Role.ADMIN,
             col(Member.telegram_user_id).in_(admin_ids),
         )
     )
@@ -419,13 +419,13 @@ def _claim(session: Session, ids: set[int], now: datetime) -> set[int]:
     ordered = sorted(ids)
     for start in range(0, len(ordered), 900):  # SQLite's older limit of bound parameters
         chunk = ordered[start : start + 900]
-        session.execute(
+        session.exec(
             update(Match)
             .where(col(Match.id).in_(chunk), col(Match.announced_at).is_(None))
             .values(announced_at=now)
             .execution_options(synchronize_session=False)
         )
-    claimed: set[int] = set()
+    claimed: set[int | None] = set()
     for start in range(0, len(ordered), 900):
         chunk = ordered[start : start + 900]
         claimed.update(
@@ -457,7 +457,7 @@ def notify_managers_of_new_proposals(
     new = unannounced_proposals(session=session)
     if not new:
         return 0
-    clusters_of = {m.id: set(roles.match_cluster_ids(session=session, match=m)) for m in new}
+    clusters_of = {m.id or 0: set(roles.match_cluster_ids(session=session, match=m)) for m in new}
     audience: list[tuple[Member, set[int] | None, set[int]]] = []
     for member in reviewers(session=session, settings=settings):
         scope = _review_scope(session=session, settings=settings, member=member)

@@ -201,6 +201,7 @@ def appoint_manager(
 ) -> bool:
     """Makes `member` a manager of `cluster`; False when they already were. Does not check the
     actor's rights (callers do, see `appoint_manager_by_admin`)."""
+    assert member.id is not None and cluster.id is not None, "both are stored rows"
     exists = session.get(ManagerCluster, (member.id, cluster.id))
     if member.role == Role.MEMBER:
         member.role = Role.MANAGER
@@ -347,15 +348,15 @@ def redeem_manager_invite(*, session: Session, member: Member, code: str) -> Clu
     code = code.strip().removeprefix(INVITE_PREFIX)
     now = utcnow()
     invite = session.get(ManagerInvite, code)
-    reason = None
     if invite is None:
-        reason = "unknown"
-    elif invite.used_by_id is not None:
+        _refuse_invite(session, member, code, "unknown")
+    reason = None
+    if invite.used_by_id is not None:
         reason = "used"
     elif invite.expires_at <= now:
         reason = "expired"
     if reason is None:
-        claimed = session.execute(
+        claimed = session.exec(
             update(ManagerInvite)
             .where(
                 and_(
@@ -369,15 +370,19 @@ def redeem_manager_invite(*, session: Session, member: Member, code: str) -> Clu
         if claimed.rowcount != 1:
             reason = "used"
     if reason is not None:
-        audit.record_refusal(
-            session=session,
-            actor=member,
-            action=Action.REDEEM_INVITE,
-            target=f"invite:{code[:8]}",
-            reason=f"invite {reason}",
-        )
-        raise InviteInvalid(reason)
+        _refuse_invite(session, member, code, reason)
     cluster = session.get(Cluster, invite.cluster_id)
     assert cluster is not None
     appoint_manager(session=session, member=member, cluster=cluster, via=f"invite:{code[:8]}")
     return cluster
+
+
+def _refuse_invite(session: Session, member: Member, code: str, reason: str) -> NoReturn:
+    audit.record_refusal(
+        session=session,
+        actor=member,
+        action=Action.REDEEM_INVITE,
+        target=f"invite:{code[:8]}",
+        reason=f"invite {reason}",
+    )
+    raise InviteInvalid(reason)

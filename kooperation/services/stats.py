@@ -9,6 +9,7 @@ from statistics import median
 from sqlalchemy import func
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
+from sqlmodel.sql.expression import Select
 
 from kooperation.config import Settings
 from kooperation.models import (
@@ -113,26 +114,27 @@ class Stats:
         )
 
 
-def _counts(session: Session, query: object) -> dict[int, int]:
-    return dict(session.exec(query).all())  # type: ignore[call-overload]
+def _counts(session: Session, query: Select[int, int]) -> dict[int, int]:
+    return dict(session.exec(query).all())
 
 
 def cluster_stats(*, session: Session, cluster_ids: set[int] | None = None) -> list[ClusterStats]:
     clusters = session.exec(select(Cluster).order_by(col(Cluster.id))).all()
     organizations = _counts(
-        session, select(Organization.cluster_id, func.count()).group_by(Organization.cluster_id)
+        session,
+        select(Organization.cluster_id, func.count()).group_by(col(Organization.cluster_id)),
     )
     kmu = _counts(
         session,
         select(Organization.cluster_id, func.count())
-        .where(Organization.size != Size.LARGE)
-        .group_by(Organization.cluster_id),
+        .where(col(Organization.size).in_(Size.kmu_sizes()))
+        .group_by(col(Organization.cluster_id)),
     )
     members = _counts(
         session,
         select(Organization.cluster_id, func.count(col(Member.id)))
         .join(Member, col(Member.organization_id) == col(Organization.id))
-        .group_by(Organization.cluster_id),
+        .group_by(col(Organization.cluster_id)),
     )
     active = {}
     now = utcnow()
@@ -146,17 +148,17 @@ def cluster_stats(*, session: Session, cluster_ids: set[int] | None = None) -> l
                 Listing.status == ListingStatus.ACTIVE,
                 col(Listing.expires_at) > now,
             )
-            .group_by(Organization.cluster_id),
+            .group_by(col(Organization.cluster_id)),
         )
     return [
         ClusterStats(
             slug=c.slug,
             name=c.name,
-            organizations=organizations.get(c.id, 0),
-            members=members.get(c.id, 0),
-            kmu_organizations=kmu.get(c.id, 0),
-            active_needs=active[Kind.NEED].get(c.id, 0),
-            active_offers=active[Kind.OFFER].get(c.id, 0),
+            organizations=organizations.get(c.id or 0, 0),
+            members=members.get(c.id or 0, 0),
+            kmu_organizations=kmu.get(c.id or 0, 0),
+            active_needs=active[Kind.NEED].get(c.id or 0, 0),
+            active_offers=active[Kind.OFFER].get(c.id or 0, 0),
         )
         for c in clusters
         if cluster_ids is None or c.id in cluster_ids

@@ -12,9 +12,9 @@ from typer.testing import CliRunner
 
 from bot import cli
 from kooperation.models import Embedding, Match, MatchRound
+from matching.dry_run import ranked_pairs
 from matching.embedders import EmbedderUnavailable, get_embedder
 from matching.lexical import LexicalIndex
-from matching.rounds import ranked_pairs
 
 ADR_NEED = "Wir suchen einen Logistikpartner für den Transport von Gefahrgut nach ADR."
 ADR_OFFER = "ADR class 3 trucks."

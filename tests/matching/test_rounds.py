@@ -17,16 +17,10 @@ from kooperation.models import (
     Size,
     utcnow,
 )
+from matching.candidates import CandidateFinder, top_candidates
 from matching.lexical import base_terms
-from matching.rounds import (
-    CandidateFinder,
-    eligible_listings,
-    embedding_text,
-    match_listing,
-    run_round,
-    top_candidates,
-    warm_up,
-)
+from matching.loading import eligible_listings, embedding_text
+from matching.rounds import match_listing, run_round, warm_up
 
 TISAX_NEED = (
     "Ein OEM verlangt von uns bis Jahresende ein TISAX-Label. Wir haben noch kein ISMS und "
