@@ -8,7 +8,7 @@ from sqlmodel import Session
 
 from kooperation.config import Settings
 from kooperation.models import utcnow
-from kooperation.services import expiry, followups, membership
+from kooperation.services import companies, expiry, followups, join_requests
 
 
 def housekeeping(
@@ -18,8 +18,8 @@ def housekeeping(
     membership, expiring unanswered join requests and the managers' one-time review list).
     Returns how many follow-ups and reminders were queued and listings closed."""
     now = now or utcnow()
-    membership.expire_requests(session=session, now=now)
-    membership.queue_membership_review(session=session, settings=settings)
+    join_requests.expire_requests(session=session, now=now)
+    companies.queue_membership_review(session=session, settings=settings)
     return {
         "followups": followups.queue_due_followups(session=session, settings=settings, now=now),
         "reminders": expiry.queue_expiry_reminders(session=session, settings=settings, now=now),

@@ -10,9 +10,9 @@ from sqlmodel import Session, col, select
 from kooperation.config import Settings
 from kooperation.messages import ExpiryReminder, ListingClosed
 from kooperation.models import Kind, Listing, ListingStatus, Member, utcnow
+from kooperation.services.company_contacts import refuse_not_yours
 from kooperation.services.followups import listing_contacts, speaks_for
 from kooperation.services.introductions import listing_title
-from kooperation.services.membership import refuse_not_yours
 from kooperation.services.outbox import queue_message
 
 OPEN_STATUSES = (ListingStatus.ACTIVE, ListingStatus.PAUSED)

@@ -21,8 +21,8 @@ from kooperation.models import (
     Organization,
     utcnow,
 )
+from kooperation.services.company_contacts import refuse_not_yours
 from kooperation.services.introductions import listing_title, side_contact
-from kooperation.services.membership import refuse_not_yours
 from kooperation.services.outbox import queue_message
 
 FOLLOWUP_HORIZON_DAYS = 60

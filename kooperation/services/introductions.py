@@ -32,7 +32,7 @@ from kooperation.models import (
     Outbox,
     utcnow,
 )
-from kooperation.services.membership import refuse_not_yours
+from kooperation.services.company_contacts import refuse_not_yours
 from kooperation.services.outbox import queue_message
 
 SIDES = ("need", "offer")

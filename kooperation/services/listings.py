@@ -21,8 +21,8 @@ from kooperation.models import (
     utcnow,
 )
 from kooperation.reference import categories
+from kooperation.services.company_contacts import is_contact, refuse_not_yours
 from kooperation.services.members import NotRegistered
-from kooperation.services.membership import is_contact, refuse_not_yours
 from kooperation.validation import clean_listing_text, title_for
 
 DEFAULT_LIFETIME_DAYS = 90

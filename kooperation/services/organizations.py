@@ -10,7 +10,7 @@ from difflib import SequenceMatcher
 from sqlmodel import Session, select
 
 from kooperation.models import Cluster, Member, Organization, Size
-from kooperation.services import membership
+from kooperation.services import company_contacts
 from kooperation.services.members import OrganizationNotFound, set_display_name
 from kooperation.validation import (
     REGION_MAX,
@@ -134,7 +134,7 @@ def register_organization(
     session.add(organization)
     session.flush()
     if member is not None:
-        membership.become_contact(session=session, member=member, organization=organization)
+        company_contacts.become_contact(session=session, member=member, organization=organization)
     session.commit()
     session.refresh(organization)
     return organization
@@ -154,8 +154,8 @@ def join_by_invite_code(*, session: Session, member_id: int, code: str) -> Organ
     if organization is None or organization.id is None or member is None:
         raise OrganizationNotFound(code)
     if member.organization_id not in (None, organization.id):
-        raise membership.AlreadyContact(str(member.organization_id))
-    membership.become_contact(session=session, member=member, organization=organization)
+        raise company_contacts.AlreadyContact(str(member.organization_id))
+    company_contacts.become_contact(session=session, member=member, organization=organization)
     session.commit()
     return organization
 
@@ -197,4 +197,4 @@ def cluster_of(*, session: Session, organization: Organization) -> Cluster | Non
 
 
 def colleagues(*, session: Session, organization_id: int) -> list[Member]:
-    return membership.contacts_of(session=session, organization_id=organization_id)
+    return company_contacts.contacts_of(session=session, organization_id=organization_id)

@@ -34,7 +34,7 @@ from kooperation.models import (
     OutboxStatus,
     StatCounter,
 )
-from kooperation.services import membership
+from kooperation.services import company_contacts
 from kooperation.services.introductions import listing_title
 from kooperation.services.members import NotRegistered
 
@@ -92,7 +92,7 @@ def export_member_data(*, session: Session, member: Member) -> dict[str, Any]:
                 "size": organization.size,
                 "region": organization.region,
                 "website": organization.website,
-                **membership.own_contact_data(member=member, organization=organization),
+                **company_contacts.own_contact_data(member=member, organization=organization),
             }
             if organization
             else None

@@ -9,11 +9,9 @@ to the audit log and raised as `NotAllowed`.
 
 from __future__ import annotations
 
-import secrets
 from datetime import timedelta
 from typing import NoReturn
 
-from sqlalchemy import and_, update
 from sqlmodel import Session, col, select
 
 from kooperation.config import Settings
@@ -28,7 +26,7 @@ from kooperation.models import (
     Role,
     utcnow,
 )
-from kooperation.services import audit
+from kooperation.services import audit, invites
 from kooperation.services.audit import Action
 
 INVITE_PREFIX = "mgr-"
@@ -315,24 +313,15 @@ def create_manager_invite(
             action=Action.CREATE_INVITE,
             target=f"cluster:{cluster.slug}",
         )
-    now = utcnow()
-    invite = ManagerInvite(
-        code=secrets.token_urlsafe(12),
-        cluster_id=cluster.id,
-        created_by_id=actor.id if actor else None,
-        created_at=now,
-        expires_at=now + INVITE_LIFETIME,
-    )
-    session.add(invite)
-    audit.record(
+    assert cluster.id is not None, "a stored cluster"
+    return invites.issue(
         session=session,
+        invite=ManagerInvite(code=invites.new_code(), cluster_id=cluster.id),
+        lifetime=INVITE_LIFETIME,
         actor=actor,
         action=Action.CREATE_INVITE,
         target=f"cluster:{cluster.slug}",
-        detail={"expires_at": invite.expires_at.isoformat()},
     )
-    session.commit()
-    return invite
 
 
 def invite_payload(invite: ManagerInvite) -> str:
@@ -355,20 +344,10 @@ def redeem_manager_invite(*, session: Session, member: Member, code: str) -> Clu
         reason = "used"
     elif invite.expires_at <= now:
         reason = "expired"
-    if reason is None:
-        claimed = session.exec(
-            update(ManagerInvite)
-            .where(
-                and_(
-                    col(ManagerInvite.code) == code,
-                    col(ManagerInvite.used_by_id).is_(None),
-                    col(ManagerInvite.expires_at) > now,
-                )
-            )
-            .values(used_by_id=member.id, used_at=now)
-        )
-        if claimed.rowcount != 1:
-            reason = "used"
+    if reason is None and not invites.claim(
+        session=session, model=ManagerInvite, code=code, member=member, now=now
+    ):
+        reason = "used"
     if reason is not None:
         _refuse_invite(session, member, code, reason)
     cluster = session.get(Cluster, invite.cluster_id)
