@@ -45,7 +45,8 @@ def _topics(topics: list[str], conjunction: str) -> str:
 
 @dataclass(frozen=True)
 class _Phrases:
-    """The words of a reason's opening in one language."""
+    """The words of a reason in one language: the opening's words, then the clusters'
+    sentences (`{need}`, `{offer}`, `{cluster}` are cluster names) and the reciprocal one."""
 
     mention: str
     conjunction: str
@@ -53,6 +54,9 @@ class _Phrases:
     topics: str
     crossing: str
     same_topic: str
+    cross_cluster: str
+    same_cluster: str
+    reciprocal: str
 
 
 _DE = _Phrases(
@@ -62,6 +66,14 @@ _DE = _Phrases(
     topics="gemeinsame Themen",
     crossing=" (Deutsch ↔ Englisch)",
     same_topic="Bedarf und Angebot beschreiben dasselbe Thema",
+    cross_cluster=(
+        "Der Bedarf kommt aus dem {need}, das Angebot aus dem {offer} – eine "
+        "clusterübergreifende Kooperation."
+    ),
+    same_cluster="Bedarf und Angebot kommen beide aus dem {cluster}.",
+    reciprocal=(
+        "Es passt auch umgekehrt: die anbietende Organisation sucht etwas, das die andere anbietet."
+    ),
 )
 _EN = _Phrases(
     mention="Both mention",
@@ -70,6 +82,14 @@ _EN = _Phrases(
     topics="shared topics",
     crossing=" (German ↔ English)",
     same_topic="The need and the offer describe the same topic",
+    cross_cluster=(
+        "The need comes from {need}, the offer from {offer} – a cross-cluster cooperation."
+    ),
+    same_cluster="Need and offer both come from {cluster}.",
+    reciprocal=(
+        "It also works the other way round: the offering organization is looking "
+        "for something the other one offers."
+    ),
 )
 
 
@@ -88,35 +108,22 @@ def _opening(facts: ReasonFacts, terms: list[str], words_of: _Phrases) -> str:
     return f"{words_of.same_topic}{crossing}."
 
 
-def reason_de(facts: ReasonFacts) -> str:
-    parts = [_opening(facts, facts.terms_de, _DE)]
+def _reason(facts: ReasonFacts, terms: list[str], words_of: _Phrases) -> str:
+    parts = [_opening(facts, terms, words_of)]
     if facts.need_cluster != facts.offer_cluster:
         parts.append(
-            f"Der Bedarf kommt aus dem {facts.need_cluster}, das Angebot aus dem "
-            f"{facts.offer_cluster} – eine clusterübergreifende Kooperation."
+            words_of.cross_cluster.format(need=facts.need_cluster, offer=facts.offer_cluster)
         )
     else:
-        parts.append(f"Bedarf und Angebot kommen beide aus dem {facts.need_cluster}.")
+        parts.append(words_of.same_cluster.format(cluster=facts.need_cluster))
     if facts.reciprocal:
-        parts.append(
-            "Es passt auch umgekehrt: die anbietende Organisation sucht etwas, "
-            "das die andere anbietet."
-        )
+        parts.append(words_of.reciprocal)
     return " ".join(parts)
+
+
+def reason_de(facts: ReasonFacts) -> str:
+    return _reason(facts, facts.terms_de, _DE)
 
 
 def reason_en(facts: ReasonFacts) -> str:
-    parts = [_opening(facts, facts.terms_en, _EN)]
-    if facts.need_cluster != facts.offer_cluster:
-        parts.append(
-            f"The need comes from {facts.need_cluster}, the offer from "
-            f"{facts.offer_cluster} – a cross-cluster cooperation."
-        )
-    else:
-        parts.append(f"Need and offer both come from {facts.need_cluster}.")
-    if facts.reciprocal:
-        parts.append(
-            "It also works the other way round: the offering organization is looking "
-            "for something the other one offers."
-        )
-    return " ".join(parts)
+    return _reason(facts, facts.terms_en, _EN)

@@ -54,15 +54,7 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(["organization_id"], ["organization.id"], ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("id"),
     )
-    with op.batch_alter_table("join_request", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_join_request_expires_at"), ["expires_at"], unique=False
-        )
-        batch_op.create_index(batch_op.f("ix_join_request_member_id"), ["member_id"], unique=False)
-        batch_op.create_index(
-            batch_op.f("ix_join_request_organization_id"), ["organization_id"], unique=False
-        )
-        batch_op.create_index(batch_op.f("ix_join_request_status"), ["status"], unique=False)
+    _create_indexes("join_request", "expires_at", "member_id", "organization_id", "status")
 
     op.create_table(
         "company_invite",
@@ -78,22 +70,27 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(["used_by_id"], ["member.id"], ondelete="SET NULL"),
         sa.PrimaryKeyConstraint("code"),
     )
-    with op.batch_alter_table("company_invite", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_company_invite_organization_id"), ["organization_id"], unique=False
-        )
+    _create_indexes("company_invite", "organization_id")
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("company_invite", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_company_invite_organization_id"))
+    _drop_indexes("company_invite", "organization_id")
     op.drop_table("company_invite")
-    with op.batch_alter_table("join_request", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_join_request_status"))
-        batch_op.drop_index(batch_op.f("ix_join_request_organization_id"))
-        batch_op.drop_index(batch_op.f("ix_join_request_member_id"))
-        batch_op.drop_index(batch_op.f("ix_join_request_expires_at"))
+    _drop_indexes("join_request", "status", "organization_id", "member_id", "expires_at")
     op.drop_table("join_request")
     with op.batch_alter_table("organization", schema=None) as batch_op:
         batch_op.drop_column("membership_review")
         batch_op.drop_column("origin")
+
+
+def _create_indexes(table: str, *columns: str) -> None:
+    """A plain index on each column, named `ix_<table>_<column>` as the models name them."""
+    with op.batch_alter_table(table, schema=None) as batch_op:
+        for column in columns:
+            batch_op.create_index(batch_op.f(f"ix_{table}_{column}"), [column], unique=False)
+
+
+def _drop_indexes(table: str, *columns: str) -> None:
+    with op.batch_alter_table(table, schema=None) as batch_op:
+        for column in columns:
+            batch_op.drop_index(batch_op.f(f"ix_{table}_{column}"))
