@@ -39,6 +39,11 @@ def format_datetime(value: datetime, language: str, tz: tzinfo) -> str:
     return f"{format_date(value, language, tz)} {local(value, tz):%H:%M}"
 
 
+def format_moment(value: datetime, tz: tzinfo) -> str:
+    """For the operator's tables (the schedule, the audit log): 2026-03-11 00:30:05 in `tz`."""
+    return f"{local(value, tz):%Y-%m-%d %H:%M:%S}"
+
+
 def iso_local(value: datetime | None, tz: tzinfo) -> str:
     """For exports: ISO 8601 in `tz` with its offset (2026-03-11T00:30:00+01:00), "" for None."""
     return local(value, tz).isoformat(timespec="seconds") if value else ""

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import re
 
+LANGUAGES = ("de", "en")
+"""The languages the programme speaks: its texts, its listings and their matching."""
+
 _WORD = re.compile(r"[a-zäöüß]+")
 
 

@@ -89,18 +89,6 @@ def fail(message: str, code: int = 1) -> typer.Exit:
     return typer.Exit(code)
 
 
-def pending_command(app: typer.Typer, name: str, feature: str) -> None:
-    """A subcommand whose feature has not landed yet: says so and exits 2, faking nothing."""
-
-    def command() -> None:
-        raise fail(f"`matchbot {name}` needs {feature}, which has not landed yet", 2)
-
-    command.__doc__ = f"(not available yet: {feature})"
-    app.command(name, context_settings={"ignore_unknown_options": True, "allow_extra_args": True})(
-        command
-    )
-
-
 def _register() -> None:
     from bot.cli import data, db, demo, invite, manage, match, run, schedule
 

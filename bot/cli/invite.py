@@ -8,6 +8,7 @@ import typer
 
 from bot.cli import database, fail, settings
 from kooperation.config import Settings
+from kooperation.dates import format_date
 from kooperation.db import session_scope
 from kooperation.services import membership
 
@@ -51,7 +52,8 @@ def invite_company(
     payload = membership.company_invite_payload(invite)
     username = _bot_username(loaded)
     link = f"https://t.me/{username or '<bot username>'}?start={payload}"
-    typer.echo(f"Invite link for {name} (single use, valid until {invite.expires_at:%Y-%m-%d}):")
+    until = format_date(invite.expires_at, "en", loaded.tz)
+    typer.echo(f"Invite link for {name} (single use, valid until {until}):")
     typer.echo(link)
     if contact:
         typer.echo(f"Imported contact to send it to: {contact}")

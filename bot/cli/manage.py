@@ -12,7 +12,7 @@ from rich.table import Table
 
 from bot.cli import database, fail, settings
 from kooperation import validation
-from kooperation.dates import local
+from kooperation.dates import format_moment
 from kooperation.db import session_scope
 from kooperation.services import audit, identity, reporting, roles, stats
 
@@ -102,7 +102,7 @@ def audit_command(
         table.add_column(name)
     for entry in entries:
         table.add_row(
-            f"{local(entry.at, loaded.tz):%Y-%m-%d %H:%M:%S}",
+            format_moment(entry.at, loaded.tz),
             entry.actor,
             entry.action,
             entry.target,

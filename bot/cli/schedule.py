@@ -8,7 +8,7 @@ from rich.table import Table
 
 from bot.cli import database, fail, settings
 from bot.cli.console import plain_text
-from kooperation.dates import local
+from kooperation.dates import format_moment
 from kooperation.db import session_scope
 from kooperation.models import OutboxStatus
 from kooperation.services import outbox
@@ -108,7 +108,7 @@ def show_outbox(
                     row.kind,
                     str(row.member_id or ""),
                     str(row.chat_id),
-                    f"{local(row.due_at, loaded.tz):%Y-%m-%d %H:%M:%S}",
+                    format_moment(row.due_at, loaded.tz),
                     str(row.attempts),
                     row.last_error,
                 )

@@ -12,7 +12,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-LANGUAGES = ("de", "en")
+from kooperation.language import LANGUAGES
+
 DEFAULT_LANGUAGE = "de"
 TEXTS_DIR = Path(__file__).resolve().parent
 

@@ -21,7 +21,3 @@ def sync_clusters(*, session: Session) -> list[Cluster]:
 
 def all_clusters(*, session: Session) -> list[Cluster]:
     return list(session.exec(select(Cluster).order_by(col(Cluster.id))).all())
-
-
-def cluster_by_slug(*, session: Session, slug: str) -> Cluster | None:
-    return session.exec(select(Cluster).where(Cluster.slug == slug.strip().lower())).first()

@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from sqlmodel import Session, col, select
 
 from kooperation.config import Settings
+from kooperation.dates import local_date
 from kooperation.messages import ExpiryReminder, ListingClosed
 from kooperation.models import Kind, Listing, ListingStatus, Member, utcnow
 from kooperation.services.company_contacts import refuse_not_yours
@@ -36,13 +37,13 @@ def _payload(message: type[ExpiryReminder], listing: Listing, settings: Settings
         listing_id=listing.id or 0,
         title=listing_title(listing),
         kind=Kind(listing.kind),
-        expires_on=listing.expires_at.astimezone(settings.tz).date(),
+        expires_on=local_date(listing.expires_at, settings.tz),
         extend_days=settings.listing_lifetime_days,
     )
 
 
 def expiry_key(listing: Listing, settings: Settings) -> str:
-    day = listing.expires_at.astimezone(settings.tz).date().isoformat()
+    day = local_date(listing.expires_at, settings.tz).isoformat()
     return f"expiry:{listing.id}:{day}"
 
 
@@ -89,7 +90,7 @@ def close_expired_listings(
         listing.status = ListingStatus.CLOSED
         listing.updated_at = now
         session.add(listing)
-        day = listing.expires_at.astimezone(settings.tz).date().isoformat()
+        day = local_date(listing.expires_at, settings.tz).isoformat()
         for member in listing_contacts(session=session, listing=listing):
             queue_message(
                 session=session,

@@ -11,8 +11,9 @@ from __future__ import annotations
 from sqlmodel import Session, select
 
 from kooperation.config import Settings
+from kooperation.language import LANGUAGES
 from kooperation.models import Member, Role, utcnow
-from kooperation.services.members import LANGUAGES, NotRegistered, mark_unreachable
+from kooperation.services.members import NotRegistered, mark_unreachable
 
 _STRANGER = "stranger_telegram_id"
 

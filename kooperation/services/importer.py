@@ -20,7 +20,7 @@ from sqlmodel import Session, select
 
 from kooperation import validation
 from kooperation.csvcells import restore
-from kooperation.language import detect_language
+from kooperation.language import LANGUAGES, detect_language
 from kooperation.models import (
     TEXT_MAX,
     TITLE_MAX,
@@ -226,7 +226,7 @@ def parse_row(line: int, raw: dict[str, str], clusters: dict[str, int]) -> Listi
     if any(len(tag) > TAG_MAX for tag in tags):
         raise ValueError(f"a tag is longer than {TAG_MAX} characters")
     language = raw.get("language", "").lower() or detect_language(text)
-    if language not in ("de", "en"):
+    if language not in LANGUAGES:
         raise ValueError(f"language {raw['language']!r} is not de or en")
     return ListingRow(
         line=line,

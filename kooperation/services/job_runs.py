@@ -12,6 +12,7 @@ from sqlalchemy import or_
 from sqlmodel import Session, col, func, select
 
 from kooperation.config import Settings
+from kooperation.dates import format_datetime
 from kooperation.messages import JobFailed
 from kooperation.models import BotState, MatchRound, Member, Role, utcnow
 from kooperation.services.outbox import queue_message
@@ -62,7 +63,6 @@ def alert_admins(
     last retry (dedupe key `job_failed:<job>:<slot>:<admin>`). Commits; returns how many
     messages were queued."""
     queued = 0
-    stamp = slot.astimezone(settings.tz)
     for admin in admins(session=session, settings=settings):
         if queue_message(
             session=session,
@@ -70,7 +70,7 @@ def alert_admins(
             dedupe_key=f"job_failed:{job}:{slot.isoformat(timespec='seconds')}:{admin.id}",
             payload=JobFailed(
                 job=job,
-                slot=stamp.strftime("%Y-%m-%d %H:%M"),
+                slot=format_datetime(slot, "en", settings.tz),
                 attempts=attempts,
                 error=error[:300],
             ),

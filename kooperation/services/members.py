@@ -7,10 +7,9 @@ from collections.abc import Iterable
 
 from sqlmodel import Session, col, or_, select
 
+from kooperation.language import LANGUAGES
 from kooperation.models import ManagerCluster, Member, Organization, Role
 from kooperation.validation import clean_email, clean_person_name
-
-LANGUAGES = ("de", "en")
 
 
 class MemberError(Exception):
@@ -119,9 +118,3 @@ def set_paused(*, session: Session, member_id: int, paused: bool) -> Member:
         session.add(member)
         session.commit()
     return member
-
-
-def organization_of(*, session: Session, member: Member) -> Organization | None:
-    if member.organization_id is None:
-        return None
-    return session.get(Organization, member.organization_id)

@@ -140,16 +140,14 @@ def register_organization(
     return organization
 
 
-def organization_by_invite_code(*, session: Session, code: str) -> Organization | None:
-    code = code.strip()
-    if not code:
-        return None
-    return session.exec(select(Organization).where(Organization.invite_code == code)).first()
-
-
 def join_by_invite_code(*, session: Session, member_id: int, code: str) -> Organization:
     """A colleague's invite link: the link was handed on by a contact, so it joins at once."""
-    organization = organization_by_invite_code(session=session, code=code)
+    code = code.strip()
+    organization = (
+        session.exec(select(Organization).where(Organization.invite_code == code)).first()
+        if code
+        else None
+    )
     member = session.get(Member, member_id)
     if organization is None or organization.id is None or member is None:
         raise OrganizationNotFound(code)
@@ -190,10 +188,6 @@ def complete_registration(*, session: Session, member_id: int, name: str) -> Reg
 
 def get_organization(*, session: Session, organization_id: int) -> Organization | None:
     return session.get(Organization, organization_id)
-
-
-def cluster_of(*, session: Session, organization: Organization) -> Cluster | None:
-    return session.get(Cluster, organization.cluster_id)
 
 
 def colleagues(*, session: Session, organization_id: int) -> list[Member]:
