@@ -12,6 +12,7 @@ from pathlib import Path
 import typer
 from rich.console import Console
 from rich.table import Table
+from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from bot.cli import settings
@@ -188,11 +189,11 @@ def _show_introduction(
         console.print(message_panel(render(row.kind, member.language, row.payload), who))
 
 
-def _show_digest(console: Console, settings: Settings, engine: object) -> None:
+def _show_digest(console: Console, settings: Settings, engine: Engine) -> None:
     from bot.outbox_render import render_message
     from usecases.digest import weekly_digest
 
-    with db.session_scope(engine) as session:  # type: ignore[arg-type]
+    with db.session_scope(engine) as session:
         run = weekly_digest(session=session, settings=settings, dry_run=True)
     if not run.digests:
         return

@@ -6,6 +6,7 @@ import json
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.console import Console
@@ -21,10 +22,14 @@ from rich.progress import (
 )
 from rich.table import Table
 from rich.text import Text
+from sqlmodel import Session
 
 from bot.cli import database, fail, settings
 from kooperation.db import session_scope
 from kooperation.models import Listing
+
+if TYPE_CHECKING:
+    from matching.dry_run import RankedPair
 
 
 def match(
@@ -129,12 +134,12 @@ def embedding_progress(console: Console) -> Iterator[Callable[[int, int], None]]
     yield report
 
 
-def _ref(session: object, listing_id: int) -> str:
-    listing = session.get(Listing, listing_id)  # type: ignore[attr-defined]
+def _ref(session: Session, listing_id: int) -> str:
+    listing = session.get(Listing, listing_id)
     return (listing.ref or f"#{listing_id}") if listing else f"#{listing_id}"
 
 
-def _print_ranking(pairs: list) -> None:
+def _print_ranking(pairs: list[RankedPair]) -> None:
     table = Table(title="Dry run: best offers per need (nothing written)")
     for column in (
         "need",
@@ -165,7 +170,7 @@ def _print_ranking(pairs: list) -> None:
     Console().print(table)
 
 
-def _print_proposals(rows: list[dict], embedded: int, needs: int, offers: int) -> None:
+def _print_proposals(rows: list[dict[str, Any]], embedded: int, needs: int, offers: int) -> None:
     console = Console()
     console.print(
         f"{needs} active needs, {offers} active offers; embedded {embedded} listings; "
