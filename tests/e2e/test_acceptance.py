@@ -30,7 +30,7 @@ from kooperation.models import (
     utcnow,
 )
 from kooperation.services import membership, review
-from tests import review_seed as seed
+from tests import factories as seed
 from tests.e2e.conftest import new_user_id
 from tests.e2e.flows import (
     NO_MATCHING,

@@ -129,7 +129,7 @@ def test_a_second_tap_answered_not_modified_is_no_error(emulator, bot):
 
 
 def test_managers_add_with_an_absurd_id_gets_a_clear_answer(emulator, bot):
-    from tests import review_seed as seed
+    from tests import factories as seed
 
     with _session(bot) as session:
         admin = seed.admin(session, new_user_id(), name="Ada")
@@ -142,7 +142,7 @@ def test_managers_add_with_an_absurd_id_gets_a_clear_answer(emulator, bot):
 
 
 def test_a_reject_reason_with_a_nul_character_is_refused_with_a_clear_answer(emulator, bot):
-    from tests import review_seed as seed
+    from tests import factories as seed
 
     with _session(bot) as session:
         base = new_user_id()

@@ -16,7 +16,7 @@ from sqlmodel import Session, select
 
 from kooperation.config import Settings
 from kooperation.models import Kind, Match, MatchStatus, Outbox, Size
-from tests import review_seed as seed
+from tests import factories as seed
 from tests.e2e.conftest import new_user_id
 
 NEED = (

@@ -18,7 +18,7 @@ from sqlmodel import Session, col, select
 from kooperation.config import Settings
 from kooperation.models import Embedding, Kind, Listing, Match, MatchRound, MatchStatus, utcnow
 from kooperation.services import review
-from tests import review_seed as seed
+from tests import factories as seed
 from tests.e2e.conftest import new_user_id
 from tests.e2e.flows import Contact, register_new_company, running_bot
 

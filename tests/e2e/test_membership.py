@@ -24,7 +24,7 @@ from kooperation.models import (
     Organization,
     utcnow,
 )
-from tests import review_seed as seed
+from tests import factories as seed
 from tests.e2e.conftest import new_user_id
 from tests.e2e.flows import NO_MATCHING, Contact, running_bot
 

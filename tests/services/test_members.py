@@ -6,7 +6,7 @@ from sqlmodel import Session
 
 from kooperation.models import Member, Role
 from kooperation.services import members
-from tests import review_seed as seed
+from tests import factories as seed
 
 
 def test_reachable_staff_are_managers_and_admins_with_a_known_chat_who_did_not_block(

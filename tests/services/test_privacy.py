@@ -116,7 +116,7 @@ def test_delete_blanks_the_member_out_of_other_peoples_messages_queued_and_sent(
 ) -> None:
     from kooperation.config import load_settings
     from kooperation.services import introductions, outbox, review
-    from tests import review_seed as seed
+    from tests import factories as seed
 
     settings = load_settings(_env_file=None)
     anna, ben, match = seed.two_sided(session, 3000)
