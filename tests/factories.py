@@ -124,19 +124,22 @@ def company(
     name: str,
     cluster_slug: str = "it",
     *,
+    telegram_user_id: int | None = None,
+    contact_name: str | None = None,
     language: str = "de",
     chat: bool = True,
     paused: bool = False,
     active: bool = True,
     digest_enabled: bool = True,
 ) -> Member:
-    """A company with one verified contact ("Kontakt <name>") who has a private chat."""
+    """A company with one verified contact (named "Kontakt <company>" unless `contact_name`)
+    who has a private chat."""
     org = organization(session, name, cluster_slug)
     return contact(
         session,
-        None,
+        telegram_user_id,
         org,
-        f"Kontakt {name}",
+        f"Kontakt {name}" if contact_name is None else contact_name,
         language=language,
         chat=chat,
         paused=paused,

@@ -9,7 +9,6 @@ from sqlmodel import select
 
 from kooperation.models import (
     Embedding,
-    Listing,
     ListingStatus,
     Match,
     MatchRound,
@@ -295,15 +294,13 @@ def test_at_most_m_new_proposals_per_organization_and_week(
 
 def test_a_new_offer_is_matched_at_once_against_stored_needs(session, settings, embedder, market):
     run_round(session=session, settings=settings, embedder=embedder)
-    new_offer = Listing(
-        organization_id=market["orgs"]["cold"].id,
-        kind="offer",
-        text="Refrigerated warehouse space at 2-8 °C with daily deliveries to plants near Leipzig.",
+    new_offer = seed.listing(
+        session,
+        market["orgs"]["cold"],
+        "offer",
+        "Refrigerated warehouse space at 2-8 °C with daily deliveries to plants near Leipzig.",
         language="en",
-        expires_at=utcnow() + timedelta(days=90),
     )
-    session.add(new_offer)
-    session.commit()
 
     matches = match_listing(
         session=session, settings=settings, listing_id=new_offer.id, embedder=embedder
@@ -415,8 +412,7 @@ def test_one_candidate_finder_answers_every_member_like_a_search_of_its_own(
     market,
 ):
     """The digest loads the pool once for all members; no member's answer may change."""
-    session.add(Match(need_id=market["cold_need"].id, offer_id=market["cold_offer"].id, score=0.9))
-    session.commit()
+    seed.proposal(session, market["cold_need"], market["cold_offer"], 0.9)
     before = utcnow()
     late = seed.listing(
         session,
