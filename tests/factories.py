@@ -213,7 +213,7 @@ def _imported(
     row = Listing(
         organization_id=org.id,
         kind=Kind(kind).value,
-        title=title or title_for(text),
+        title=title_for(text) if title is None else title,
         text=" ".join(text.split()),
         tags=list(tags),
         language=language or detect_language(text),

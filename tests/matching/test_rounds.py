@@ -16,6 +16,7 @@ from kooperation.models import (
     Size,
     utcnow,
 )
+from kooperation.validation import title_for
 from matching.lexical import base_terms
 from matching.rounds import (
     CandidateFinder,
@@ -147,6 +148,7 @@ def test_an_edited_text_is_embedded_again_and_matched_as_new(session, settings, 
         "TISAX readiness for automotive suppliers: gap analysis against VDA ISA, ISMS setup "
         "and support in the assessment."
     )
+    casting.title = title_for(casting.text)  # a re-imported row: its title follows the text
     casting.updated_at = utcnow()
     session.add(casting)
     session.commit()
