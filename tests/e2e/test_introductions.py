@@ -8,8 +8,6 @@ sender, as in production.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
@@ -28,12 +26,6 @@ OFFER = (
     "mit lückenloser Kühlkette ab Leipzig, auch kurzfristig."
 )
 CONTACT_SHARED = "Sie sind verbunden"
-
-
-@pytest.fixture
-def db(engine: Engine) -> Iterator[Session]:
-    with Session(engine, expire_on_commit=False) as session:
-        yield session
 
 
 def two_companies(db: Session):

@@ -7,7 +7,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -42,12 +41,6 @@ TOPICS = (
     "Entsorgung von Spänen und Kühlschmierstoffen",
     "Prüfung elektrischer Betriebsmittel nach DGUV V3",
 )
-
-
-@pytest.fixture
-def db(engine: Engine) -> Iterator[Session]:
-    with Session(engine, expire_on_commit=False) as session:
-        yield session
 
 
 def counterpart(db: Session) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 
 import pytest
 from sqlalchemy.engine import Engine
@@ -12,12 +11,6 @@ from sqlmodel import Session, select
 from kooperation.models import AuditLog, Cluster, ManagerCluster, Member, Role
 from tests import factories as seed
 from tests.e2e.conftest import new_user_id
-
-
-@pytest.fixture
-def db(engine: Engine) -> Iterator[Session]:
-    with Session(engine, expire_on_commit=False) as session:
-        yield session
 
 
 def clusters_of(engine: Engine, telegram_user_id: int) -> set[str]:
