@@ -17,8 +17,9 @@ So:
 - a proposal always belongs to a finished `MatchRound`, as `matching.rounds` stores it.
 
 Where a test needs time to have passed (an old listing, an expired one), the factory moves
-the timestamps after the real code wrote the row; nothing else is set behind the services'
-back except states no service reaches in one step (a match that is already approved).
+the timestamps after the real code wrote the row. Set directly, and said so where it happens:
+states no service reaches in one step (a match already approved or introduced), a member
+without a known chat, a listing's import `ref`, and the staff roles above.
 """
 
 from __future__ import annotations
@@ -62,12 +63,24 @@ def cluster(session: Session, slug: str) -> Cluster:
     return session.exec(select(Cluster).where(Cluster.slug == slug)).one()
 
 
+def _id(row: Cluster | Organization | Member | Listing | MatchRound) -> int:
+    assert row.id is not None, f"{row!r} is not stored yet"
+    return row.id
+
+
+def _set(row: Organization | Match, fields: dict[str, object]) -> None:
+    for name, value in fields.items():
+        assert name in type(row).model_fields, name
+        setattr(row, name, value)
+
+
 # --------------------------------------------------------------------------- companies and people
 def organization(
     session: Session, name: str, cluster_slug: str = "it", size: str = Size.SMALL, **fields: str
 ) -> Organization:
     """A company as the CSV import creates it (no invite code until one is asked for)."""
-    org = Organization(name=name, cluster_id=cluster(session, cluster_slug).id, size=size, **fields)
+    org = Organization(name=name, cluster_id=_id(cluster(session, cluster_slug)), size=size)
+    _set(org, dict(fields))
     session.add(org)
     session.commit()
     return org
@@ -165,7 +178,7 @@ def manager(
     member.role = Role.MANAGER
     session.add(member)
     for slug in cluster_slugs:
-        session.add(ManagerCluster(member_id=member.id, cluster_id=cluster(session, slug).id))
+        session.add(ManagerCluster(member_id=_id(member), cluster_id=_id(cluster(session, slug))))
     session.commit()
     return member
 
@@ -211,7 +224,7 @@ def _imported(
 ) -> Listing:
     now = utcnow()
     row = Listing(
-        organization_id=org.id,
+        organization_id=_id(org),
         kind=Kind(kind).value,
         title=title_for(text) if title is None else title,
         text=" ".join(text.split()),
@@ -327,8 +340,8 @@ def proposal(
     if status != MatchStatus.PROPOSED:
         fields.setdefault("decided_at", utcnow())
     match = Match(
-        need_id=need.id,
-        offer_id=offer.id,
+        need_id=_id(need),
+        offer_id=_id(offer),
         round_id=round_id,
         score=score,
         semantic=0.62,
@@ -340,8 +353,8 @@ def proposal(
         reason_de="Beide nennen Kühlkette.",
         reason_en="Both mention cold chain.",
         status=status,
-        **fields,
     )
+    _set(match, fields)
     session.add(match)
     session.commit()
     return match
