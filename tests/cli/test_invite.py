@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 from bot import cli
 from kooperation.models import CompanyInvite, Kind
 from kooperation.services import membership
-from tests import review_seed as seed
+from tests import factories as seed
 
 _registered = False
 

@@ -15,7 +15,7 @@ from bot import cli
 from kooperation.config import Settings
 from kooperation.models import ManagerCluster, Member, Role
 from kooperation.services import introductions, review, roles
-from tests import review_seed as seed
+from tests import factories as seed
 
 _registered = False
 

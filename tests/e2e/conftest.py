@@ -9,7 +9,6 @@ serves a whole module.
 
 from __future__ import annotations
 
-import itertools
 import os
 import subprocess
 import sys
@@ -17,16 +16,15 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from sqlmodel import Session
 
 from tests.e2e.tgemu import BotProcess, Emulator
+from tests.factories import new_telegram_id
 
 TOKEN = "123456:E2E-TOKEN"
-_user_ids = itertools.count(700_000_001)
 
-
-def new_user_id() -> int:
-    """A Telegram user id no other test in this session uses."""
-    return next(_user_ids)
+new_user_id = new_telegram_id
+"""A Telegram user id no other test (or seeded person) of this session uses."""
 
 
 EMULATOR_DIR = Path(__file__).resolve().parent / "emulator"
@@ -117,3 +115,9 @@ def bot(bot_runner: BotRunner) -> Iterator[BotRunner]:
     bot_runner.start()
     yield bot_runner
     bot_runner.stop()
+
+
+@pytest.fixture
+def db(session: Session) -> Session:
+    """The test's session over the emptied tables, which the running bot reads too."""
+    return session

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -30,7 +29,7 @@ from kooperation.models import (
     utcnow,
 )
 from kooperation.services import membership, review
-from tests import review_seed as seed
+from tests import factories as seed
 from tests.e2e.conftest import new_user_id
 from tests.e2e.flows import (
     NO_MATCHING,
@@ -46,12 +45,6 @@ WAIT = 15.0  # outbox messages: the sender polls about every second
 NEED = "Wir suchen Kühlkettenlogistik für Batteriezellen zwischen Leipzig und Zwickau."
 OFFER = "We offer temperature-controlled ADR transport of battery cells from Leipzig."
 TABLES = ("member", "organization", "listing", "match", "join_request", "company_invite")
-
-
-@pytest.fixture
-def db(engine: Engine) -> Iterator[Session]:
-    with Session(engine, expire_on_commit=False) as session:
-        yield session
 
 
 def _member(engine: Engine, contact: Contact) -> Member:

@@ -9,6 +9,7 @@ from sqlmodel import Session, select
 
 from kooperation.db import engine_for
 from kooperation.models import Listing, Match, MatchStatus, Member, utcnow
+from tests import factories as seed
 from tests.e2e.conftest import new_user_id
 from tests.e2e.flows import NO_MATCHING, Contact, onboard_new_company, post_listing, running_bot
 
@@ -103,15 +104,9 @@ def test_a_second_tap_answered_not_modified_is_no_error(emulator, bot):
     post_listing(thomas, menu, "offer", "We offer maintenance of industrial robots in Saxony.")
     need, offer = _listing_of(bot, anna), _listing_of(bot, thomas)
     with _session(bot) as session:
-        match = Match(
-            need_id=need.id,
-            offer_id=offer.id,
-            score=0.8,
-            status=MatchStatus.INTRODUCED,
-            introduced_at=utcnow(),
+        match = seed.proposal(
+            session, need, offer, 0.8, status=MatchStatus.INTRODUCED, introduced_at=utcnow()
         )
-        session.add(match)
-        session.commit()
         match_id = match.id
     anna.reply(timeout=30)  # "matching failed, the nightly round …"
     for data in (f"fu:{match_id}:c", f"ex:{need.id}", "dg:r"):
@@ -129,7 +124,6 @@ def test_a_second_tap_answered_not_modified_is_no_error(emulator, bot):
 
 
 def test_managers_add_with_an_absurd_id_gets_a_clear_answer(emulator, bot):
-    from tests import review_seed as seed
 
     with _session(bot) as session:
         admin = seed.admin(session, new_user_id(), name="Ada")
@@ -142,7 +136,6 @@ def test_managers_add_with_an_absurd_id_gets_a_clear_answer(emulator, bot):
 
 
 def test_a_reject_reason_with_a_nul_character_is_refused_with_a_clear_answer(emulator, bot):
-    from tests import review_seed as seed
 
     with _session(bot) as session:
         base = new_user_id()

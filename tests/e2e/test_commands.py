@@ -13,7 +13,7 @@ from sqlmodel import Session
 from kooperation.db import engine_for
 from kooperation.models import utcnow
 from kooperation.services import identity, roles
-from tests import review_seed as seed
+from tests import factories as seed
 from tests.e2e.conftest import new_user_id
 from tests.e2e.flows import NO_MATCHING, Contact
 

@@ -18,7 +18,8 @@ import pytest
 from sqlmodel import Session, select
 
 from kooperation.db import engine_for
-from kooperation.models import BotState, Cluster, Member, Organization, utcnow
+from kooperation.models import BotState, Cluster
+from tests import factories as seed
 from tests.e2e.conftest import TOKEN, BotRunner, install_emulator, new_user_id
 from tests.e2e.flows import NO_MATCHING, Contact
 from tests.e2e.tgemu import Emulator
@@ -45,27 +46,20 @@ def bot(
 
 
 def registered_contacts(database_url: str, count: int) -> list[int]:
-    """Contacts who signed up, stored as `load_demo` stores them: a consenting member with a
-    name, each of their own organization."""
+    """Contacts who signed up: a consenting verified contact with a name, each of their own
+    organization."""
     ids = [new_user_id() for _ in range(count)]
     with Session(engine_for(database_url)) as session:
         cluster = session.exec(select(Cluster)).first()
-        assert cluster is not None and cluster.id is not None
+        assert cluster is not None
         for telegram_id in ids:
-            organization = Organization(name=f"Parallel {telegram_id} GmbH", cluster_id=cluster.id)
-            session.add(organization)
-            session.flush()
-            session.add(
-                Member(
-                    telegram_user_id=telegram_id,
-                    chat_id=telegram_id,
-                    display_name=f"Kontakt {telegram_id}",
-                    language="de",
-                    organization_id=organization.id,
-                    consent_at=utcnow(),
-                )
+            seed.company(
+                session,
+                f"Parallel {telegram_id} GmbH",
+                cluster.slug,
+                telegram_user_id=telegram_id,
+                contact_name=f"Kontakt {telegram_id}",
             )
-        session.commit()
     return ids
 
 

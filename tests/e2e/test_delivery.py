@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import timedelta
 
 import pytest
@@ -15,7 +15,7 @@ from kooperation.models import Listing, Match, Member, Outbox, OutboxStatus, utc
 from kooperation.services.expiry import close_expired_listings
 from kooperation.services.followups import queue_due_followups
 from kooperation.services.outbox import queue_message
-from tests.schedules.conftest import World
+from tests import factories as seed
 
 PAYLOAD = {
     "week": "2026-W48",
@@ -27,17 +27,11 @@ PAYLOAD = {
 }
 
 
-@pytest.fixture
-def world(engine: Engine) -> Iterator[World]:
-    with Session(engine, expire_on_commit=False) as session:
-        yield World(session)
-
-
-def queue(world: World, member: Member, key: str) -> Outbox:
+def queue(session: Session, member: Member, key: str) -> Outbox:
     row = queue_message(
-        session=world.session, member=member, dedupe_key=key, payload=read(WeeklyDigest, PAYLOAD)
+        session=session, member=member, dedupe_key=key, payload=read(WeeklyDigest, PAYLOAD)
     )
-    world.session.commit()
+    session.commit()
     assert row is not None
     return row
 
@@ -57,10 +51,10 @@ def fresh(engine: Engine, model: type, key: int) -> object:
 
 @pytest.mark.usefixtures("bot")
 def test_a_message_queued_by_another_process_reaches_the_member(
-    emulator, world: World, engine: Engine
+    emulator, session: Session, engine: Engine
 ) -> None:
-    member = world.company("Spedition Nord", "logistics")
-    row = queue(world, member, "e2e:plain")
+    member = seed.company(session, "Spedition Nord", "logistics")
+    row = queue(session, member, "e2e:plain")
     reply = emulator.user(member.telegram_user_id).wait_reply(timeout=10)
     assert reply.parse_mode == "HTML"
     assert "Routen &lt;neu&gt;" in reply.text
@@ -69,11 +63,13 @@ def test_a_message_queued_by_another_process_reaches_the_member(
 
 
 @pytest.mark.usefixtures("bot")
-def test_flood_control_from_telegram_is_waited_out(emulator, world: World, engine: Engine) -> None:
-    member = world.company("Flut GmbH", "it")
+def test_flood_control_from_telegram_is_waited_out(
+    emulator, session: Session, engine: Engine
+) -> None:
+    member = seed.company(session, "Flut GmbH", "it")
     since = emulator.last_seq()
     emulator.inject_fault("sendMessage", 429, retry_after=1)
-    row = queue(world, member, "e2e:429")
+    row = queue(session, member, "e2e:429")
     reply = emulator.user(member.telegram_user_id).wait_reply(timeout=15)
     assert "Routen" in reply.text
     attempts = [
@@ -88,11 +84,11 @@ def test_flood_control_from_telegram_is_waited_out(emulator, world: World, engin
 
 @pytest.mark.usefixtures("bot")
 def test_a_member_who_blocked_the_bot_becomes_inactive(
-    emulator, world: World, engine: Engine
+    emulator, session: Session, engine: Engine
 ) -> None:
-    member = world.company("Blockiert AG", "automotive")
+    member = seed.company(session, "Blockiert AG", "automotive")
     emulator.inject_fault("sendMessage", 403, description="Forbidden: bot was blocked by the user")
-    row = queue(world, member, "e2e:403")
+    row = queue(session, member, "e2e:403")
     eventually(lambda: fresh(engine, Outbox, row.id).status == OutboxStatus.FAILED)
     assert fresh(engine, Member, member.id).active is False
     assert "blocked" in fresh(engine, Outbox, row.id).last_error
@@ -101,17 +97,18 @@ def test_a_member_who_blocked_the_bot_becomes_inactive(
 
 @pytest.mark.usefixtures("bot")
 def test_both_sides_get_the_follow_up_and_an_answer_is_stored_for_the_stats(
-    emulator, world: World, engine: Engine, settings
+    emulator, session: Session, engine: Engine, settings
 ) -> None:
-    need_side = world.company("Spedition Nord", "logistics", language="de")
-    offer_side = world.company("Code & Co", "it", language="en")
-    match = world.match(
-        world.listing(need_side, "need", "Routenplanung"),
-        world.listing(offer_side, "offer", "Touren-SaaS"),
-        "introduced",
+    need_side = seed.company(session, "Spedition Nord", "logistics", language="de")
+    offer_side = seed.company(session, "Code & Co", "it", language="en")
+    match = seed.proposal(
+        session,
+        seed.listing(session, need_side, "need", title="Routenplanung"),
+        seed.listing(session, offer_side, "offer", title="Touren-SaaS"),
+        status="introduced",
         introduced_at=utcnow() - timedelta(days=14, minutes=5),
     )
-    assert queue_due_followups(session=world.session, settings=settings) == 2
+    assert queue_due_followups(session=session, settings=settings) == 2
 
     de = emulator.user(need_side.telegram_user_id, language_code="de")
     en = emulator.user(offer_side.telegram_user_id, language_code="en")
@@ -133,15 +130,16 @@ def test_both_sides_get_the_follow_up_and_an_answer_is_stored_for_the_stats(
 
 @pytest.mark.usefixtures("bot")
 def test_a_forged_follow_up_button_changes_nothing_and_says_so(
-    emulator, world: World, engine: Engine
+    emulator, session: Session, engine: Engine
 ) -> None:
-    need_side = world.company("Spedition Süd", "logistics")
-    offer_side = world.company("Daten AG", "it")
-    stranger = world.company("Fremd GmbH", "automotive", language="en")
-    match = world.match(
-        world.listing(need_side, "need", "A"),
-        world.listing(offer_side, "offer", "B"),
-        "introduced",
+    need_side = seed.company(session, "Spedition Süd", "logistics")
+    offer_side = seed.company(session, "Daten AG", "it")
+    stranger = seed.company(session, "Fremd GmbH", "automotive", language="en")
+    match = seed.proposal(
+        session,
+        seed.listing(session, need_side, "need", title="A"),
+        seed.listing(session, offer_side, "offer", title="B"),
+        status="introduced",
         introduced_at=utcnow() - timedelta(days=20),
     )
     since = emulator.last_seq()
@@ -154,13 +152,17 @@ def test_a_forged_follow_up_button_changes_nothing_and_says_so(
 
 @pytest.mark.usefixtures("bot")
 def test_an_expired_listing_is_closed_and_one_tap_keeps_it_running(
-    emulator, world: World, engine: Engine, settings
+    emulator, session: Session, engine: Engine, settings
 ) -> None:
-    owner = world.company("Lager GmbH", "logistics", language="en")
-    listing = world.listing(
-        owner, "offer", "Lagerfläche <Leipzig>", expires_at=utcnow() - timedelta(minutes=1)
+    owner = seed.company(session, "Lager GmbH", "logistics", language="en")
+    listing = seed.listing(
+        session,
+        owner,
+        "offer",
+        title="Lagerfläche <Leipzig>",
+        expires_at=utcnow() - timedelta(minutes=1),
     )
-    assert close_expired_listings(session=world.session, settings=settings) == 1
+    assert close_expired_listings(session=session, settings=settings) == 1
     user = emulator.user(owner.telegram_user_id, language_code="en")
     closed = user.wait_reply(timeout=10, contains="expired")
     assert "Lagerfläche &lt;Leipzig&gt;" in closed.text

@@ -3,24 +3,16 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from datetime import timedelta
 
-import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from kooperation.models import Member, Outbox, OutboxStatus, utcnow
+from kooperation.models import MatchStatus, Member, Outbox, OutboxStatus, utcnow
 from kooperation.services import job_runs
-from tests.schedules.conftest import World
+from tests import factories as seed
 
 PAIRS = 8  # 16 members; at 4 messages/s the run takes about 4 s
-
-
-@pytest.fixture
-def world(engine: Engine) -> Iterator[World]:
-    with Session(engine, expire_on_commit=False) as session:
-        yield World(session)
 
 
 def digest_rows(engine: Engine) -> list[Outbox]:
@@ -29,19 +21,21 @@ def digest_rows(engine: Engine) -> list[Outbox]:
 
 
 def test_a_restart_during_the_digest_run_gives_every_member_exactly_one_digest(
-    emulator, bot_runner, world: World, engine: Engine
+    emulator, bot_runner, session: Session, engine: Engine
 ) -> None:
     members: list[Member] = []
     for i in range(PAIRS):
-        need_side = world.company(f"Spedition {i}", "logistics", language="de")
-        offer_side = world.company(f"Software {i}", "it", language="en")
-        world.match(
-            world.listing(need_side, "need", f"Routenplanung {i}"),
-            world.listing(offer_side, "offer", f"Touren-SaaS {i}"),
+        need_side = seed.company(session, f"Spedition {i}", "logistics", language="de")
+        offer_side = seed.company(session, f"Software {i}", "it", language="en")
+        seed.proposal(
+            session,
+            seed.listing(session, need_side, "need", title=f"Routenplanung {i}"),
+            seed.listing(session, offer_side, "offer", title=f"Touren-SaaS {i}"),
+            status=MatchStatus.APPROVED,
         )
         members += [need_side, offer_side]
     # The bot was down at the last digest slot: it owes one run at start-up.
-    job_runs.record_run(session=world.session, job="digest", at=utcnow() - timedelta(days=8))
+    job_runs.record_run(session=session, job="digest", at=utcnow() - timedelta(days=8))
 
     since = emulator.last_seq()
     bot_runner.start(OUTBOX_RATE_PER_SECOND="4")

@@ -8,15 +8,13 @@ sender, as in production.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from kooperation.config import Settings
 from kooperation.models import Kind, Match, MatchStatus, Outbox, Size
-from tests import review_seed as seed
+from tests import factories as seed
 from tests.e2e.conftest import new_user_id
 
 NEED = (
@@ -28,12 +26,6 @@ OFFER = (
     "mit lückenloser Kühlkette ab Leipzig, auch kurzfristig."
 )
 CONTACT_SHARED = "Sie sind verbunden"
-
-
-@pytest.fixture
-def db(engine: Engine) -> Iterator[Session]:
-    with Session(engine, expire_on_commit=False) as session:
-        yield session
 
 
 def two_companies(db: Session):

@@ -13,9 +13,9 @@ from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from kooperation.models import Outbox
+from kooperation.models import MatchStatus, Outbox
+from tests import factories as seed
 from tests.e2e.flows import NO_MATCHING, running_bot
-from tests.schedules.conftest import World
 
 # The digest every minute, so a slot comes during the test; retries after 3 s each.
 bot = running_bot(
@@ -55,12 +55,13 @@ def test_a_digest_blocked_at_its_slot_goes_out_when_the_lock_is_released(
 ) -> None:
     wait_for_second(46, 52)  # seeded just before a slot, so no earlier run saw these members
     with Session(engine, expire_on_commit=False) as session:
-        world = World(session)
-        need_side = world.company("Spedition Retry", "logistics")
-        offer_side = world.company("Software Retry", "it")
-        world.match(
-            world.listing(need_side, "need", "Routenplanung"),
-            world.listing(offer_side, "offer", "Touren-SaaS"),
+        need_side = seed.company(session, "Spedition Retry", "logistics")
+        offer_side = seed.company(session, "Software Retry", "it")
+        seed.proposal(
+            session,
+            seed.listing(session, need_side, "need", title="Routenplanung"),
+            seed.listing(session, offer_side, "offer", title="Touren-SaaS"),
+            status=MatchStatus.APPROVED,
         )
     member = emulator.user(need_side.telegram_user_id)
     with write_lock(engine):

@@ -6,6 +6,7 @@ from sqlmodel import Session, select
 
 from kooperation.db import engine_for
 from kooperation.models import Listing, Match, Member
+from tests import factories as seed
 from tests.e2e.conftest import new_user_id
 from tests.e2e.flows import Contact, onboard_new_company, post_listing, running_bot
 
@@ -178,7 +179,7 @@ def test_my_matches_lists_proposals_without_the_managers_reason(emulator, bot):
     with _session(bot) as session:
         match = session.exec(
             select(Match).where(Match.need_id == need.id, Match.offer_id == offer.id)
-        ).first() or Match(need_id=need.id, offer_id=offer.id, score=0.9)
+        ).first() or seed.proposal(session, need, offer, 0.9)
         match.status = "rejected"
         match.rejection_reason = "Interner Grund XYZ"
         session.add(match)

@@ -7,7 +7,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -18,7 +17,7 @@ from sqlmodel import Session, col, select
 from kooperation.config import Settings
 from kooperation.models import Embedding, Kind, Listing, Match, MatchRound, MatchStatus, utcnow
 from kooperation.services import review
-from tests import review_seed as seed
+from tests import factories as seed
 from tests.e2e.conftest import new_user_id
 from tests.e2e.flows import Contact, register_new_company, running_bot
 
@@ -42,12 +41,6 @@ TOPICS = (
     "Entsorgung von Spänen und Kühlschmierstoffen",
     "Prüfung elektrischer Betriebsmittel nach DGUV V3",
 )
-
-
-@pytest.fixture
-def db(engine: Engine) -> Iterator[Session]:
-    with Session(engine, expire_on_commit=False) as session:
-        yield session
 
 
 def counterpart(db: Session) -> None:

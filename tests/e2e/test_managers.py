@@ -3,21 +3,14 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 
 import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from kooperation.models import AuditLog, Cluster, ManagerCluster, Member, Role
-from tests import review_seed as seed
+from tests import factories as seed
 from tests.e2e.conftest import new_user_id
-
-
-@pytest.fixture
-def db(engine: Engine) -> Iterator[Session]:
-    with Session(engine, expire_on_commit=False) as session:
-        yield session
 
 
 def clusters_of(engine: Engine, telegram_user_id: int) -> set[str]:

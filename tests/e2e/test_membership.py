@@ -5,7 +5,6 @@ single-use company invites, forged buttons from a pending requester, German and 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -24,7 +23,7 @@ from kooperation.models import (
     Organization,
     utcnow,
 )
-from tests import review_seed as seed
+from tests import factories as seed
 from tests.e2e.conftest import new_user_id
 from tests.e2e.flows import NO_MATCHING, Contact, running_bot
 
@@ -32,12 +31,6 @@ bot = running_bot(EMBEDDING_MODEL=NO_MATCHING)
 
 NEED = "Wir suchen einen Partner für Prüfstände für Batteriezellen in Sachsen."
 WAIT = 15.0  # outbox messages: the sender polls about every second
-
-
-@pytest.fixture
-def db(engine: Engine) -> Iterator[Session]:
-    with Session(engine, expire_on_commit=False) as session:
-        yield session
 
 
 def _member(engine: Engine, contact: Contact) -> Member:

@@ -11,7 +11,8 @@ import pytest
 from sqlmodel import Session, select
 
 from kooperation.db import engine_for
-from kooperation.models import Cluster, Listing, Member, Organization
+from kooperation.models import Listing, Member, Organization
+from tests import factories as seed
 from tests.e2e.conftest import new_user_id
 from tests.e2e.flows import (
     NO_MATCHING,
@@ -32,12 +33,7 @@ def _session(bot) -> Session:  # type: ignore[no-untyped-def]
 
 def _seed_organization(bot, name: str, slug: str = "automotive") -> Organization:  # type: ignore[no-untyped-def]
     with _session(bot) as session:
-        cluster = session.exec(select(Cluster).where(Cluster.slug == slug)).one()
-        organization = Organization(
-            name=name, cluster_id=cluster.id, invite_code=f"inv{new_user_id()}"
-        )
-        session.add(organization)
-        session.commit()
+        organization = seed.organization(session, name, slug, invite_code=f"inv{new_user_id()}")
         session.refresh(organization)
         return organization
 

@@ -2,22 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from kooperation.models import AuditLog, Match, MatchStatus, Member, Outbox
-from tests import review_seed as seed
+from tests import factories as seed
 from tests.e2e.conftest import new_user_id
-
-
-@pytest.fixture
-def db(engine: Engine) -> Iterator[Session]:
-    """A clean database shared with the running bot (tables emptied by `engine`)."""
-    with Session(engine, expire_on_commit=False) as session:
-        yield session
 
 
 def proposal(db: Session, need_cluster: str = "automotive", offer_cluster: str = "logistics"):

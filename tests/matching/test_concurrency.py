@@ -14,7 +14,7 @@ from kooperation.models import Embedding, Match, MatchRound
 from matching.embedders import Embedder, components
 from matching.rounds import match_listing, run_round
 from matching.store import ToEmbed, ensure_vectors
-from tests.matching.conftest import World
+from tests import factories as seed
 
 NEED = (
     "Wir suchen einen Dienstleister für die Pulverbeschichtung von Aluminiumprofilen in "
@@ -39,10 +39,10 @@ class Hooked:
 
 
 def test_two_sessions_storing_the_same_vector_keep_one_row(
-    engine: Engine, world: World, embedder: Embedder
+    engine: Engine, session: Session, embedder: Embedder
 ) -> None:
-    org = world.org("Beschichter", "automotive")
-    listing = world.listing(org, "offer", OFFER)
+    org = seed.organization(session, "Beschichter", "automotive")
+    listing = seed.listing(session, org, "offer", OFFER)
     items = [ToEmbed(listing.id, OFFER)]  # type: ignore[arg-type]
     model = components(embedder)[0]
     with Session(engine) as first, Session(engine) as second:
@@ -64,11 +64,11 @@ def test_two_sessions_storing_the_same_vector_keep_one_row(
 
 @pytest.mark.usefixtures("background")
 def test_a_listing_posted_during_a_round_is_matched_after_it(
-    engine: Engine, world: World, embedder: Embedder, settings: Settings
+    engine: Engine, session: Session, embedder: Embedder, settings: Settings
 ) -> None:
-    need_org = world.org("Fensterbau Süd", "automotive")
-    offer_org = world.org("Coating Plus", "logistics")
-    world.listing(need_org, "need", NEED)
+    need_org = seed.organization(session, "Fensterbau Süd", "automotive")
+    offer_org = seed.organization(session, "Coating Plus", "logistics")
+    seed.listing(session, need_org, "need", NEED)
     embedding = threading.Event()
     release = threading.Event()
 
@@ -94,7 +94,7 @@ def test_a_listing_posted_during_a_round_is_matched_after_it(
     hooked = Hooked(embedder, hold_the_round)
     round_thread = run("round", lambda s: run_round(session=s, settings=settings, embedder=hooked))
     assert embedding.wait(60)
-    offer = world.listing(offer_org, "offer", OFFER)
+    offer = seed.listing(session, offer_org, "offer", OFFER)
     posting = run(
         "posting",
         lambda s: match_listing(session=s, settings=settings, listing_id=offer.id, embedder=hooked),

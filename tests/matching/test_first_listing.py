@@ -6,13 +6,18 @@ from sqlmodel import select
 
 from kooperation.models import Match
 from matching.rounds import match_listing, run_round
+from tests import factories as seed
 
 
 def test_first_need_in_an_empty_pool_finds_nothing_without_error(
-    session, settings, embedder, world
+    session,
+    settings,
+    embedder,
 ):
-    org = world.org("Erste Firma", "automotive")
-    need = world.listing(org, "need", "Wir suchen einen Partner für Prüfstände für Batteriezellen.")
+    org = seed.organization(session, "Erste Firma", "automotive")
+    need = seed.listing(
+        session, org, "need", "Wir suchen einen Partner für Prüfstände für Batteriezellen."
+    )
 
     assert (
         match_listing(session=session, settings=settings, listing_id=need.id, embedder=embedder)

@@ -5,14 +5,23 @@ from __future__ import annotations
 from kooperation.config import Settings
 from matching.embedders import Embedder, components
 from matching.rounds import run_round
-from tests.matching.conftest import BACKGROUND, World
+from tests import factories as seed
+from tests.factories import BACKGROUND
 
 
 def test_a_round_reports_every_text_it_embeds_with_the_total_known_up_front(
-    session, settings: Settings, embedder: Embedder, world: World
+    session,
+    settings: Settings,
+    embedder: Embedder,
 ) -> None:
     for n, (name, language, text) in enumerate(BACKGROUND):
-        world.listing(world.org(name, "it"), ("need", "offer")[n % 2], text, language=language)
+        seed.listing(
+            session,
+            seed.organization(session, name, "it"),
+            ("need", "offer")[n % 2],
+            text,
+            language=language,
+        )
     calls: list[tuple[int, int]] = []
     run_round(
         session=session,

@@ -9,7 +9,6 @@ from sqlmodel import select
 
 from kooperation.models import (
     Embedding,
-    Listing,
     ListingStatus,
     Match,
     MatchRound,
@@ -17,10 +16,12 @@ from kooperation.models import (
     Size,
     utcnow,
 )
+from kooperation.validation import title_for
 from matching.candidates import CandidateFinder, top_candidates
 from matching.lexical import base_terms
 from matching.loading import eligible_listings, embedding_text
 from matching.rounds import match_listing, run_round, warm_up
+from tests import factories as seed
 
 TISAX_NEED = (
     "Ein OEM verlangt von uns bis Jahresende ein TISAX-Label. Wir haben noch kein ISMS und "
@@ -46,21 +47,25 @@ COLD_NEED = (
 
 
 @pytest.fixture
-def market(world, background):  # noqa: ARG001  (requested for its rows in the pool)
+def market(session, background):  # noqa: ARG001  (requested for its rows in the pool)
     """Two needs and three offers across the three clusters, German and English mixed."""
-    automotive = world.org("Prototypenbau Wurzen", "automotive")
-    body_shop = world.org("Karosseriebau Mitte", "automotive", size=Size.LARGE)
-    it = world.org("Infosec Mitte", "it")
-    cold = world.org("Kühlhaus Schkeuditz", "logistics")
-    foundry = world.org("Alucast", "automotive", size=Size.LARGE)
+    automotive = seed.organization(session, "Prototypenbau Wurzen", "automotive")
+    body_shop = seed.organization(session, "Karosseriebau Mitte", "automotive", size=Size.LARGE)
+    it = seed.organization(session, "Infosec Mitte", "it")
+    cold = seed.organization(session, "Kühlhaus Schkeuditz", "logistics")
+    foundry = seed.organization(session, "Alucast", "automotive", size=Size.LARGE)
     return {
-        "tisax_need": world.listing(automotive, "need", TISAX_NEED, ref="N-TISAX"),
-        "cold_need": world.listing(
-            body_shop, "need", COLD_NEED, language="en", ref="N-COLD", tags=("logistics",)
+        "tisax_need": seed.listing(session, automotive, "need", TISAX_NEED, ref="N-TISAX"),
+        "cold_need": seed.listing(
+            session, body_shop, "need", COLD_NEED, language="en", ref="N-COLD", tags=("logistics",)
         ),
-        "tisax_offer": world.listing(it, "offer", TISAX_OFFER, language="en", ref="O-TISAX"),
-        "cold_offer": world.listing(cold, "offer", COLD_OFFER, ref="O-COLD", tags=("logistics",)),
-        "casting_offer": world.listing(foundry, "offer", CASTING_OFFER, language="en"),
+        "tisax_offer": seed.listing(
+            session, it, "offer", TISAX_OFFER, language="en", ref="O-TISAX"
+        ),
+        "cold_offer": seed.listing(
+            session, cold, "offer", COLD_OFFER, ref="O-COLD", tags=("logistics",)
+        ),
+        "casting_offer": seed.listing(session, foundry, "offer", CASTING_OFFER, language="en"),
         "orgs": {"automotive": automotive, "it": it, "cold": cold, "foundry": foundry},
     }
 
@@ -137,6 +142,7 @@ def test_an_edited_text_is_embedded_again_and_matched_as_new(session, settings, 
         "TISAX readiness for automotive suppliers: gap analysis against VDA ISA, ISMS setup "
         "and support in the assessment."
     )
+    casting.title = title_for(casting.text)  # a re-imported row: its title follows the text
     casting.updated_at = utcnow()
     session.add(casting)
     session.commit()
@@ -147,10 +153,14 @@ def test_an_edited_text_is_embedded_again_and_matched_as_new(session, settings, 
     assert pairs(result.matches) == {(market["tisax_need"].id, casting.id)}
 
 
-def test_never_within_one_organization(session, settings, embedder, world):
-    org = world.org("Infosec Mitte", "it")
-    world.listing(org, "need", TISAX_NEED)
-    world.listing(org, "offer", TISAX_OFFER, language="en")
+def test_never_within_one_organization(
+    session,
+    settings,
+    embedder,
+):
+    org = seed.organization(session, "Infosec Mitte", "it")
+    seed.listing(session, org, "need", TISAX_NEED)
+    seed.listing(session, org, "offer", TISAX_OFFER, language="en")
 
     assert run_round(session=session, settings=settings, embedder=embedder).proposed == 0
 
@@ -159,14 +169,22 @@ def test_never_within_one_organization(session, settings, embedder, world):
     "change",
     ["paused listing", "closed listing", "expired listing", "paused member", "inactive member"],
 )
-def test_ineligible_offers_are_never_proposed(session, settings, embedder, world, change):
-    need_org, offer_org = world.org("Prototypenbau", "automotive"), world.org("Infosec", "it")
-    need = world.listing(need_org, "need", TISAX_NEED)
-    member = world.member(
-        offer_org, paused=change == "paused member", active=change != "inactive member"
+def test_ineligible_offers_are_never_proposed(session, settings, embedder, change):
+    need_org, offer_org = (
+        seed.organization(session, "Prototypenbau", "automotive"),
+        seed.organization(session, "Infosec", "it"),
+    )
+    need = seed.listing(session, need_org, "need", TISAX_NEED)
+    member = seed.contact(
+        session,
+        None,
+        offer_org,
+        paused=change == "paused member",
+        active=change != "inactive member",
     )
     status = {"paused listing": ListingStatus.PAUSED, "closed listing": ListingStatus.CLOSED}
-    offer = world.listing(
+    offer = seed.listing(
+        session,
         offer_org,
         "offer",
         TISAX_OFFER,
@@ -198,21 +216,38 @@ def test_a_pair_decided_before_is_never_proposed_again(session, settings, embedd
     assert not pairs(result.matches) & known
 
 
-def test_unrelated_pairs_stay_below_the_minimum_score(session, settings, embedder, world):
-    need_org, offer_org = world.org("Prototypenbau", "automotive"), world.org("Alucast", "it")
-    world.listing(need_org, "need", TISAX_NEED)
-    world.listing(
-        offer_org, "offer", "Wir bieten Catering für Firmenfeiern und Sommerfeste bis 300 Gäste."
+def test_unrelated_pairs_stay_below_the_minimum_score(
+    session,
+    settings,
+    embedder,
+):
+    need_org, offer_org = (
+        seed.organization(session, "Prototypenbau", "automotive"),
+        seed.organization(session, "Alucast", "it"),
+    )
+    seed.listing(session, need_org, "need", TISAX_NEED)
+    seed.listing(
+        session,
+        offer_org,
+        "offer",
+        "Wir bieten Catering für Firmenfeiern und Sommerfeste bis 300 Gäste.",
     )
 
     assert run_round(session=session, settings=settings, embedder=embedder).proposed == 0
 
 
-def test_at_most_n_new_proposals_per_need(session, settings, embedder, world):
-    need = world.listing(world.org("Prototypenbau", "automotive"), "need", TISAX_NEED)
+def test_at_most_n_new_proposals_per_need(
+    session,
+    settings,
+    embedder,
+):
+    need = seed.listing(
+        session, seed.organization(session, "Prototypenbau", "automotive"), "need", TISAX_NEED
+    )
     for n in range(4):
-        world.listing(
-            world.org(f"Berater {n}", "it"),
+        seed.listing(
+            session,
+            seed.organization(session, f"Berater {n}", "it"),
             "offer",
             f"{TISAX_OFFER} Team {n} with {n + 3} auditors.",
             language="en",
@@ -224,15 +259,29 @@ def test_at_most_n_new_proposals_per_need(session, settings, embedder, world):
     assert [m.need_id for m in result.matches] == [need.id, need.id]
 
 
-def test_at_most_m_new_proposals_per_organization_and_week(session, settings, embedder, world):
-    consultant = world.org("Infosec Mitte", "it")
-    world.listing(consultant, "offer", TISAX_OFFER, language="en")
+def test_at_most_m_new_proposals_per_organization_and_week(
+    session,
+    settings,
+    embedder,
+):
+    consultant = seed.organization(session, "Infosec Mitte", "it")
+    seed.listing(session, consultant, "offer", TISAX_OFFER, language="en")
     for n in range(3):
-        world.listing(world.org(f"Zulieferer {n}", "automotive"), "need", TISAX_NEED + f" ({n})")
+        seed.listing(
+            session,
+            seed.organization(session, f"Zulieferer {n}", "automotive"),
+            "need",
+            TISAX_NEED + f" ({n})",
+        )
     limited = settings.model_copy(update={"match_max_per_org_week": 2})
 
     first = run_round(session=session, settings=limited, embedder=embedder)
-    world.listing(world.org("Zulieferer 9", "automotive"), "need", TISAX_NEED + " (9)")
+    seed.listing(
+        session,
+        seed.organization(session, "Zulieferer 9", "automotive"),
+        "need",
+        TISAX_NEED + " (9)",
+    )
     second = run_round(session=session, settings=limited, embedder=embedder)
 
     assert first.proposed == 2
@@ -241,15 +290,13 @@ def test_at_most_m_new_proposals_per_organization_and_week(session, settings, em
 
 def test_a_new_offer_is_matched_at_once_against_stored_needs(session, settings, embedder, market):
     run_round(session=session, settings=settings, embedder=embedder)
-    new_offer = Listing(
-        organization_id=market["orgs"]["cold"].id,
-        kind="offer",
-        text="Refrigerated warehouse space at 2-8 °C with daily deliveries to plants near Leipzig.",
+    new_offer = seed.listing(
+        session,
+        market["orgs"]["cold"],
+        "offer",
+        "Refrigerated warehouse space at 2-8 °C with daily deliveries to plants near Leipzig.",
         language="en",
-        expires_at=utcnow() + timedelta(days=90),
     )
-    session.add(new_offer)
-    session.commit()
 
     matches = match_listing(
         session=session, settings=settings, listing_id=new_offer.id, embedder=embedder
@@ -261,17 +308,25 @@ def test_a_new_offer_is_matched_at_once_against_stored_needs(session, settings, 
 
 
 def test_a_new_need_is_matched_at_once_and_ineligible_listings_are_skipped(
-    session, settings, embedder, market, world
+    session,
+    settings,
+    embedder,
+    market,
 ):
-    need = world.listing(
-        world.org("Zulieferer Rötha", "automotive"),
+    need = seed.listing(
+        session,
+        seed.organization(session, "Zulieferer Rötha", "automotive"),
         "need",
         "Our OEM customer requires a TISAX label with prototype protection by the end of the "
         "year. We need a consultant for the ISA self-assessment and the audit.",
         language="en",
     )
-    paused = world.listing(
-        world.org("Pausiert", "automotive"), "need", TISAX_NEED, status=ListingStatus.PAUSED
+    paused = seed.listing(
+        session,
+        seed.organization(session, "Pausiert", "automotive"),
+        "need",
+        TISAX_NEED,
+        status=ListingStatus.PAUSED,
     )
 
     matches = match_listing(
@@ -286,12 +341,16 @@ def test_a_new_need_is_matched_at_once_and_ineligible_listings_are_skipped(
 
 
 def test_digest_candidates_filter_by_cluster_and_creation_time(
-    session, settings, embedder, market, world
+    session,
+    settings,
+    embedder,
+    market,
 ):
     tisax_need = market["tisax_need"]
     before = utcnow()
-    same_cluster = world.listing(
-        world.org("Automotive Security", "automotive"),
+    same_cluster = seed.listing(
+        session,
+        seed.organization(session, "Automotive Security", "automotive"),
         "offer",
         TISAX_OFFER + " Same cluster.",
         language="en",
@@ -343,14 +402,20 @@ def test_digest_candidates_leave_out_pairs_that_have_a_match(session, settings, 
 
 
 def test_one_candidate_finder_answers_every_member_like_a_search_of_its_own(
-    session, settings, embedder, market, world
+    session,
+    settings,
+    embedder,
+    market,
 ):
     """The digest loads the pool once for all members; no member's answer may change."""
-    session.add(Match(need_id=market["cold_need"].id, offer_id=market["cold_offer"].id, score=0.9))
-    session.commit()
+    seed.proposal(session, market["cold_need"], market["cold_offer"], 0.9)
     before = utcnow()
-    late = world.listing(
-        world.org("Security Late", "it"), "offer", TISAX_OFFER + " Also ISO 27001.", language="en"
+    late = seed.listing(
+        session,
+        seed.organization(session, "Security Late", "it"),
+        "offer",
+        TISAX_OFFER + " Also ISO 27001.",
+        language="en",
     )
     searches = [
         {"listing_ids": [market["tisax_need"].id], "limit": 5},
@@ -379,17 +444,19 @@ def test_one_candidate_finder_answers_every_member_like_a_search_of_its_own(
 
 
 def test_a_pair_that_also_fits_the_other_way_round_ranks_higher_and_says_so(
-    session, settings, embedder, world
+    session,
+    settings,
+    embedder,
 ):
-    supplier = world.org("Prototypenbau Wurzen", "automotive")
-    consultant = world.org("Infosec Mitte", "it")
-    bystander = world.org("Kühlhaus Nord", "logistics")
-    need = world.listing(supplier, "need", TISAX_NEED)
-    world.listing(supplier, "offer", COLD_OFFER, tags=("logistics",))
-    offer = world.listing(consultant, "offer", TISAX_OFFER, language="en")
-    world.listing(consultant, "need", COLD_NEED, language="en", tags=("logistics",))
-    bystander_offer = world.listing(
-        bystander, "offer", COLD_OFFER + " Auch Tiefkühlung.", tags=("logistics",)
+    supplier = seed.organization(session, "Prototypenbau Wurzen", "automotive")
+    consultant = seed.organization(session, "Infosec Mitte", "it")
+    bystander = seed.organization(session, "Kühlhaus Nord", "logistics")
+    need = seed.listing(session, supplier, "need", TISAX_NEED)
+    seed.listing(session, supplier, "offer", COLD_OFFER, tags=("logistics",))
+    offer = seed.listing(session, consultant, "offer", TISAX_OFFER, language="en")
+    seed.listing(session, consultant, "need", COLD_NEED, language="en", tags=("logistics",))
+    bystander_offer = seed.listing(
+        session, bystander, "offer", COLD_OFFER + " Auch Tiefkühlung.", tags=("logistics",)
     )
 
     result = run_round(session=session, settings=settings, embedder=embedder)
@@ -406,19 +473,25 @@ def test_a_pair_that_also_fits_the_other_way_round_ranks_higher_and_says_so(
     assert [(m.offer_id, m.reciprocity > 0) for m in again] == [(offer.id, True)]
 
 
-def test_warm_up_tokenises_the_listings_a_round_will_read(world):
-    it = world.org("Infosec Mitte", "it")
-    paused = world.member(it, paused=True)
-    active = world.listing(it, "offer", "Wir begleiten TISAX-Assessments für Zulieferer.")
+def test_warm_up_tokenises_the_listings_a_round_will_read(session):
+    it = seed.organization(session, "Infosec Mitte", "it")
+    paused = seed.contact(session, None, it, paused=True)
+    active = seed.listing(session, it, "offer", "Wir begleiten TISAX-Assessments für Zulieferer.")
     left_out = [
-        world.listing(it, "offer", "Pausiert: Penetrationstests für OT-Netze.", member=paused),
-        world.listing(
-            it, "need", "Abgelaufen: Lagerfläche gesucht.", expires_at=utcnow() - timedelta(days=1)
+        seed.listing(
+            session, it, "offer", "Pausiert: Penetrationstests für OT-Netze.", member=paused
+        ),
+        seed.listing(
+            session,
+            it,
+            "need",
+            "Abgelaufen: Lagerfläche gesucht.",
+            expires_at=utcnow() - timedelta(days=1),
         ),
     ]
     base_terms.cache_clear()
 
-    assert warm_up(world.session) == len(eligible_listings(world.session, utcnow()))
+    assert warm_up(session) == len(eligible_listings(session, utcnow()))
     hits = base_terms.cache_info().hits
     base_terms(embedding_text(active))
     assert base_terms.cache_info().hits == hits + 1

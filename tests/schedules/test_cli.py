@@ -9,7 +9,7 @@ from typer.testing import CliRunner
 
 from bot import cli
 from kooperation.messages import WeeklyDigest
-from kooperation.models import Outbox, utcnow
+from kooperation.models import MatchStatus, Outbox, utcnow
 from kooperation.services.outbox import (
     blocked_error,
     claim_message,
@@ -17,7 +17,7 @@ from kooperation.services.outbox import (
     mark_failed,
     queue_message,
 )
-from tests.schedules.conftest import World
+from tests import factories as seed
 
 
 @pytest.fixture
@@ -33,13 +33,16 @@ def run(app: typer.Typer, *args: str):
 
 
 def test_dry_run_prints_the_digest_of_one_member_and_queues_nothing(
-    matchbot: typer.Typer, session: Session, world: World
+    matchbot: typer.Typer,
+    session: Session,
 ) -> None:
-    need_side = world.company("Spedition & Söhne", "logistics", language="en")
-    offer_side = world.company("Software", "it")
-    world.match(
-        world.listing(need_side, "need", "Kühlkette <live>"),
-        world.listing(offer_side, "offer", "Telematik"),
+    need_side = seed.company(session, "Spedition & Söhne", "logistics", language="en")
+    offer_side = seed.company(session, "Software", "it")
+    seed.proposal(
+        session,
+        seed.listing(session, need_side, "need", title="Kühlkette <live>"),
+        seed.listing(session, offer_side, "offer", title="Telematik"),
+        status=MatchStatus.APPROVED,
     )
     result = run(
         matchbot, "digest", "--dry-run", "--member", str(need_side.id), "--no-opportunities"
@@ -52,10 +55,15 @@ def test_dry_run_prints_the_digest_of_one_member_and_queues_nothing(
 
 
 @pytest.mark.usefixtures("session")
-def test_send_now_queues_this_weeks_digests_once(matchbot: typer.Typer, world: World) -> None:
-    need_side = world.company("Spedition", "logistics")
-    offer_side = world.company("Software", "it")
-    world.match(world.listing(need_side, "need", "A"), world.listing(offer_side, "offer", "B"))
+def test_send_now_queues_this_weeks_digests_once(matchbot: typer.Typer, session: Session) -> None:
+    need_side = seed.company(session, "Spedition", "logistics")
+    offer_side = seed.company(session, "Software", "it")
+    seed.proposal(
+        session,
+        seed.listing(session, need_side, "need", title="A"),
+        seed.listing(session, offer_side, "offer", title="B"),
+        status=MatchStatus.APPROVED,
+    )
     first = run(matchbot, "digest", "--send-now", "--no-opportunities")
     second = run(matchbot, "digest", "--send-now", "--no-opportunities")
     assert "2 digests queued" in first.output
@@ -69,9 +77,10 @@ def test_digest_needs_exactly_one_mode(matchbot: typer.Typer) -> None:
 
 
 def test_outbox_lists_pending_and_failed_messages_with_their_error(
-    matchbot: typer.Typer, session: Session, world: World
+    matchbot: typer.Typer,
+    session: Session,
 ) -> None:
-    member = world.company("Firma", "it")
+    member = seed.company(session, "Firma", "it")
     for key in ("a", "b"):
         queue_message(session=session, member=member, payload=WeeklyDigest(), dedupe_key=key)
     session.commit()
@@ -93,9 +102,10 @@ def test_outbox_lists_pending_and_failed_messages_with_their_error(
 
 
 def test_outbox_does_not_alarm_when_a_member_only_blocked_the_bot(
-    matchbot: typer.Typer, session: Session, world: World
+    matchbot: typer.Typer,
+    session: Session,
 ) -> None:
-    member = world.company("Firma", "it")
+    member = seed.company(session, "Firma", "it")
     queue_message(session=session, member=member, payload=WeeklyDigest(), dedupe_key="a")
     session.commit()
     due = due_messages(session=session, now=utcnow())[0]
@@ -113,14 +123,21 @@ def test_outbox_does_not_alarm_when_a_member_only_blocked_the_bot(
 
 @pytest.mark.usefixtures("session")
 def test_dry_run_after_the_weeks_digests_went_out_counts_them_as_already_queued(
-    matchbot: typer.Typer, world: World
+    matchbot: typer.Typer, session: Session
 ) -> None:
-    need_side = world.company("Spedition", "logistics")
-    offer_side = world.company("Software", "it")
-    world.match(world.listing(need_side, "need", "A"), world.listing(offer_side, "offer", "B"))
+    need_side = seed.company(session, "Spedition", "logistics")
+    offer_side = seed.company(session, "Software", "it")
+    seed.proposal(
+        session,
+        seed.listing(session, need_side, "need", title="A"),
+        seed.listing(session, offer_side, "offer", title="B"),
+        status=MatchStatus.APPROVED,
+    )
     sent = run(matchbot, "digest", "--send-now", "--no-opportunities")
     assert "2 digests queued" in sent.output and "The running bot sends them" in sent.output
-    world.listing(world.company("Neu", "it"), "offer", "C")  # something new since
+    seed.listing(
+        session, seed.company(session, "Neu", "it"), "offer", title="C"
+    )  # something new since
     dry = run(matchbot, "digest", "--dry-run", "--no-opportunities")
     assert "0 digests would go out" in dry.output, dry.output
     assert "1 members with nothing to say, 2 already queued this week" in dry.output  # "Neu"

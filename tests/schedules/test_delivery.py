@@ -17,7 +17,7 @@ from bot.delivery import OutboxSender
 from kooperation.messages import WeeklyDigest, read
 from kooperation.models import Member, Outbox, OutboxStatus, utcnow
 from kooperation.services.outbox import claim_message, due_messages, queue_message
-from tests.schedules.conftest import World
+from tests import factories as seed
 
 PAYLOAD = {"week": "2026-W48", "waiting": [], "introductions": [], "opportunities": []}
 
@@ -62,8 +62,8 @@ def rows(session: Session) -> list[Outbox]:
 
 
 @pytest.fixture
-def members(world: World) -> Iterator[list[Member]]:
-    yield [world.company(f"Firma {i}") for i in range(3)]
+def members(session: Session) -> Iterator[list[Member]]:
+    yield [seed.company(session, f"Firma {i}") for i in range(3)]
 
 
 async def test_each_message_is_sent_once_and_marked_sent(
@@ -95,10 +95,11 @@ async def test_two_messages_to_one_chat_go_at_least_a_second_apart(
 
 
 async def test_the_overall_rate_stays_under_the_limit(
-    session: Session, engine: Engine, world: World
+    session: Session,
+    engine: Engine,
 ) -> None:
     for i in range(12):
-        queue(session, world.company(f"Rate {i}"), f"rate:{i}")
+        queue(session, seed.company(session, f"Rate {i}"), f"rate:{i}")
     bot = ScriptedBot()
     await sender(bot, engine, rate_per_second=10.0).drain()
     times = [at for at, _, _ in bot.sent]
@@ -176,9 +177,10 @@ class CrashAfterSending(ScriptedBot):
 
 
 async def test_a_crash_repeats_at_most_the_one_message_in_flight(
-    session: Session, engine: Engine, world: World
+    session: Session,
+    engine: Engine,
 ) -> None:
-    people = [world.company(f"Crash {i}") for i in range(6)]
+    people = [seed.company(session, f"Crash {i}") for i in range(6)]
     for person in people:
         queue(session, person, f"digest:{person.id}:w")
     crashing = CrashAfterSending(3)

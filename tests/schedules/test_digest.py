@@ -16,7 +16,7 @@ from kooperation.services.digest import (
     run_digest,
     set_digest,
 )
-from tests.schedules.conftest import World
+from tests import factories as seed
 
 BERLIN = ZoneInfo("Europe/Berlin")
 
@@ -33,13 +33,13 @@ def test_the_iso_week_is_taken_in_berlin_time() -> None:
 
 
 def test_an_approved_match_waiting_for_the_members_answer_is_in_their_digest(
-    session: Session, world: World
+    session: Session,
 ) -> None:
-    need_side = world.company("Spedition Nord", "logistics")
-    offer_side = world.company("Code & Co", "it")
-    need = world.listing(need_side, "need", "Routenplanung <digital>")
-    offer = world.listing(offer_side, "offer", "Tourenoptimierung als Service")
-    world.match(need, offer, MatchStatus.APPROVED, need_answer=Answer.ACCEPTED)
+    need_side = seed.company(session, "Spedition Nord", "logistics")
+    offer_side = seed.company(session, "Code & Co", "it")
+    need = seed.listing(session, need_side, "need", title="Routenplanung <digital>")
+    offer = seed.listing(session, offer_side, "offer", title="Tourenoptimierung als Service")
+    seed.proposal(session, need, offer, status=MatchStatus.APPROVED, need_answer=Answer.ACCEPTED)
 
     run = run_digest(session=session, tz=BERLIN)
 
@@ -57,14 +57,19 @@ def test_an_approved_match_waiting_for_the_members_answer_is_in_their_digest(
 
 
 def test_the_need_side_that_accepted_hears_it_is_waiting_for_the_other_side(
-    session: Session, world: World
+    session: Session,
 ) -> None:
-    need_side = world.company("Spedition Nord", "logistics")
-    offer_side = world.company("Code & Co", "it")
-    need = world.listing(need_side, "need", "Routenplanung")
-    offer = world.listing(offer_side, "offer", "Tourenoptimierung")
-    match = world.match(
-        need, offer, need_answer=Answer.ACCEPTED, need_answered_at=utcnow() - timedelta(days=1)
+    need_side = seed.company(session, "Spedition Nord", "logistics")
+    offer_side = seed.company(session, "Code & Co", "it")
+    need = seed.listing(session, need_side, "need", title="Routenplanung")
+    offer = seed.listing(session, offer_side, "offer", title="Tourenoptimierung")
+    match = seed.proposal(
+        session,
+        need,
+        offer,
+        need_answer=Answer.ACCEPTED,
+        need_answered_at=utcnow() - timedelta(days=1),
+        status=MatchStatus.APPROVED,
     )
     digest = compose_digest(
         session=session, member=need_side, week="w", since=utcnow() - timedelta(days=7)
@@ -76,25 +81,32 @@ def test_the_need_side_that_accepted_hears_it_is_waiting_for_the_other_side(
 
 
 def test_introductions_show_their_state_and_a_decline_stays_neutral(
-    session: Session, world: World
+    session: Session,
 ) -> None:
-    me = world.company("Spedition Nord", "logistics")
-    partner = world.company("Code & Co", "it")
-    other = world.company("Daten GmbH", "it")
-    need = world.listing(me, "need", "Routenplanung")
-    need2 = world.listing(me, "need", "Lager-IT")
-    world.match(
+    me = seed.company(session, "Spedition Nord", "logistics")
+    partner = seed.company(session, "Code & Co", "it")
+    other = seed.company(session, "Daten GmbH", "it")
+    need = seed.listing(session, me, "need", title="Routenplanung")
+    need2 = seed.listing(session, me, "need", title="Lager-IT")
+    seed.proposal(
+        session,
         need,
-        world.listing(partner, "offer", "Touren-SaaS"),
-        MatchStatus.INTRODUCED,
+        seed.listing(session, partner, "offer", title="Touren-SaaS"),
+        status=MatchStatus.INTRODUCED,
         introduced_at=utcnow() - timedelta(days=2),
     )
-    world.match(need2, world.listing(other, "offer", "WMS"), MatchStatus.DECLINED)
-    old = world.listing(other, "offer", "Altes Angebot")
-    world.match(
+    seed.proposal(
+        session,
+        need2,
+        seed.listing(session, other, "offer", title="WMS"),
+        status=MatchStatus.DECLINED,
+    )
+    old = seed.listing(session, other, "offer", title="Altes Angebot")
+    seed.proposal(
+        session,
         need,
         old,
-        MatchStatus.INTRODUCED,
+        status=MatchStatus.INTRODUCED,
         introduced_at=utcnow() - timedelta(days=30),
         decided_at=utcnow() - timedelta(days=31),
     )
@@ -115,15 +127,22 @@ def test_introductions_show_their_state_and_a_decline_stays_neutral(
 
 
 def test_up_to_five_new_opportunities_from_elsewhere_fit_the_members_listings(
-    session: Session, world: World
+    session: Session,
 ) -> None:
-    me = world.company("Spedition Nord", "logistics")
-    mine = world.listing(me, "need", "Routenplanung")
-    colleague_listing = world.listing(me, "offer", "Eigenes Angebot")
+    me = seed.company(session, "Spedition Nord", "logistics")
+    mine = seed.listing(session, me, "need", title="Routenplanung")
+    colleague_listing = seed.listing(session, me, "offer", title="Eigenes Angebot")
     others = [
-        world.listing(world.company(f"IT {i}", "it"), "offer", f"Angebot {i}") for i in range(7)
+        seed.listing(session, seed.company(session, f"IT {i}", "it"), "offer", title=f"Angebot {i}")
+        for i in range(7)
     ]
-    closed = world.listing(world.company("Zu GmbH", "it"), "offer", "Geschlossen", status="closed")
+    closed = seed.listing(
+        session,
+        seed.company(session, "Zu GmbH", "it"),
+        "offer",
+        title="Geschlossen",
+        status="closed",
+    )
     asked: list[tuple[int, list[int]]] = []
 
     def finder(member: Member, listing_ids: list[int], _since: datetime) -> list[Opportunity]:
@@ -152,30 +171,47 @@ def test_up_to_five_new_opportunities_from_elsewhere_fit_the_members_listings(
     assert "grund" in render_message("de", digest.payload()).text
 
 
-def test_nothing_to_say_means_no_digest(session: Session, world: World) -> None:
-    quiet = world.company("Stille GmbH", "it")
-    world.listing(quiet, "offer", "Ein Angebot ohne Treffer")
+def test_nothing_to_say_means_no_digest(
+    session: Session,
+) -> None:
+    quiet = seed.company(session, "Stille GmbH", "it")
+    seed.listing(session, quiet, "offer", title="Ein Angebot ohne Treffer")
     run = run_digest(session=session, tz=BERLIN, find_opportunities=lambda *_: [])
     assert (run.members, run.queued, run.empty) == (1, 0, 1)
     assert digest_rows(session) == []
 
 
 def test_members_with_digest_off_paused_inactive_or_without_chat_get_nothing(
-    session: Session, world: World
+    session: Session,
 ) -> None:
-    partner = world.company("Partner", "it")
-    offer = world.listing(partner, "offer", "Angebot", status="paused")
+    partner = seed.company(session, "Partner", "it")
+    offer = seed.listing(session, partner, "offer", title="Angebot", status="paused")
     for name, fields in (
         ("Aus", {"digest_enabled": False}),
         ("Pausiert", {"paused": True}),
         ("Blockiert", {"active": False}),
     ):
-        member = world.company(name, "logistics", **fields)
-        world.match(world.listing(member, "need", f"Bedarf {name}"), offer)
-    no_chat = world.company("Ohne Chat", "logistics", chat=False)
-    world.match(world.listing(no_chat, "need", "Bedarf ohne Chat"), offer)
-    reachable = world.company("Erreichbar", "logistics")
-    world.match(world.listing(reachable, "need", "Bedarf"), offer)
+        member = seed.company(session, name, "logistics", **fields)
+        seed.proposal(
+            session,
+            seed.listing(session, member, "need", title=f"Bedarf {name}"),
+            offer,
+            status=MatchStatus.APPROVED,
+        )
+    no_chat = seed.company(session, "Ohne Chat", "logistics", chat=False)
+    seed.proposal(
+        session,
+        seed.listing(session, no_chat, "need", title="Bedarf ohne Chat"),
+        offer,
+        status=MatchStatus.APPROVED,
+    )
+    reachable = seed.company(session, "Erreichbar", "logistics")
+    seed.proposal(
+        session,
+        seed.listing(session, reachable, "need", title="Bedarf"),
+        offer,
+        status=MatchStatus.APPROVED,
+    )
 
     run_digest(session=session, tz=BERLIN)
 
@@ -183,11 +219,16 @@ def test_members_with_digest_off_paused_inactive_or_without_chat_get_nothing(
 
 
 def test_running_the_digest_twice_in_a_week_queues_each_member_once(
-    session: Session, world: World
+    session: Session,
 ) -> None:
-    need_side = world.company("Spedition Nord", "logistics")
-    offer_side = world.company("Code & Co", "it")
-    world.match(world.listing(need_side, "need", "A"), world.listing(offer_side, "offer", "B"))
+    need_side = seed.company(session, "Spedition Nord", "logistics")
+    offer_side = seed.company(session, "Code & Co", "it")
+    seed.proposal(
+        session,
+        seed.listing(session, need_side, "need", title="A"),
+        seed.listing(session, offer_side, "offer", title="B"),
+        status=MatchStatus.APPROVED,
+    )
     monday = datetime(2026, 11, 30, 7, 0, tzinfo=UTC)
     first = run_digest(session=session, tz=BERLIN, now=monday)
     again = run_digest(session=session, tz=BERLIN, now=monday + timedelta(hours=5))
@@ -200,17 +241,26 @@ def test_running_the_digest_twice_in_a_week_queues_each_member_once(
     )
 
 
-def test_the_dry_run_composes_but_queues_nothing(session: Session, world: World) -> None:
-    need_side = world.company("Spedition Nord", "logistics")
-    offer_side = world.company("Code & Co", "it")
-    world.match(world.listing(need_side, "need", "A"), world.listing(offer_side, "offer", "B"))
+def test_the_dry_run_composes_but_queues_nothing(
+    session: Session,
+) -> None:
+    need_side = seed.company(session, "Spedition Nord", "logistics")
+    offer_side = seed.company(session, "Code & Co", "it")
+    seed.proposal(
+        session,
+        seed.listing(session, need_side, "need", title="A"),
+        seed.listing(session, offer_side, "offer", title="B"),
+        status=MatchStatus.APPROVED,
+    )
     run = run_digest(session=session, tz=BERLIN, dry_run=True, member_id=offer_side.id)
     assert [d.member_id for d in run.digests] == [offer_side.id]
     assert digest_rows(session) == []
 
 
-def test_pausing_the_digest_is_idempotent(session: Session, world: World) -> None:
-    member = world.company("Firma", "it")
+def test_pausing_the_digest_is_idempotent(
+    session: Session,
+) -> None:
+    member = seed.company(session, "Firma", "it")
     for _ in range(2):
         assert set_digest(session=session, member=member, enabled=False).digest_enabled is False
     assert set_digest(session=session, member=member, enabled=True).digest_enabled

@@ -15,7 +15,7 @@ from kooperation.services.expiry import (
     extend_listing,
     queue_expiry_reminders,
 )
-from tests.schedules.conftest import World
+from tests import factories as seed
 
 
 def outbox(session: Session) -> list[Outbox]:
@@ -23,11 +23,16 @@ def outbox(session: Session) -> list[Outbox]:
 
 
 def test_the_owner_is_reminded_once_seven_days_before_expiry(
-    session: Session, settings: Settings, world: World
+    session: Session,
+    settings: Settings,
 ) -> None:
-    owner = world.company("Firma", "it")
-    soon = world.listing(owner, "offer", "Bald weg", expires_at=utcnow() + timedelta(days=6))
-    world.listing(owner, "offer", "Noch lange", expires_at=utcnow() + timedelta(days=8))
+    owner = seed.company(session, "Firma", "it")
+    soon = seed.listing(
+        session, owner, "offer", title="Bald weg", expires_at=utcnow() + timedelta(days=6)
+    )
+    seed.listing(
+        session, owner, "offer", title="Noch lange", expires_at=utcnow() + timedelta(days=8)
+    )
     assert queue_expiry_reminders(session=session, settings=settings) == 1
     assert queue_expiry_reminders(session=session, settings=settings) == 0
     [row] = outbox(session)
@@ -40,10 +45,13 @@ def test_the_owner_is_reminded_once_seven_days_before_expiry(
 
 
 def test_an_expired_listing_is_closed_and_the_owner_told(
-    session: Session, settings: Settings, world: World
+    session: Session,
+    settings: Settings,
 ) -> None:
-    owner = world.company("Firma", "it")
-    gone = world.listing(owner, "need", "Abgelaufen", expires_at=utcnow() - timedelta(minutes=1))
+    owner = seed.company(session, "Firma", "it")
+    gone = seed.listing(
+        session, owner, "need", title="Abgelaufen", expires_at=utcnow() - timedelta(minutes=1)
+    )
     assert close_expired_listings(session=session, settings=settings) == 1
     assert close_expired_listings(session=session, settings=settings) == 0
     session.refresh(gone)
@@ -54,10 +62,13 @@ def test_an_expired_listing_is_closed_and_the_owner_told(
 
 
 def test_extending_reopens_a_listing_expiry_closed_for_ninety_days(
-    session: Session, settings: Settings, world: World
+    session: Session,
+    settings: Settings,
 ) -> None:
-    owner = world.company("Firma", "it")
-    gone = world.listing(owner, "need", "Abgelaufen", expires_at=utcnow() - timedelta(days=1))
+    owner = seed.company(session, "Firma", "it")
+    gone = seed.listing(
+        session, owner, "need", title="Abgelaufen", expires_at=utcnow() - timedelta(days=1)
+    )
     close_expired_listings(session=session, settings=settings)
     result = extend_listing(
         session=session,
@@ -71,10 +82,13 @@ def test_extending_reopens_a_listing_expiry_closed_for_ninety_days(
 
 
 def test_extending_an_active_listing_adds_ninety_days_to_its_end(
-    session: Session, settings: Settings, world: World
+    session: Session,
+    settings: Settings,
 ) -> None:
-    owner = world.company("Firma", "it")
-    listing = world.listing(owner, "offer", "Läuft", expires_at=utcnow() + timedelta(days=5))
+    owner = seed.company(session, "Firma", "it")
+    listing = seed.listing(
+        session, owner, "offer", title="Läuft", expires_at=utcnow() + timedelta(days=5)
+    )
     end = listing.expires_at
     extend_listing(
         session=session,
@@ -88,10 +102,11 @@ def test_extending_an_active_listing_adds_ninety_days_to_its_end(
 
 
 def test_a_listing_its_owner_closed_stays_closed(
-    session: Session, settings: Settings, world: World
+    session: Session,
+    settings: Settings,
 ) -> None:
-    owner = world.company("Firma", "it")
-    listing = world.listing(owner, "offer", "Geschlossen", status="closed")
+    owner = seed.company(session, "Firma", "it")
+    listing = seed.listing(session, owner, "offer", title="Geschlossen", status="closed")
     with pytest.raises(ExtendError):
         extend_listing(
             session=session,
@@ -103,11 +118,14 @@ def test_a_listing_its_owner_closed_stays_closed(
 
 
 def test_someone_elses_listing_cannot_be_extended(
-    session: Session, settings: Settings, world: World
+    session: Session,
+    settings: Settings,
 ) -> None:
-    owner = world.company("Firma", "it")
-    stranger = world.company("Fremd", "it")
-    listing = world.listing(owner, "offer", "Läuft", expires_at=utcnow() + timedelta(days=5))
+    owner = seed.company(session, "Firma", "it")
+    stranger = seed.company(session, "Fremd", "it")
+    listing = seed.listing(
+        session, owner, "offer", title="Läuft", expires_at=utcnow() + timedelta(days=5)
+    )
     end = listing.expires_at
     with pytest.raises(ExtendError):
         extend_listing(

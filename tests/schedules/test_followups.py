@@ -10,17 +10,18 @@ from sqlmodel import Session, select
 from kooperation.config import Settings
 from kooperation.models import Feedback, Match, MatchStatus, Outbox, utcnow
 from kooperation.services.followups import FollowupError, queue_due_followups, record_feedback
-from tests.schedules.conftest import World
+from tests import factories as seed
 
 
 @pytest.fixture
-def introduced(world: World) -> tuple[Match, object, object]:
-    need_side = world.company("Spedition Nord", "logistics")
-    offer_side = world.company("Code & Co", "it")
-    match = world.match(
-        world.listing(need_side, "need", "Routenplanung"),
-        world.listing(offer_side, "offer", "Touren-SaaS"),
-        MatchStatus.INTRODUCED,
+def introduced(session: Session) -> tuple[Match, object, object]:
+    need_side = seed.company(session, "Spedition Nord", "logistics")
+    offer_side = seed.company(session, "Code & Co", "it")
+    match = seed.proposal(
+        session,
+        seed.listing(session, need_side, "need", title="Routenplanung"),
+        seed.listing(session, offer_side, "offer", title="Touren-SaaS"),
+        status=MatchStatus.INTRODUCED,
         introduced_at=utcnow() - timedelta(days=14, hours=1),
     )
     return match, need_side, offer_side
@@ -41,14 +42,16 @@ def test_both_sides_are_asked_once_fourteen_days_after_the_introduction(
 
 
 def test_nobody_is_asked_before_fourteen_days(
-    session: Session, settings: Settings, world: World
+    session: Session,
+    settings: Settings,
 ) -> None:
-    need_side = world.company("A", "logistics")
-    offer_side = world.company("B", "it")
-    world.match(
-        world.listing(need_side, "need", "x"),
-        world.listing(offer_side, "offer", "y"),
-        MatchStatus.INTRODUCED,
+    need_side = seed.company(session, "A", "logistics")
+    offer_side = seed.company(session, "B", "it")
+    seed.proposal(
+        session,
+        seed.listing(session, need_side, "need", title="x"),
+        seed.listing(session, offer_side, "offer", title="y"),
+        status=MatchStatus.INTRODUCED,
         introduced_at=utcnow() - timedelta(days=13),
     )
     assert queue_due_followups(session=session, settings=settings) == 0
@@ -87,10 +90,10 @@ def test_a_side_that_answered_is_not_asked_again(
 
 
 def test_someone_outside_the_match_cannot_answer_for_it(
-    session: Session, world: World, introduced: tuple
+    session: Session, introduced: tuple
 ) -> None:
     match = introduced[0]
-    stranger = world.company("Fremd", "automotive")
+    stranger = seed.company(session, "Fremd", "automotive")
     with pytest.raises(FollowupError):
         record_feedback(
             session=session,

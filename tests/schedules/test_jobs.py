@@ -14,7 +14,7 @@ from bot.jobs import WallClockCron, _catch_up, run_digest, run_housekeeping
 from kooperation.config import Settings
 from kooperation.models import MatchRound, MatchStatus, Outbox
 from kooperation.services import job_runs
-from tests.schedules.conftest import World
+from tests import factories as seed
 
 WEDNESDAY = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)  # last digest slot: Mon 23rd 07:00 UTC
 
@@ -56,11 +56,18 @@ def test_a_matching_round_started_by_hand_counts_as_the_nights_run(
 
 
 def test_the_digest_job_queues_and_records_its_run(
-    settings: Settings, engine: Engine, session: Session, world: World
+    settings: Settings,
+    engine: Engine,
+    session: Session,
 ) -> None:
-    need_side = world.company("Spedition", "logistics")
-    offer_side = world.company("Software", "it")
-    world.match(world.listing(need_side, "need", "A"), world.listing(offer_side, "offer", "B"))
+    need_side = seed.company(session, "Spedition", "logistics")
+    offer_side = seed.company(session, "Software", "it")
+    seed.proposal(
+        session,
+        seed.listing(session, need_side, "need", title="A"),
+        seed.listing(session, offer_side, "offer", title="B"),
+        status=MatchStatus.APPROVED,
+    )
     rt = Runtime(settings=settings, engine=engine)
     with time_machine.travel(WEDNESDAY, tick=False):
         result = run_digest(rt, with_opportunities=False)
@@ -70,14 +77,15 @@ def test_the_digest_job_queues_and_records_its_run(
 
 @pytest.mark.usefixtures("session")
 def test_an_introduction_reported_last_week_is_not_repeated(
-    settings: Settings, engine: Engine, world: World
+    settings: Settings, engine: Engine, session: Session
 ) -> None:
-    need_side = world.company("Spedition", "logistics")
-    offer_side = world.company("Software", "it")
-    world.match(
-        world.listing(need_side, "need", "A"),
-        world.listing(offer_side, "offer", "B"),
-        MatchStatus.INTRODUCED,
+    need_side = seed.company(session, "Spedition", "logistics")
+    offer_side = seed.company(session, "Software", "it")
+    seed.proposal(
+        session,
+        seed.listing(session, need_side, "need", title="A"),
+        seed.listing(session, offer_side, "offer", title="B"),
+        status=MatchStatus.INTRODUCED,
         introduced_at=WEDNESDAY - timedelta(days=1),
         decided_at=WEDNESDAY - timedelta(days=3),
     )
@@ -91,16 +99,23 @@ def test_an_introduction_reported_last_week_is_not_repeated(
 
 
 def test_housekeeping_queues_follow_ups_reminders_and_closes_expired_listings(
-    settings: Settings, engine: Engine, session: Session, world: World
+    settings: Settings,
+    engine: Engine,
+    session: Session,
 ) -> None:
-    owner = world.company("Firma", "it")
-    partner = world.company("Partner", "logistics")
-    world.listing(owner, "offer", "Läuft bald ab", expires_at=WEDNESDAY + timedelta(days=3))
-    world.listing(owner, "offer", "Abgelaufen", expires_at=WEDNESDAY - timedelta(hours=1))
-    world.match(
-        world.listing(partner, "need", "Bedarf"),
-        world.listing(owner, "offer", "Angebot"),
-        MatchStatus.INTRODUCED,
+    owner = seed.company(session, "Firma", "it")
+    partner = seed.company(session, "Partner", "logistics")
+    seed.listing(
+        session, owner, "offer", title="Läuft bald ab", expires_at=WEDNESDAY + timedelta(days=3)
+    )
+    seed.listing(
+        session, owner, "offer", title="Abgelaufen", expires_at=WEDNESDAY - timedelta(hours=1)
+    )
+    seed.proposal(
+        session,
+        seed.listing(session, partner, "need", title="Bedarf"),
+        seed.listing(session, owner, "offer", title="Angebot"),
+        status=MatchStatus.INTRODUCED,
         introduced_at=WEDNESDAY - timedelta(days=15),
     )
     rt = Runtime(settings=settings, engine=engine)

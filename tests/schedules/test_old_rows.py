@@ -6,15 +6,16 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from kooperation.models import Outbox, OutboxStatus, utcnow
+from tests import factories as seed
 from tests.outbox_samples import OLD_ROWS
-from tests.schedules.conftest import World
 from tests.schedules.test_delivery import ScriptedBot, sender
 
 
 async def test_every_kind_queued_by_the_old_code_is_sent_after_the_upgrade(
-    session: Session, engine: Engine, world: World
+    session: Session,
+    engine: Engine,
 ) -> None:
-    member = world.company("Firma", language="en")
+    member = seed.company(session, "Firma", language="en")
     for n, (kind, payload) in enumerate(OLD_ROWS):  # as the old queue_message wrote them
         session.add(
             Outbox(

@@ -17,7 +17,8 @@ from bot.context import Runtime
 from bot.jobs import _locked
 from bot.outbox_render import render
 from kooperation.config import Settings
-from kooperation.models import Member, Outbox, Role
+from kooperation.models import Outbox
+from tests import factories as seed
 
 LOCKED = OperationalError("INSERT INTO outbox …", {}, Exception("database is locked"))
 
@@ -44,13 +45,6 @@ def failing(times: int) -> tuple[list[int], Callable[[Runtime], str]]:
     return calls, work
 
 
-def admin(session: Session, telegram_user_id: int) -> Member:
-    member = Member(telegram_user_id=telegram_user_id, chat_id=telegram_user_id, role=Role.ADMIN)
-    session.add(member)
-    session.commit()
-    return member
-
-
 async def until(condition: Callable[[], bool], timeout: float = 10.0) -> None:
     for _ in itertools.count():
         if condition():
@@ -68,7 +62,7 @@ def alerts(engine: Engine) -> list[Outbox]:
 async def test_a_run_that_fails_once_is_retried_and_nobody_is_alarmed(
     app: Application, session: Session, engine: Engine
 ) -> None:
-    admin(session, 880_000_001)
+    seed.admin(session, 880_000_001)
     calls, work = failing(times=1)
     app.job_queue.run_once(_locked("digest", work, retries=(0.1, 0.1)), when=0)
     await until(lambda: len(calls) == 2)
@@ -81,7 +75,7 @@ async def test_a_run_that_fails_once_is_retried_and_nobody_is_alarmed(
 async def test_a_run_failing_after_the_last_retry_tells_each_admin_once(
     app: Application, session: Session, engine: Engine
 ) -> None:
-    first, second = admin(session, 880_000_002), admin(session, 880_000_003)
+    first, second = seed.admin(session, 880_000_002), seed.admin(session, 880_000_003)
     calls, work = failing(times=99)
     app.job_queue.run_once(_locked("digest", work, retries=(0.1, 0.2)), when=0)
     await until(lambda: len(alerts(engine)) == 2)

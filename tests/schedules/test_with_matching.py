@@ -10,8 +10,7 @@ from bot.jobs import run_digest, run_matching
 from kooperation.config import Settings
 from kooperation.models import Listing, Match, MatchRound, Member, Outbox
 from kooperation.services import job_runs
-from tests import review_seed
-from tests.schedules.conftest import World
+from tests import factories as seed
 
 NEED = (
     "Wir suchen einen Partner für temperaturgeführte Kühltransporte von Batteriezellen "
@@ -23,27 +22,23 @@ OFFER = (
 )
 
 
-def cold_chain(
-    world: World, session: Session, need_language: str = "de"
-) -> tuple[Member, Listing, Listing]:
+def cold_chain(session: Session, need_language: str = "de") -> tuple[Member, Listing, Listing]:
     """An automotive need for cold transports and a logistics offer that fits it:
     (the need's contact, the need, the offer)."""
-    need_side = world.company("Karosseriewerk", "automotive", language=need_language)
-    offer_side = world.company("Kühlspedition", "logistics")
-    need = world.listing(need_side, "need", "Kühltransporte für Batteriezellen")
-    need.text = NEED
-    offer = world.listing(offer_side, "offer", "Kühllogistik mit ADR")
-    offer.text = OFFER
-    session.add_all([need, offer])
-    session.commit()
+    need_side = seed.company(session, "Karosseriewerk", "automotive", language=need_language)
+    offer_side = seed.company(session, "Kühlspedition", "logistics")
+    need = seed.listing(session, need_side, "need", f"Kühltransporte für Batteriezellen\n{NEED}")
+    offer = seed.listing(session, offer_side, "offer", OFFER)
     return need_side, need, offer
 
 
 def test_the_nightly_round_proposes_notifies_the_manager_once_and_is_recorded(
-    settings: Settings, engine: Engine, session: Session, world: World
+    settings: Settings,
+    engine: Engine,
+    session: Session,
 ) -> None:
-    _, need, offer = cold_chain(world, session)
-    manager = review_seed.manager(session, 955_000_001, "logistics", name="Maria")
+    _, need, offer = cold_chain(session)
+    manager = seed.manager(session, 955_000_001, "logistics", name="Maria")
 
     round_id = run_matching(Runtime(settings=settings, engine=engine))
 
@@ -56,9 +51,11 @@ def test_the_nightly_round_proposes_notifies_the_manager_once_and_is_recorded(
 
 
 def test_a_fitting_listing_from_another_cluster_is_a_new_opportunity_in_the_digest(
-    settings: Settings, engine: Engine, session: Session, world: World
+    settings: Settings,
+    engine: Engine,
+    session: Session,
 ) -> None:
-    need_side, _, offer = cold_chain(world, session, need_language="en")
+    need_side, _, offer = cold_chain(session, need_language="en")
 
     result = run_digest(Runtime(settings=settings, engine=engine), dry_run=True)
 

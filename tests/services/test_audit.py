@@ -7,7 +7,7 @@ from sqlmodel import Session
 
 from kooperation.config import Settings
 from kooperation.services import audit, identity, review, roles
-from tests import review_seed as seed
+from tests import factories as seed
 
 
 def test_decisions_and_refusals_are_listed_newest_first_with_reason(

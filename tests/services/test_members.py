@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from sqlmodel import Session
 
-from kooperation.models import Member, Role
-from kooperation.services import members
-from tests import review_seed as seed
+from kooperation.services import identity, members
+from tests import factories as seed
 
 
 def test_reachable_staff_are_managers_and_admins_with_a_known_chat_who_did_not_block(
@@ -14,11 +13,12 @@ def test_reachable_staff_are_managers_and_admins_with_a_known_chat_who_did_not_b
 ) -> None:
     manager = seed.manager(session, 101, "it", name="Mia")
     admin = seed.admin(session, 102, name="Ada")
-    listed = Member(telegram_user_id=103, chat_id=103)  # an admin only by the settings
-    no_chat = Member(telegram_user_id=104, role=Role.ADMIN)
-    blocked = Member(telegram_user_id=105, chat_id=105, role=Role.MANAGER, active=False)
-    contact = Member(telegram_user_id=106, chat_id=106, display_name="Erika")
-    session.add_all([listed, no_chat, blocked, contact])
+    identity.ensure_member(session=session, telegram_user_id=103)  # an admin only by settings
+    no_chat = seed.admin(session, 104)
+    no_chat.chat_id = None  # a row from before chats were recorded
+    blocked = seed.manager(session, 105)
+    members.mark_unreachable(session=session, member_id=blocked.id)
+    seed.contact(session, 106, None, "Erika")
     session.commit()
 
     staff = members.reachable_staff(session=session, admin_telegram_ids=[103, 104])

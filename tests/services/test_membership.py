@@ -28,7 +28,7 @@ from kooperation.services import (
     organizations,
     roles,
 )
-from tests import review_seed as seed
+from tests import factories as seed
 
 
 def _outbox(session: Session, kind: str) -> list[Outbox]:

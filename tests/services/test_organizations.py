@@ -3,53 +3,33 @@
 from __future__ import annotations
 
 import pytest
-from sqlmodel import Session, select
+from sqlmodel import Session
 
-from kooperation.models import Cluster, Member, Organization, utcnow
+from kooperation.models import utcnow
 from kooperation.services import identity, members, organizations
 from kooperation.validation import InvalidInput
-
-
-def cluster_id(session: Session, slug: str = "it") -> int:
-    return session.exec(select(Cluster.id).where(Cluster.slug == slug)).one()
-
-
-def add_org(session: Session, name: str, **kw: object) -> Organization:
-    organization = Organization(name=name, cluster_id=cluster_id(session), **kw)
-    session.add(organization)
-    session.commit()
-    return organization
-
-
-def consented(session: Session, telegram_user_id: int = 42) -> Member:
-    return identity.give_consent(
-        session=session,
-        telegram_user_id=telegram_user_id,
-        chat_id=telegram_user_id,
-        username="erika",
-        language="de",
-    )
+from tests import factories as seed
 
 
 def test_search_finds_by_part_of_the_name_ignoring_case_and_umlaut_case(session: Session) -> None:
-    add_org(session, "Müller Antriebstechnik GmbH")
-    add_org(session, "Schmidt Logistik KG")
-    add_org(session, "Mueller Software")
+    seed.organization(session, "Müller Antriebstechnik GmbH")
+    seed.organization(session, "Schmidt Logistik KG")
+    seed.organization(session, "Mueller Software")
     hits = [o.name for o in organizations.search_organizations(session=session, query="MÜLLER")]
     assert hits[0] == "Müller Antriebstechnik GmbH"
     assert "Schmidt Logistik KG" not in hits
 
 
 def test_search_ranks_a_prefix_before_a_mere_substring(session: Session) -> None:
-    add_org(session, "Nord Logistik")
-    add_org(session, "Logistik Nord")
+    seed.organization(session, "Nord Logistik")
+    seed.organization(session, "Logistik Nord")
     hits = organizations.search_organizations(session=session, query="logistik")
     assert [o.name for o in hits] == ["Logistik Nord", "Nord Logistik"]
 
 
 def test_search_tolerates_a_typo_but_not_unrelated_names(session: Session) -> None:
-    add_org(session, "Batteriewerk Ost")
-    add_org(session, "Fischer IT")
+    seed.organization(session, "Batteriewerk Ost")
+    seed.organization(session, "Fischer IT")
     hits = organizations.search_organizations(session=session, query="Bateriewerk")
     assert [o.name for o in hits] == ["Batteriewerk Ost"]
 
@@ -62,7 +42,7 @@ def test_search_query_must_have_two_letters(session: Session) -> None:
 def test_register_creates_an_organization_with_an_invite_code_and_joins_the_member(
     session: Session,
 ) -> None:
-    member = consented(session)
+    member = seed.contact(session, 42, username="erika")
     organization = organizations.register_organization(
         session=session,
         name="  Zellwerk  GmbH ",
@@ -73,7 +53,7 @@ def test_register_creates_an_organization_with_an_invite_code_and_joins_the_memb
     )
     session.refresh(member)
     assert organization.name == "Zellwerk GmbH"
-    assert organization.cluster_id == cluster_id(session, "automotive")
+    assert organization.cluster_id == seed.cluster(session, "automotive").id
     assert organization.size == "medium" and organization.region == "Chemnitz"
     assert organization.invite_code and not organization.invite_code.startswith("mgr-")
     assert member.organization_id == organization.id
@@ -91,8 +71,8 @@ def test_register_refuses_an_unknown_cluster_or_size(session: Session) -> None:
 
 
 def test_invite_code_joins_and_an_unknown_code_is_refused(session: Session) -> None:
-    organization = add_org(session, "Einlader AG", invite_code="abc123")
-    member = consented(session)
+    organization = seed.organization(session, "Einlader AG", invite_code="abc123")
+    member = seed.contact(session, 42, username="erika")
     joined = organizations.join_by_invite_code(session=session, member_id=member.id, code="abc123")
     assert joined.id == organization.id
     with pytest.raises(members.OrganizationNotFound):
@@ -100,7 +80,7 @@ def test_invite_code_joins_and_an_unknown_code_is_refused(session: Session) -> N
 
 
 def test_imported_organization_gets_an_invite_code_on_first_use(session: Session) -> None:
-    organization = add_org(session, "Importiert GmbH")
+    organization = seed.organization(session, "Importiert GmbH")
     code = organizations.invite_code_for(session=session, organization_id=organization.id)
     assert (
         code
@@ -112,7 +92,7 @@ def test_consent_creates_the_member_and_a_message_reactivates_a_blocked_one(
     session: Session,
 ) -> None:
     assert identity.member_by_telegram_id(session=session, telegram_user_id=42) is None
-    member = consented(session)
+    member = seed.contact(session, 42, username="erika")
     assert member.consent_at is not None and member.consent_at <= utcnow()
     members.mark_unreachable(session=session, member_id=member.id)
     assert identity.member_by_telegram_id(session=session, telegram_user_id=42).active is False
@@ -121,7 +101,7 @@ def test_consent_creates_the_member_and_a_message_reactivates_a_blocked_one(
 
 
 def test_contact_settings_are_validated(session: Session) -> None:
-    member = consented(session)
+    member = seed.contact(session, 42, username="erika")
     with pytest.raises(InvalidInput):
         members.set_email(session=session, member_id=member.id, email="kaputt")
     members.set_email(session=session, member_id=member.id, email="e@firma.de")
@@ -142,8 +122,8 @@ def test_contact_settings_are_validated(session: Session) -> None:
 def test_completing_registration_stores_the_name_and_hands_out_the_invite_code(
     session: Session,
 ) -> None:
-    organization = add_org(session, "Fertig GmbH", invite_code="fertig1")
-    member = consented(session)
+    organization = seed.organization(session, "Fertig GmbH", invite_code="fertig1")
+    member = seed.contact(session, 42, username="erika")
     joined = organizations.join_by_invite_code(session=session, member_id=member.id, code="fertig1")
     done = organizations.complete_registration(session=session, member_id=member.id, name=" Erika ")
     session.refresh(organization)
@@ -153,7 +133,7 @@ def test_completing_registration_stores_the_name_and_hands_out_the_invite_code(
 
 
 def test_a_manager_without_organization_completes_without_invite_code(session: Session) -> None:
-    member = consented(session)
+    member = seed.contact(session, 42, username="erika")
     assert (
         organizations.complete_registration(
             session=session, member_id=member.id, name="Max"

@@ -21,19 +21,22 @@ from kooperation.models import (
 )
 from kooperation.services import identity, listings, members, privacy
 from kooperation.services.outbox import queue_message
-from tests.services.test_listings import NEED, OFFER, contact
+from tests import factories as seed
+from tests.services.test_listings import NEED, OFFER
 
 
 def test_export_holds_everything_about_me_and_nothing_about_the_other_side(
     session: Session,
 ) -> None:
-    erika = contact(session, 1, "Zellwerk", slug="automotive")
+    erika = seed.company(
+        session, "Zellwerk", "automotive", telegram_user_id=1, contact_name="Kontakt 1"
+    )
     members.set_email(session=session, member_id=erika.id, email="erika@zellwerk.de")
-    john = contact(session, 2, "Vision Ltd")
+    john = seed.company(session, "Vision Ltd", "it", telegram_user_id=2, contact_name="Kontakt 2")
     members.set_email(session=session, member_id=john.id, email="john@vision.example")
     need = listings.create_listing(session=session, member_id=erika.id, kind="need", text=NEED)
     offer = listings.create_listing(session=session, member_id=john.id, kind="offer", text=OFFER)
-    session.add(Match(need_id=need.id, offer_id=offer.id, score=0.7, rejection_reason="intern"))
+    seed.proposal(session, need, offer, 0.7, rejection_reason="intern")
     session.add(BotState(namespace="user_data", key="1", data={"draft": {"text": "x"}}))
     session.add(BotState(namespace="user_data", key="11", data={"other": True}))
     session.commit()
@@ -63,15 +66,17 @@ def test_export_of_an_unknown_user_says_not_registered(session: Session) -> None
 def test_delete_removes_member_listings_matches_and_messages_but_keeps_counts(
     session: Session,
 ) -> None:
-    erika = contact(session, 1, "Zellwerk", slug="automotive")
+    erika = seed.company(
+        session, "Zellwerk", "automotive", telegram_user_id=1, contact_name="Kontakt 1"
+    )
     colleague_org = session.get(Organization, erika.organization_id)
     colleague_org.contact_name = erika.display_name
     session.add(colleague_org)
-    john = contact(session, 2, "Vision Ltd")
+    john = seed.company(session, "Vision Ltd", "it", telegram_user_id=2, contact_name="Kontakt 2")
     need = listings.create_listing(session=session, member_id=erika.id, kind="need", text=NEED)
     listings.create_listing(session=session, member_id=erika.id, kind="offer", text=OFFER)
     offer = listings.create_listing(session=session, member_id=john.id, kind="offer", text=OFFER)
-    session.add(Match(need_id=need.id, offer_id=offer.id, score=0.7, status=MatchStatus.INTRODUCED))
+    seed.proposal(session, need, offer, 0.7, status=MatchStatus.INTRODUCED)
     queue_message(session=session, member=erika, payload=WeeklyDigest(), dedupe_key="d:1")
     session.add(BotState(namespace="conv:listing", key="1,1", data=1))
     session.add(BotState(namespace="user_data", key="2", data={"keep": True}))
@@ -116,7 +121,6 @@ def test_delete_blanks_the_member_out_of_other_peoples_messages_queued_and_sent(
 ) -> None:
     from kooperation.config import load_settings
     from kooperation.services import introductions, outbox, review
-    from tests import review_seed as seed
 
     settings = load_settings(_env_file=None)
     anna, ben, match = seed.two_sided(session, 3000)

@@ -23,8 +23,8 @@ from kooperation.messages import (
 from kooperation.models import Kind, Listing, Outbox
 from kooperation.services import members, privacy
 from kooperation.services.outbox import queue_message
+from tests import factories as seed
 from tests.outbox_samples import SAMPLES
-from tests.services.test_listings import contact
 
 SECRETS = ("Erika Muster", "erika@zellwerk.de")
 
@@ -61,10 +61,10 @@ def _texts_blanked(before: Any) -> Any:
 
 
 def test_every_kind_of_message_is_blanked_and_still_reads_as_its_kind(session: Session) -> None:
-    erika = contact(session, 1, "Zellwerk")
+    erika = seed.company(session, "Zellwerk", "it", telegram_user_id=1, contact_name="Kontakt 1")
     members.set_display_name(session=session, member_id=erika.id, name=SECRETS[0])
     members.set_email(session=session, member_id=erika.id, email=SECRETS[1])
-    ben = contact(session, 2, "Vision Ltd")
+    ben = seed.company(session, "Vision Ltd", "it", telegram_user_id=2, contact_name="Kontakt 2")
     sent = {}
     for kind, samples in SAMPLES.items():
         for n, sample in enumerate(samples):
@@ -91,8 +91,8 @@ def test_a_member_text_that_spells_a_state_or_a_day_leaves_other_messages_intact
     session: Session,
 ) -> None:
     """Only texts are blanked: a state word or a day in a payload is data the bot renders by."""
-    erika = contact(session, 1, "Zellwerk")
-    ben = contact(session, 2, "Vision Ltd")
+    erika = seed.company(session, "Zellwerk", "it", telegram_user_id=1, contact_name="Kontakt 1")
+    ben = seed.company(session, "Vision Ltd", "it", telegram_user_id=2, contact_name="Kontakt 2")
     digest = WeeklyDigest(
         week="2026-W11",
         introductions=(

@@ -12,7 +12,7 @@ from sqlmodel import Session, col, select
 from kooperation.config import Settings
 from kooperation.models import AuditLog, Match, MatchStatus, Outbox, utcnow
 from kooperation.services import review, roles
-from tests import review_seed as seed
+from tests import factories as seed
 
 
 def test_manager_queue_holds_proposals_where_either_side_is_in_their_cluster(

@@ -13,7 +13,7 @@ from sqlmodel import Session, select
 from kooperation.config import Settings
 from kooperation.models import AuditLog, ManagerCluster, Member, Role, utcnow
 from kooperation.services import identity, roles
-from tests import review_seed as seed
+from tests import factories as seed
 
 
 def test_admin_from_settings_gets_a_member_row_on_first_contact(

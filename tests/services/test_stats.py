@@ -13,7 +13,7 @@ from bot.handlers.stats import render_stats
 from kooperation.config import Settings
 from kooperation.models import Feedback, Size
 from kooperation.services import introductions, privacy, reporting, review, roles, stats
-from tests import review_seed as seed
+from tests import factories as seed
 
 BERLIN = ZoneInfo("Europe/Berlin")
 
