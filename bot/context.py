@@ -172,7 +172,7 @@ class BotContext(CallbackContext[ExtBot[None], UserData, ChatData, BotData]):
     def acting_session(self) -> Iterator[Session]:
         """A session for one service call on the actor's behalf: the services take the member,
         and a refusal of an actor without a member row is audited under their Telegram id."""
-        who = self.actor
+        who = self.known_actor  # the actor already resolved, or read without a change
         with self.runtime.session() as session:
             if who.member is None and who.telegram_user_id:
                 identity.as_stranger(session=session, telegram_user_id=who.telegram_user_id)
