@@ -1,12 +1,16 @@
-"""Turning catalogue texts into Telegram messages: keyboards, splitting, sending."""
+"""Turning catalogue texts into Telegram messages: keyboards, splitting, sending.
+
+Texts are HTML: the bot's `Defaults` (bot/app.py) send every message with parse_mode=HTML and
+no link previews, so nothing here names them.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import Any
 
-from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
-from telegram.constants import MessageLimit, ParseMode
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message
+from telegram.constants import MessageLimit
 from telegram.error import BadRequest
 
 Buttons = Sequence[Sequence[tuple[str, str]]]
@@ -56,7 +60,8 @@ def split_message(text: str, limit: int = MessageLimit.MAX_TEXT_LENGTH) -> list[
 async def send_html(
     bot: Any, chat_id: int, text: str, buttons: Buttons | None = None, *, silent: bool = False
 ) -> list[Message]:
-    """Sends `text` (already safe HTML), split if needed; buttons go on the last part.
+    """Sends `text` (already safe HTML) through the application's bot (its `Defaults` make it
+    HTML), split if needed; buttons go on the last part.
     `silent`: delivered without a notification sound (quiet hours)."""
     parts = split_message(text)
     sent = []
@@ -66,37 +71,13 @@ async def send_html(
             await bot.send_message(
                 chat_id=chat_id,
                 text=part,
-                parse_mode=ParseMode.HTML,
                 reply_markup=markup,
-                disable_web_page_preview=True,
                 disable_notification=silent,
             )
         )
     return sent
 
 
-async def reply_html(update: Update, text: str, buttons: Buttons | None = None) -> None:
-    """Answers in the chat the update came from."""
-    chat = update.effective_chat
-    if chat is None:
-        return
-    await send_html(update.get_bot(), chat.id, text, buttons)
-
-
 def is_not_modified(error: BadRequest) -> bool:
     """Telegram's answer to an edit that changes nothing (a second tap on the same button)."""
     return "not modified" in str(error).lower()
-
-
-async def edit_html(query: CallbackQuery, text: str, buttons: Buttons | None = None) -> None:
-    """Replaces the message of the pressed button; an edit that changes nothing is no error."""
-    try:
-        await query.edit_message_text(
-            text=text,
-            parse_mode=ParseMode.HTML,
-            reply_markup=keyboard(buttons),
-            disable_web_page_preview=True,
-        )
-    except BadRequest as error:
-        if not is_not_modified(error):
-            raise
