@@ -41,7 +41,7 @@ MISFIRE_GRACE = 3600
 _TICK = timedelta(microseconds=1)
 
 
-class WallClockCron(BaseTrigger):
+class WallClockCron(BaseTrigger):  # type: ignore[misc]  # APScheduler 3 ships no types
     """A crontab schedule on the local wall clock that fires once per matching local time.
 
     APScheduler's own CronTrigger fires twice in the repeated hour when the clocks go back
