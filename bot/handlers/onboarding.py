@@ -24,6 +24,7 @@ from __future__ import annotations
 import functools
 import logging
 import re
+from collections.abc import Callable, Coroutine
 from typing import Any
 
 from telegram import Update
@@ -36,11 +37,12 @@ from telegram.ext import (
 )
 
 from bot import commands, jobs
-from bot.callbacks import callback_id
+from bot.callbacks import callback_id, parts
 from bot.context import runtime
-from bot.handlers import listings as listing_steps
+from bot.drafts import CompanyDraft, ListingDraft, OnboardingState
+from bot.handlers.listings import posting as listing_steps
+from bot.handlers.listings.views import ask_first
 from bot.members import Who, current
-from bot.render import Buttons
 from bot.texts import plain, t
 from bot.ui import (
     NOT_TEXT,
@@ -67,6 +69,27 @@ END = ConversationHandler.END
 MANAGER_PREFIX = "mgr-"
 _PAYLOAD = re.compile(r"[A-Za-z0-9_-]{1,64}")  # what Telegram allows in a deep link
 BAD_PAYLOAD = "?"  # kept instead of a malformed one (NUL, spaces …): "invalid link" later
+State = listing_steps.State
+Step = Callable[[Update, Context], Coroutine[Any, Any, State]]
+
+
+def _state(context: Context) -> OnboardingState:
+    return OnboardingState.from_user_data(context.user_data)
+
+
+def _keep(context: Context, state: OnboardingState) -> None:
+    state.to_user_data(context.user_data)
+
+
+def _forget_company(context: Context) -> None:
+    state = _state(context)
+    state.company = CompanyDraft()
+    _keep(context, state)
+
+
+def _typed(update: Update) -> str:
+    message = update.effective_message
+    return (message.text or "") if message is not None else ""
 
 
 def _telegram_name(update: Update) -> str:
@@ -82,20 +105,19 @@ def _welcome(language: str) -> tuple[str, list[list[tuple[str, str]]]]:
     ]
 
 
-def _signed_up(step: Any) -> Any:
+def _signed_up(step: Step) -> Step:
     """A registration step needs the member row: after /delete_me (or a restart of the data)
     an old question is answered with the way back to /start, not a traceback."""
 
     @functools.wraps(step)
-    async def guarded(update: Update, context: Context) -> int | str | None:
+    async def guarded(update: Update, context: Context) -> State:
         who = current(update, context)
         if who.member is None or who.member.consent_at is None:
             await answer(update)
             _forget_company(context)
             await say(update, who.language, "common.not_registered")
             return END
-        result: int | str | None = await step(update, context)
-        return result
+        return await step(update, context)
 
     return guarded
 
@@ -109,24 +131,27 @@ async def start(update: Update, context: Context) -> int:
     who = current(update, context)
     payload = context.args[0] if context.args else ""
     if payload and payload != "group":
-        valid = _PAYLOAD.fullmatch(payload) is not None
-        context.user_data["start_payload"] = payload if valid else BAD_PAYLOAD
+        state = _state(context)
+        state.start_payload = payload if _PAYLOAD.fullmatch(payload) else BAD_PAYLOAD
+        _keep(context, state)
     if who.member is None or who.member.consent_at is None:
         text, buttons = _welcome(who.language)
         await reply(update, text, buttons)
         return CONSENT
-    context.user_data.pop("draft", None)  # /start starts over: a half-written listing is dropped
+    ListingDraft.drop(context.user_data)  # /start starts over: a half-written listing is dropped
     await _redeem_payload(update, context, who)
     return await _next_step(update, context, current(update, context))
 
 
 async def switch_language(update: Update, context: Context) -> int:
     """Shows the welcome screen in the other language; stays in CONSENT."""
-    language = (update.callback_query.data or "").rsplit(":", 1)[-1]
+    language = parts(update)[-1]
     if language not in members.LANGUAGES:
         await stale(update, current(update, context))
         return CONSENT
-    context.user_data["lang"] = language
+    state = _state(context)
+    state.language = language
+    _keep(context, state)
     await answer(update)
     text, buttons = _welcome(language)
     await edit(update, text, buttons)
@@ -136,18 +161,22 @@ async def switch_language(update: Update, context: Context) -> int:
 async def consent(update: Update, context: Context) -> int:
     """Creates the member (the first data stored) and continues with the company."""
     await answer(update)
-    user = update.effective_user
+    user, chat = update.effective_user, update.effective_chat
+    if user is None or chat is None:  # not from a person in a chat: nobody to sign up
+        return END
     who = current(update, context)
     with runtime(context).session() as session:
         member = identity.give_consent(
             session=session,
             telegram_user_id=user.id,
-            chat_id=update.effective_chat.id,
+            chat_id=chat.id,
             username=user.username,
             language=who.language,
         )
     who = Who(member, who.language)
-    context.user_data.pop("lang", None)
+    state = _state(context)
+    state.language = ""  # the member row holds it now
+    _keep(context, state)
     await say(update, who.language, "onboarding.consent_given")
     await _redeem_payload(update, context, who)
     return await _next_step(update, context, current(update, context))
@@ -155,7 +184,9 @@ async def consent(update: Update, context: Context) -> int:
 
 async def _redeem_payload(update: Update, context: Context, who: Who) -> None:
     """Acts on a deep-link payload kept from /start: an organization or a manager invite."""
-    payload = context.user_data.pop("start_payload", "")
+    state = _state(context)
+    payload, state.start_payload = state.start_payload, ""
+    _keep(context, state)
     if not payload or who.member is None:
         return
     if payload.startswith(MANAGER_PREFIX):
@@ -229,29 +260,31 @@ async def search(update: Update, context: Context) -> int:
     """Searches organizations by the typed name; offers the hits and, below them, the clusters
     to register it as new. "Name, region" keeps the region for a new registration."""
     who = current(update, context)
-    name, where = organizations.split_name_and_region(update.message.text)
+    name, where = organizations.split_name_and_region(_typed(update))
     try:
         with runtime(context).session() as session:
             hits = organizations.search_organizations(session=session, query=name)
     except InvalidInput as error:
         await _invalid(update, who.language, error)
         return ORG_SEARCH
-    context.user_data["org_name"] = name[:200]
-    context.user_data["org_region"] = where
+    state = _state(context)
+    company = state.company
+    company.name, company.region = name[:200], where
+    company.choices = [o.id for o in hits if o.id is not None]
+    _keep(context, state)
     if not hits:
         key = "onboarding.no_hits_region" if where else "onboarding.no_hits"
         await say(
             update, who.language, key, _cluster_buttons(who.language), name=name, region=where
         )
         return CLUSTER
-    context.user_data["org_choices"] = [o.id for o in hits]
     buttons = [[(o.name[:60], f"ob:org:{o.id}")] for o in hits]
     buttons.extend(_cluster_buttons(who.language, new=True))
     await say(update, who.language, "onboarding.pick_organization", buttons, name=name)
     return ORG_PICK
 
 
-def _cluster_buttons(language: str, *, new: bool = False) -> Buttons:
+def _cluster_buttons(language: str, *, new: bool = False) -> list[list[tuple[str, str]]]:
     if new:
         return [
             [(plain(language, "onboarding.button_new_in", cluster=spec.name), f"ob:cl:{spec.slug}")]
@@ -266,7 +299,7 @@ async def pick(update: Update, context: Context) -> int:
     confirm; nobody joins by typing a name); then the name, or the menu while waiting."""
     who = current(update, context)
     organization_id = callback_id(update) or 0
-    if organization_id not in context.user_data.get("org_choices", []):
+    if organization_id not in _state(context).company.choices:
         await stale(update, who)
         return ORG_PICK
     await answer(update)
@@ -308,12 +341,14 @@ async def pick(update: Update, context: Context) -> int:
 async def choose_cluster(update: Update, context: Context) -> int:
     """Keeps the cluster of the new organization; asks for the size band."""
     who = current(update, context)
-    slug = (update.callback_query.data or "").rsplit(":", 1)[-1]
-    if slug not in {spec.slug for spec in cluster_specs()} or not context.user_data.get("org_name"):
+    slug = parts(update)[-1]
+    state = _state(context)
+    if slug not in {spec.slug for spec in cluster_specs()} or not state.company.name:
         await stale(update, who)
         return CLUSTER
     await answer(update)
-    context.user_data["org_cluster"] = slug
+    state.company.cluster = slug
+    _keep(context, state)
     buttons = [
         [(plain(who.language, f"onboarding.size.{size.value}"), f"ob:sz:{size.value}")]
         for size in Size
@@ -327,14 +362,16 @@ async def choose_size(update: Update, context: Context) -> int:
     """Keeps the size band; registers the organization if the name came with a region,
     otherwise asks for it."""
     who = current(update, context)
-    size = (update.callback_query.data or "").rsplit(":", 1)[-1]
-    if size not in {s.value for s in Size} or "org_cluster" not in context.user_data:
+    size = parts(update)[-1]
+    state = _state(context)
+    if size not in {s.value for s in Size} or not state.company.cluster:
         await stale(update, who)
         return SIZE
     await answer(update)
-    context.user_data["org_size"] = size
-    if context.user_data.get("org_region"):
-        return await _register(update, context, who, context.user_data["org_region"])
+    state.company.size = Size(size)
+    _keep(context, state)
+    if state.company.region:
+        return await _register(update, context, who, state.company.region)
     await say(update, who.language, "onboarding.ask_region")
     return REGION
 
@@ -342,27 +379,29 @@ async def choose_size(update: Update, context: Context) -> int:
 @_signed_up
 async def region(update: Update, context: Context) -> int:
     """The typed region or postcode completes the new organization."""
-    return await _register(update, context, current(update, context), update.message.text)
+    return await _register(update, context, current(update, context), _typed(update))
 
 
 async def _register(update: Update, context: Context, who: Who, where: str) -> int:
     """Registers the organization; the contact joins it; then the name."""
-    data = context.user_data
+    state = _state(context)
+    company = state.company
     try:
         with runtime(context).session() as session:
             organization = organizations.register_organization(
                 session=session,
-                name=data.get("org_name", ""),
-                cluster_slug=data.get("org_cluster", ""),
-                size=data.get("org_size", Size.SMALL),
+                name=company.name,
+                cluster_slug=company.cluster,
+                size=company.size or Size.SMALL,
                 region=where,
                 member_id=who.member_id,
             )
     except InvalidInput as error:
-        if error.code in {"empty", "too_short", "too_long"} and not data.get("org_name"):
+        if error.code in {"empty", "too_short", "too_long"} and not company.name:
             await say(update, who.language, "onboarding.ask_organization")
             return ORG_SEARCH
-        data.pop("org_region", None)
+        company.region = ""
+        _keep(context, state)
         await _invalid(update, who.language, error)
         await say(update, who.language, "onboarding.ask_region")
         return REGION
@@ -386,7 +425,7 @@ async def name(update: Update, context: Context) -> int | str:
         await answer(update)
         value = _telegram_name(update)
     else:
-        value = update.message.text
+        value = _typed(update)
     try:
         with runtime(context).session() as session:
             done = organizations.complete_registration(
@@ -403,9 +442,9 @@ async def name(update: Update, context: Context) -> int | str:
         return END
     link = f"https://t.me/{context.bot.username}?start={done.invite_code}"
     lead = t(who.language, "onboarding.done_with_invite", name=member.display_name, link=link)
-    context.user_data[listing_steps.DRAFT] = listing_steps.new_draft(guess=True)
+    ListingDraft(guess=True).to_user_data(context.user_data)
     later = [[(plain(who.language, "onboarding.button_later"), "ob:later")]]
-    await reply(update, f"{lead}\n\n{listing_steps.ask_first(who.language)}", later)
+    await reply(update, f"{lead}\n\n{ask_first(who.language)}", later)
     return listing_steps.TEXT_STATE
 
 
@@ -413,14 +452,9 @@ async def later(update: Update, context: Context) -> int:
     """ "Later" instead of a first listing: the main menu."""
     who = current(update, context)
     await answer(update)
-    context.user_data.pop(listing_steps.DRAFT, None)
+    ListingDraft.drop(context.user_data)
     await show_menu(update, who)
     return END
-
-
-def _forget_company(context: Context) -> None:
-    for key in ("org_name", "org_region", "org_cluster", "org_size", "org_choices"):
-        context.user_data.pop(key, None)
 
 
 async def hint_text(update: Update, context: Context) -> int | None:
@@ -433,9 +467,10 @@ async def cancel(update: Update, context: Context) -> int:
     """Leaves the registration; what was stored so far stays."""
     who = current(update, context)
     await answer(update)
-    _forget_company(context)
-    for key in ("start_payload", listing_steps.DRAFT):
-        context.user_data.pop(key, None)
+    state = _state(context)
+    state.company, state.start_payload = CompanyDraft(), ""
+    _keep(context, state)
+    ListingDraft.drop(context.user_data)
     if who.registered:
         await show_menu(update, who, t(who.language, "common.cancelled"))
     else:
