@@ -63,7 +63,8 @@ State = int | str
 """What a step returns: one of the states above, one of the hosting conversation's, or END."""
 
 
-def _typed(update: Update) -> str:
+def typed_text(update: Update) -> str:
+    """The text of the update's message ("" without one)."""
     message = update.effective_message
     return (message.text or "") if message is not None else ""
 
@@ -101,7 +102,7 @@ async def begin(update: Update, context: Context) -> State:
     if update.callback_query is not None:
         kind = Kind(parts(update)[-1])  # ^mn:(need|offer)$
     else:
-        kind = Kind.NEED if _typed(update).lstrip("/").startswith("need") else Kind.OFFER
+        kind = Kind.NEED if typed_text(update).lstrip("/").startswith("need") else Kind.OFFER
     draft = ListingDraft(kind)
     _keep(context, draft)
     await _ask_text(update, who, draft)
@@ -137,7 +138,7 @@ async def receive_text(update: Update, context: Context) -> State:
         await show_menu(update, who)
         return END
     try:
-        draft.text = clean_listing_text(_typed(update))
+        draft.text = clean_listing_text(typed_text(update))
     except InvalidInput as error:
         await say(update, who.language, f"listings.invalid.{error.code}", **error.params)
         return TEXT_STATE
