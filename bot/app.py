@@ -6,11 +6,12 @@ import importlib
 import logging
 from typing import Any
 
-from telegram import Update
-from telegram.ext import AIORateLimiter, Application, ContextTypes, TypeHandler
+from telegram import LinkPreviewOptions, Update
+from telegram.constants import ParseMode
+from telegram.ext import AIORateLimiter, Application, ContextTypes, Defaults, TypeHandler
 
 from bot.concurrency import ChatOrderedProcessor
-from bot.context import BotContext, Runtime, runtime, worker_threads
+from bot.context import BotContext, BotData, ChatData, Runtime, UserData, runtime, worker_threads
 from kooperation.config import Settings
 from kooperation.db import engine_for
 
@@ -36,6 +37,13 @@ HANDLER_MODULES = (
 )
 PREFETCH_GROUP = -1_000_000
 """Before every handler: the acting member, looked up in a worker thread (bot.members)."""
+DEFAULTS = Defaults(
+    parse_mode=ParseMode.HTML, link_preview_options=LinkPreviewOptions(is_disabled=True)
+)
+"""Every text the bot sends is rendered HTML (bot/texts); links never unfold into previews."""
+CONTEXT_TYPES = ContextTypes(
+    context=BotContext, user_data=UserData, chat_data=ChatData, bot_data=BotData
+)
 
 
 def build_application(settings: Settings) -> Application[Any, Any, Any, Any, Any, Any]:
@@ -51,12 +59,13 @@ def build_application(settings: Settings) -> Application[Any, Any, Any, Any, Any
     application = (
         Application.builder()
         .token(settings.telegram_bot_token)
+        .defaults(DEFAULTS)
         .base_url(settings.telegram_api_base_url)
         .rate_limiter(
             AIORateLimiter(overall_max_rate=settings.telegram_messages_per_second, max_retries=3)
         )
         .persistence(DbPersistence(engine, executor=executor))
-        .context_types(ContextTypes(context=BotContext))
+        .context_types(CONTEXT_TYPES)
         .concurrent_updates(ChatOrderedProcessor(bound))
         .post_init(_post_init)
         .post_shutdown(_post_shutdown)

@@ -15,7 +15,7 @@ from telegram import Bot, BotCommand, BotCommandScopeChat
 from telegram.error import TelegramError
 from telegram.ext import Application
 
-from bot.context import runtime
+from bot.context import CommandMenu, runtime
 from bot.texts import DEFAULT_LANGUAGE, LANGUAGES, language_of, plain
 from kooperation.config import Settings
 from kooperation.models import Member
@@ -70,15 +70,12 @@ async def _set_for_chat(bot: Bot, chat_id: int, commands: list[BotCommand] | Non
     return True
 
 
-Menu = tuple[tuple[str, str], ...] | None  # (command, description) pairs; None: public menu
-
-
-def _published(application: Application[Any, Any, Any, Any, Any, Any]) -> dict[int, Menu]:
+def _published(application: Application[Any, Any, Any, Any, Any, Any]) -> dict[int, CommandMenu]:
     """Each staff chat's menu as this process last set it."""
-    return runtime(application).extras.setdefault("staff_menus", {})
+    return runtime(application).staff_menus
 
 
-def _menu(commands: list[BotCommand] | None) -> Menu:
+def _menu(commands: list[BotCommand] | None) -> CommandMenu:
     return None if commands is None else tuple((c.command, c.description) for c in commands)
 
 

@@ -1,4 +1,11 @@
-"""What handlers and jobs reach through `context`: settings, the database, the matcher.
+"""What handlers and jobs reach through `context`: settings, the database, the acting member.
+
+Every handler has the signature `(update: Update, context: BotContext)`:
+
+    who = context.actor                       # the acting member, resolved once per update
+    settings = context.runtime.settings
+    with context.acting_session() as session: # a service call on the actor's behalf
+        review.approve_match(session=session, settings=settings, member=who.member, …)
 
 Database work never runs on the event loop: while one update waits for a query, the others go
 on. `Runtime.run` runs a function in the runtime's worker threads (as many as the connection
@@ -16,16 +23,31 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
-from telegram.ext import Application, CallbackContext
+from telegram import Update
+from telegram.ext import Application, CallbackContext, ExtBot
 
+from bot.delivery import OutboxSender
 from kooperation.config import Settings
 from kooperation.db import session_scope
+from kooperation.services import identity
+
+if TYPE_CHECKING:
+    from bot.members import Prefetched, Who
 
 T = TypeVar("T")
+
+UserData = dict[Any, Any]
+"""Per user, persisted (`bot/persistence.py`): conversation steps' state."""
+ChatData = dict[Any, Any]
+BotData = dict[str, Any]
+"""Holds only `"runtime"`; never persisted."""
+
+CommandMenu = tuple[tuple[str, str], ...] | None
+"""A chat's command menu as (command, description) pairs; None: the public menu."""
 
 
 @dataclass
@@ -34,8 +56,12 @@ class Runtime:
 
     settings: Settings
     engine: Engine
-    extras: dict[str, Any] = field(default_factory=dict)
     executor: ThreadPoolExecutor | None = None
+    sender: OutboxSender | None = None
+    """Delivers the outbox (started by `bot.jobs.start`)."""
+    sender_task: asyncio.Task[None] | None = None
+    staff_menus: dict[int, CommandMenu] = field(default_factory=dict)
+    """Each staff chat's command menu as this process last set it (`bot.commands`)."""
 
     @contextmanager
     def session(self) -> Iterator[Session]:
@@ -48,6 +74,11 @@ class Runtime:
         call = functools.partial(function, *args, **kwargs)
         return await loop.run_in_executor(self.executor, call)
 
+    def wake_sender(self) -> None:
+        """Has queued outbox rows sent at once (else the sender's next poll, within ~1 s)."""
+        if self.sender is not None:
+            self.sender.wake()
+
     def close(self) -> None:
         if self.executor is not None:
             self.executor.shutdown(wait=True, cancel_futures=False)
@@ -58,23 +89,84 @@ def worker_threads(size: int) -> ThreadPoolExecutor:
     return ThreadPoolExecutor(max_workers=size, thread_name_prefix="db")
 
 
-class BotContext(CallbackContext[Any, Any, Any, Any]):
-    """PTB's context plus what is resolved once per update before any handler runs.
-
-    `prefetched` holds the acting member (`bot.members.Who`), looked up in a worker thread by
-    the update's first handler group (`bot.members.prefetch`); `bot.members.current` takes it.
-    """
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.prefetched: Any = None
+AnyApplication = Application[Any, Any, Any, Any, Any, Any]
 
 
-def runtime(
-    context: CallbackContext[Any, Any, Any, Any] | Application[Any, Any, Any, Any, Any, Any],
-) -> Runtime:
+class BotContext(CallbackContext[ExtBot[None], UserData, ChatData, BotData]):
+    """PTB's context plus the runtime and the acting member, resolved once per update.
+
+    The first handler group (`bot.members.prefetch`) reads the member in a worker thread;
+    `actor` takes that on first use (or looks the user up itself) and keeps it for every
+    later handler of the update. After a handler changed the member, `refresh_actor()`."""
+
+    def __init__(
+        self, application: AnyApplication, chat_id: int | None = None, user_id: int | None = None
+    ) -> None:
+        super().__init__(application, chat_id=chat_id, user_id=user_id)
+        self.prefetched: Prefetched | None = None
+        self._update: Update | None = None
+        self._actor: Who | None = None
+
+    @classmethod
+    def from_update(cls, update: object, application: AnyApplication) -> BotContext:
+        """PTB's constructor for handlers (and, through `from_error`, error handlers); the
+        context keeps the update so that `actor` can look its user up."""
+        if not isinstance(update, Update):
+            return cls(application)
+        chat, user = update.effective_chat, update.effective_user
+        context = cls(
+            application, chat_id=chat.id if chat else None, user_id=user.id if user else None
+        )
+        context._update = update
+        return context
+
+    @property
+    def runtime(self) -> Runtime:
+        return runtime(self.application)
+
+    @property
+    def actor(self) -> Who:
+        """The member behind the update (None before consent) and the language to answer in."""
+        if self._actor is None:
+            from bot.members import first_look
+
+            self._actor = first_look(self._update, self)
+        return self._actor
+
+    def refresh_actor(self) -> Who:
+        """Looks the actor up again (after a handler changed the member) and keeps that."""
+        from bot.members import look_up
+
+        self._actor = look_up(self._update, self)
+        return self._actor
+
+    def staff_actor(self) -> Who:
+        """The actor for a manager's or admin's command: an admin listed in the settings who
+        has no member row yet gets one now (`identity.staff_member`)."""
+        from bot.members import with_staff_row
+
+        self._actor = with_staff_row(self._update, self, self.actor)
+        return self._actor
+
+    @contextmanager
+    def acting_session(self) -> Iterator[Session]:
+        """A session for one service call on the actor's behalf: the services take the member,
+        and a refusal of an actor without a member row is audited under their Telegram id."""
+        who = self.actor
+        with self.runtime.session() as session:
+            if who.member is None and who.telegram_user_id:
+                identity.as_stranger(session=session, telegram_user_id=who.telegram_user_id)
+            yield session
+
+    def wake_sender(self) -> None:
+        self.runtime.wake_sender()
+
+
+def runtime(context: CallbackContext[Any, Any, Any, Any] | AnyApplication) -> Runtime:
+    """The runtime of an application (jobs, start-up) or of any context."""
     app = context if isinstance(context, Application) else context.application
-    return app.bot_data["runtime"]
+    state: Runtime = app.bot_data["runtime"]
+    return state
 
 
 async def in_session(

@@ -41,7 +41,7 @@ MISFIRE_GRACE = 3600
 _TICK = timedelta(microseconds=1)
 
 
-class WallClockCron(BaseTrigger):  # type: ignore[misc]
+class WallClockCron(BaseTrigger):
     """A crontab schedule on the local wall clock that fires once per matching local time.
 
     APScheduler's own CronTrigger fires twice in the repeated hour when the clocks go back
@@ -144,21 +144,11 @@ def run_housekeeping(rt: Runtime, now: datetime | None = None) -> dict[str, int]
 
 
 # ---------------------------------------------------------------------------- wiring
-def _sender(application: Application[Any, Any, Any, Any, Any, Any]) -> OutboxSender | None:
-    return runtime(application).extras.get("outbox_sender")
-
-
 def wake_sender(
     context: CallbackContext[Any, Any, Any, Any] | Application[Any, Any, Any, Any, Any, Any],
 ) -> None:
-    """A handler that queued outbox rows may call this to have them sent at once.
-
-    Without it the sender still finds them on its next poll, within about a second.
-    """
-    app = context if isinstance(context, Application) else context.application
-    sender = _sender(app)
-    if sender is not None:
-        sender.wake()
+    """Kept for the handlers not yet on `context.wake_sender()` (`Runtime.wake_sender`)."""
+    runtime(context).wake_sender()
 
 
 def _locked(
@@ -188,9 +178,7 @@ def _locked(
                 log.exception("%s failed (attempt %s of %s)", name, attempt + 1, len(retries) + 1)
         if error is not None:
             await _after_failure(context, callback, name, retries, attempt, slot, error)
-        sender = _sender(context.application)
-        if sender is not None:
-            sender.wake()
+        runtime(context).wake_sender()
 
     callback.__name__ = name
     return callback
@@ -274,8 +262,8 @@ def start(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
         is_running=lambda: application.running,
         is_quiet=lambda: settings.is_quiet(utcnow()),
     )
-    rt.extras["outbox_sender"] = sender
-    rt.extras["outbox_task"] = asyncio.get_running_loop().create_task(
+    rt.sender = sender
+    rt.sender_task = asyncio.get_running_loop().create_task(
         _run_when_started(application, sender), name="outbox-sender"
     )
 
@@ -381,8 +369,8 @@ async def _run_when_started(
 async def stop(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
     """Stops the sender; a message in flight finishes and is marked first."""
     rt = runtime(application)
-    sender: OutboxSender | None = rt.extras.pop("outbox_sender", None)
-    task: asyncio.Task[None] | None = rt.extras.pop("outbox_task", None)
+    sender, task = rt.sender, rt.sender_task
+    rt.sender = rt.sender_task = None
     if sender is not None:
         sender.stop()
     if task is not None:

@@ -1,16 +1,19 @@
-"""Who is writing: the current member and their language, resolved once per update."""
+"""Who is acting: the member behind an update and their language, resolved once per update.
+
+Handlers read it as `context.actor` (`bot.context.BotContext`); staff commands as
+`context.staff_actor()`, which also gives an admin listed in the settings their member row on
+first contact. Everything here is how that one value comes about.
+"""
 
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from typing import Any
 
 from sqlmodel import Session
 from telegram import Update
-from telegram.ext import CallbackContext
 
-from bot.context import runtime
+from bot.context import BotContext
 from bot.texts import language_of
 from kooperation.models import Member, Role
 from kooperation.services import identity, members, membership
@@ -25,6 +28,7 @@ class Who:
     member: Member | None
     language: str
     pending: str = ""  # the company a join request of this member is waiting for
+    telegram_user_id: int = 0  # 0: no user (or built by hand, as after a change)
 
     @property
     def registered(self) -> bool:
@@ -46,38 +50,38 @@ class Who:
         return self.member.id
 
 
-def current(update: Update, context: CallbackContext[Any, Any, Any, Any]) -> Who:
+@dataclass(frozen=True)
+class Prefetched:
+    who: Who
+    current: bool
+    """`identity.seen` would change nothing (active, same chat, same @username)."""
+
+
+def current(update: Update, context: BotContext) -> Who:  # noqa: ARG001 (old signature)
+    """Kept for the handlers not yet on `context.actor`: the first call of an update gives the
+    actor, every later one looks again (as `context.refresh_actor()`)."""
+    if context._actor is None:
+        return context.actor
+    return context.refresh_actor()
+
+
+def first_look(update: Update | None, context: BotContext) -> Who:
+    """Takes what `prefetch` read in a worker thread, unless the member's record needs the
+    update `identity.seen` makes (then it looks again here)."""
+    prefetched, context.prefetched = context.prefetched, None
+    if prefetched is not None and prefetched.current:
+        return prefetched.who
+    return look_up(update, context)
+
+
+def look_up(update: Update | None, context: BotContext) -> Who:
     """Looks the user up; a private message from a member who had blocked the bot makes them
     reachable again. Before consent the language comes from the user's own choice on the
-    welcome screen or from Telegram's language code.
-
-    The first call of an update takes what `prefetch` read in a worker thread, unless the
-    member's record needs the update `members.seen` makes (then, as on later calls after the
-    handler changed the member, it looks again here)."""
-    prefetched = getattr(context, "prefetched", None)
-    if isinstance(prefetched, _Prefetched):
-        context.prefetched = None  # type: ignore[attr-defined]
-        if prefetched.current:
-            return prefetched.who
-    return _resolve(update, context)
-
-
-def _private_chat_id(update: Update) -> int | None:
-    chat = update.effective_chat
-    return chat.id if chat is not None and chat.type == "private" else None
-
-
-def _language_before_consent(update: Update, context: CallbackContext[Any, Any, Any, Any]) -> str:
-    user_data = context.user_data if context.user_data is not None else {}
-    code = update.effective_user.language_code if update.effective_user else None
-    return language_of(user_data.get("lang") or code)
-
-
-def _resolve(update: Update, context: CallbackContext[Any, Any, Any, Any]) -> Who:
-    user = update.effective_user
-    if user is None:
+    welcome screen or from Telegram's language code."""
+    user = update.effective_user if update is not None else None
+    if update is None or user is None:
         return Who(None, language_of(None))
-    with runtime(context).session() as session:
+    with context.runtime.session() as session:
         member = identity.seen(
             session=session,
             telegram_user_id=user.id,
@@ -86,8 +90,38 @@ def _resolve(update: Update, context: CallbackContext[Any, Any, Any, Any]) -> Wh
         )
         pending = _pending(session, member)
     if member is not None:
-        return Who(member, language_of(member.language), pending)
-    return Who(None, _language_before_consent(update, context))
+        return Who(member, language_of(member.language), pending, user.id)
+    return Who(None, _language_before_consent(update, context), telegram_user_id=user.id)
+
+
+def with_staff_row(update: Update | None, context: BotContext, who: Who) -> Who:
+    """`who`, unless they have no member row and are an admin listed in the settings: then
+    the row `identity.staff_member` creates on first contact."""
+    settings = context.runtime.settings
+    if who.member is not None or who.telegram_user_id not in settings.admin_telegram_ids:
+        return who
+    user = update.effective_user if update is not None else None
+    with context.runtime.session() as session:
+        member = identity.staff_member(
+            session=session,
+            settings=settings,
+            telegram_user_id=who.telegram_user_id,
+            username=(user.username if user else None) or "",
+        )
+    if member is None:
+        return who
+    return Who(member, language_of(member.language), telegram_user_id=who.telegram_user_id)
+
+
+def _private_chat_id(update: Update) -> int | None:
+    chat = update.effective_chat
+    return chat.id if chat is not None and chat.type == "private" else None
+
+
+def _language_before_consent(update: Update, context: BotContext) -> str:
+    user_data = context.user_data if context.user_data is not None else {}
+    code = update.effective_user.language_code if update.effective_user else None
+    return language_of(user_data.get("lang") or code)
 
 
 def _pending(session: Session, member: Member | None) -> str:
@@ -97,42 +131,37 @@ def _pending(session: Session, member: Member | None) -> str:
     return membership.pending_company(session=session, member=member)
 
 
-@dataclass(frozen=True)
-class _Prefetched:
-    who: Who
-    current: bool
-    """`members.seen` would change nothing (active, same chat, same @username)."""
-
-
-def _look_up(update: Update, context: CallbackContext[Any, Any, Any, Any]) -> _Prefetched:
-    """Reads only; `current()` leaves any change to `members.seen`, as before."""
+def _read(update: Update, context: BotContext) -> Prefetched:
+    """Reads only; `first_look` leaves any change to `identity.seen`, as before."""
     user = update.effective_user
     assert user is not None
-    with runtime(context).session() as session:
+    with context.runtime.session() as session:
         member = identity.member_by_telegram_id(session=session, telegram_user_id=user.id)
         pending = _pending(session, member)
     if member is None:
-        return _Prefetched(Who(None, _language_before_consent(update, context)), current=True)
+        who = Who(None, _language_before_consent(update, context), telegram_user_id=user.id)
+        return Prefetched(who, current=True)
     chat_id = _private_chat_id(update)
     unchanged = (
         member.active
         and (chat_id is None or member.chat_id == chat_id)
         and member.username == (user.username or "")[:64]
     )
-    return _Prefetched(Who(member, language_of(member.language), pending), current=unchanged)
+    who = Who(member, language_of(member.language), pending, user.id)
+    return Prefetched(who, current=unchanged)
 
 
-async def prefetch(update: Update, context: CallbackContext[Any, Any, Any, Any]) -> None:
-    """Runs before every other handler: reads the acting member in a worker thread, so the
-    handlers' `current()` does not query the database on the event loop. Private chats only:
-    in groups no handler asks."""
+async def prefetch(update: Update, context: BotContext) -> None:
+    """Runs before every other handler: reads the acting member in a worker thread, so that
+    `context.actor` does not query the database on the event loop. Private chats only: in
+    groups no handler asks."""
     chat = update.effective_chat
-    if not hasattr(context, "prefetched") or update.effective_user is None:
+    if not isinstance(context, BotContext) or update.effective_user is None:
         return
     if chat is None or chat.type != "private":
         return
     try:
-        context.prefetched = await runtime(context).run(_look_up, update, context)
+        context.prefetched = await context.runtime.run(_read, update, context)
     except Exception:  # the handler looks again and reports the error as it always did
         log.debug("member prefetch failed", exc_info=True)
         context.prefetched = None

@@ -1,4 +1,8 @@
-"""Turning catalogue texts into Telegram messages: keyboards, splitting, sending."""
+"""Turning catalogue texts into Telegram messages: keyboards, splitting, sending.
+
+Texts are HTML: the bot's `Defaults` (bot/app.py) send every message with parse_mode=HTML and
+no link previews, so nothing here names them.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +10,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
-from telegram.constants import MessageLimit, ParseMode
+from telegram.constants import MessageLimit
 from telegram.error import BadRequest
 
 Buttons = Sequence[Sequence[tuple[str, str]]]
@@ -56,7 +60,8 @@ def split_message(text: str, limit: int = MessageLimit.MAX_TEXT_LENGTH) -> list[
 async def send_html(
     bot: Any, chat_id: int, text: str, buttons: Buttons | None = None, *, silent: bool = False
 ) -> list[Message]:
-    """Sends `text` (already safe HTML), split if needed; buttons go on the last part.
+    """Sends `text` (already safe HTML) through the application's bot (its `Defaults` make it
+    HTML), split if needed; buttons go on the last part.
     `silent`: delivered without a notification sound (quiet hours)."""
     parts = split_message(text)
     sent = []
@@ -66,9 +71,7 @@ async def send_html(
             await bot.send_message(
                 chat_id=chat_id,
                 text=part,
-                parse_mode=ParseMode.HTML,
                 reply_markup=markup,
-                disable_web_page_preview=True,
                 disable_notification=silent,
             )
         )
@@ -91,12 +94,7 @@ def is_not_modified(error: BadRequest) -> bool:
 async def edit_html(query: CallbackQuery, text: str, buttons: Buttons | None = None) -> None:
     """Replaces the message of the pressed button; an edit that changes nothing is no error."""
     try:
-        await query.edit_message_text(
-            text=text,
-            parse_mode=ParseMode.HTML,
-            reply_markup=keyboard(buttons),
-            disable_web_page_preview=True,
-        )
+        await query.edit_message_text(text=text, reply_markup=keyboard(buttons))
     except BadRequest as error:
         if not is_not_modified(error):
             raise

@@ -1,25 +1,22 @@
-"""What the manager-facing handlers share: who is pressing, answering a button, editing a card."""
+"""Old names of the manager-facing toolkit, kept until its handlers use `bot.ui` and
+`context.staff_actor()` / `context.acting_session()` (`bot.context`) directly."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
-from typing import Any
 
 from sqlmodel import Session
 from telegram import Update
-from telegram.ext import CallbackContext
 
-from bot import ui
 from bot.callbacks import callback_id
-from bot.context import runtime
-from bot.render import Buttons
-from bot.texts import language_of
-from kooperation.models import Member
-from kooperation.services import identity
+from bot.context import BotContext
+from bot.members import Who
+from bot.ui import answer as answer_query
+from bot.ui import edit as edit_or_reply
 
-Context = CallbackContext[Any, Any, Any, Any]
+Caller = Who
+Context = BotContext
 
 __all__ = [
     "Caller",
@@ -32,48 +29,11 @@ __all__ = [
 ]
 
 
-@dataclass(frozen=True)
-class Caller:
-    """The Telegram user behind an update, their member row (if any) and their language."""
-
-    telegram_user_id: int
-    member: Member | None
-    language: str
-
-
-def caller(update: Update, context: Context) -> Caller:
-    """Resolves the user; an admin listed in settings gets a member row on first contact."""
-    user = update.effective_user
-    if user is None:
-        return Caller(0, None, language_of(None))
-    with runtime(context).session() as session:
-        member = identity.staff_member(
-            session=session,
-            settings=runtime(context).settings,
-            telegram_user_id=user.id,
-            username=user.username or "",
-        )
-    language = language_of(member.language if member else user.language_code)
-    return Caller(user.id, member, language)
+def caller(update: Update, context: BotContext) -> Who:  # noqa: ARG001 (the old signature)
+    return context.staff_actor()
 
 
 @contextmanager
-def acting_session(context: Context, who: Caller) -> Iterator[Session]:
-    """A session for one service call on the caller's behalf: the services take the member,
-    and a refusal of a caller without a member row is audited under their Telegram id."""
-    with runtime(context).session() as session:
-        if who.member is None and who.telegram_user_id:
-            identity.as_stranger(session=session, telegram_user_id=who.telegram_user_id)
+def acting_session(context: BotContext, who: Who) -> Iterator[Session]:  # noqa: ARG001
+    with context.acting_session() as session:
         yield session
-
-
-async def answer_query(update: Update, text: str | None = None, alert: bool = False) -> None:
-    """Stops the pressed button's spinner, optionally with a short notice. Inside a durable
-    conversation step it waits, like every reply, until the step's state is stored."""
-    await ui.answer(update, text, alert)
-
-
-async def edit_or_reply(update: Update, text: str, buttons: Buttons | None = None) -> None:
-    """Replaces the message of the pressed button; sends a new one if that is not possible
-    (held back like `answer_query`)."""
-    await ui.edit(update, text, buttons)

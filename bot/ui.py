@@ -1,25 +1,39 @@
-"""Small pieces every contact-facing handler shares: filters, replies, the main menu."""
+"""The handler toolkit: filters, replies, button answers, the main menu, durable steps.
+
+Every handler – contact or staff – answers through these, so that inside a durable conversation
+step (`conversation`) its replies wait until the step's state is stored:
+
+    async def pressed(update: Update, context: BotContext) -> None:
+        who = context.actor                       # bot.context / bot.members
+        await answer(update)                      # stops the button's spinner
+        await edit(update, t(who.language, "…"), buttons)   # or reply / say
+
+Texts are HTML; the Application's `Defaults` give every message parse_mode=HTML and no link
+previews. Button data comes from `bot.callbacks`.
+"""
 
 from __future__ import annotations
 
 import contextlib
 import functools
 import warnings
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from contextvars import ContextVar
 from typing import Any
 
 from telegram import Update
-from telegram.constants import ParseMode
 from telegram.error import BadRequest
-from telegram.ext import CallbackContext, ConversationHandler, filters
+from telegram.ext import ConversationHandler, filters
 from telegram.warnings import PTBUserWarning
 
+from bot import callbacks
+from bot.context import BotContext
 from bot.members import Who
-from bot.render import Buttons, keyboard, send_html
+from bot.render import Buttons, is_not_modified, keyboard, send_html
 from bot.texts import plain, t
 
-Context = CallbackContext[Any, Any, Any, Any]
+Context = BotContext
+"""The old name of `BotContext`, kept until every handler says `BotContext`."""
 
 PRIVATE = filters.ChatType.PRIVATE
 TEXT = filters.UpdateType.MESSAGE & PRIVATE & filters.TEXT & ~filters.COMMAND
@@ -77,17 +91,12 @@ async def answer(update: Update, text: str | None = None, alert: bool = False) -
 async def _edit_now(update: Update, text: str, buttons: Buttons | None) -> None:
     query = update.callback_query
     message = query.message if query is not None else None
-    if message is not None and getattr(message, "message_id", 0):
+    if query is not None and message is not None and message.message_id:
         try:
-            await query.edit_message_text(  # type: ignore[union-attr]
-                text=text,
-                parse_mode=ParseMode.HTML,
-                reply_markup=keyboard(buttons),
-                disable_web_page_preview=True,
-            )
+            await query.edit_message_text(text=text, reply_markup=keyboard(buttons))
             return
         except BadRequest as error:
-            if "not modified" in str(error).lower():
+            if is_not_modified(error):
                 return
     chat = update.effective_chat
     if chat is not None:
@@ -101,19 +110,20 @@ async def edit(update: Update, text: str, buttons: Buttons | None = None) -> Non
 
 def menu_buttons(language: str) -> Buttons:
     return [
+        new_listing_buttons(language),
         [
-            (plain(language, "menu.button_need"), "mn:need"),
-            (plain(language, "menu.button_offer"), "mn:offer"),
+            (plain(language, "menu.button_mine"), callbacks.MENU_MINE.data()),
+            (plain(language, "menu.button_matches"), callbacks.MENU_MATCHES.data()),
         ],
-        [
-            (plain(language, "menu.button_mine"), "mn:mine"),
-            (plain(language, "menu.button_matches"), "mn:matches"),
-        ],
-        [
-            (plain(language, "menu.button_settings"), "mn:settings"),
-            (plain(language, "menu.button_privacy"), "mn:privacy"),
-        ],
-        [(plain(language, "menu.button_help"), "mn:help")],
+        *staff_buttons(language),
+    ]
+
+
+def new_listing_buttons(language: str) -> list[tuple[str, str]]:
+    """The buttons that start a need and an offer: one row."""
+    return [
+        (plain(language, f"menu.button_{kind}"), callbacks.MENU_NEW.data(kind))
+        for kind in callbacks.KIND.choices
     ]
 
 
@@ -121,10 +131,10 @@ def staff_buttons(language: str) -> Buttons:
     """The menu of a manager or admin who speaks for no company: nothing to post."""
     return [
         [
-            (plain(language, "menu.button_settings"), "mn:settings"),
-            (plain(language, "menu.button_privacy"), "mn:privacy"),
+            (plain(language, "menu.button_settings"), callbacks.MENU_SETTINGS.data()),
+            (plain(language, "menu.button_privacy"), callbacks.MENU_PRIVACY.data()),
         ],
-        [(plain(language, "menu.button_help"), "mn:help")],
+        [(plain(language, "menu.button_help"), callbacks.MENU_HELP.data())],
     ]
 
 
@@ -176,7 +186,7 @@ async def not_registered(update: Update, who: Who) -> None:
         await say(update, who.language, "membership.no_company")
 
 
-Callback = Callable[[Update, Context], Awaitable[object]]
+Callback = Callable[[Update, BotContext], Coroutine[Any, Any, object]]
 
 
 def _durable(name: str, callback: Callback) -> Callback:
@@ -189,7 +199,7 @@ def _durable(name: str, callback: Callback) -> Callback:
     """
 
     @functools.wraps(callback)
-    async def step(update: Update, context: Context) -> object:
+    async def step(update: Update, context: BotContext) -> object:
         outgoing = _Outgoing()
         token = _OUTGOING.set(outgoing)
         try:
