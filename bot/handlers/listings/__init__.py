@@ -6,14 +6,11 @@ contact goes on.
 
 from __future__ import annotations
 
-from typing import Any
-
-from telegram.ext import Application
-
+from bot.context import AnyApplication
 from bot.handlers.listings import mine, posting
 
 
-def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
+def register(application: AnyApplication) -> None:
     """Adds the listing conversation, then the /mylistings buttons."""
     application.add_handler(posting.build())
     mine.register(application)

@@ -26,18 +26,17 @@ from telegram.ext import (
     MessageHandler,
 )
 
-from bot.callbacks import callback_id, parts
-from bot.context import runtime
+from bot import callbacks
+from bot.context import BotContext
 from bot.drafts import ListingDraft
 from bot.handlers.listings.background import match_in_background
 from bot.handlers.listings.views import preview
-from bot.members import Who, current
+from bot.members import Who
 from bot.texts import plain, t
 from bot.ui import (
     NOT_TEXT,
     PRIVATE,
     TEXT,
-    Context,
     answer,
     conversation,
     edit,
@@ -50,7 +49,6 @@ from bot.ui import (
 )
 from kooperation.config import Settings
 from kooperation.models import Kind, Listing, ListingStatus
-from kooperation.reference import categories
 from kooperation.services import listings
 from kooperation.validation import LISTING_MAX, LISTING_MIN, InvalidInput, clean_listing_text
 
@@ -69,17 +67,17 @@ def typed_text(update: Update) -> str:
     return (message.text or "") if message is not None else ""
 
 
-def _draft(context: Context) -> ListingDraft | None:
+def _draft(context: BotContext) -> ListingDraft | None:
     return ListingDraft.from_user_data(context.user_data)
 
 
-def _keep(context: Context, draft: ListingDraft) -> None:
+def _keep(context: BotContext, draft: ListingDraft) -> None:
     draft.to_user_data(context.user_data)
 
 
 async def _ask_text(update: Update, who: Who, draft: ListingDraft) -> None:
     if draft.editing:
-        keep = [[(plain(who.language, "listings.button_keep"), "ls:keep")]]
+        keep = [[(plain(who.language, "listings.button_keep"), callbacks.DRAFT_KEEP_TEXT.data())]]
         await say(update, who.language, "listings.ask_new_text", keep, text=draft.text)
         return
     key = "listings.ask_any" if draft.guess else f"listings.ask_{draft.kind}"
@@ -92,15 +90,19 @@ async def _show_preview(update: Update, who: Who, draft: ListingDraft, *, redraw
     return PREVIEW
 
 
-async def begin(update: Update, context: Context) -> State:
+async def begin(update: Update, context: BotContext) -> State:
     """Starts a new need or offer; asks for its text."""
-    who = current(update, context)
+    who = context.actor
     await answer(update)
     if not who.registered or not who.has_organization:
         await not_registered(update, who)
         return END
     if update.callback_query is not None:
-        kind = Kind(parts(update)[-1])  # ^mn:(need|offer)$
+        pressed = callbacks.MENU_NEW.pressed(update)
+        if pressed is None:
+            await stale(update, who)
+            return END
+        kind = Kind(pressed)
     else:
         kind = Kind.NEED if typed_text(update).lstrip("/").startswith("need") else Kind.OFFER
     draft = ListingDraft(kind)
@@ -109,13 +111,14 @@ async def begin(update: Update, context: Context) -> State:
     return TEXT_STATE
 
 
-async def begin_edit(update: Update, context: Context) -> State:
+async def begin_edit(update: Update, context: BotContext) -> State:
     """Edits one of my listings: asks for the new text (or keeps it to change tags only)."""
-    who = current(update, context)
+    who = context.actor
+    listing_id = callbacks.MY_LISTING_EDIT.pressed(update) or 0
     try:
-        with runtime(context).session() as session:
+        with context.runtime.session() as session:
             listing = listings.owned_listing(
-                session=session, member_id=who.member_id, listing_id=callback_id(update) or 0
+                session=session, member_id=who.member_id, listing_id=listing_id
             )
     except (listings.ListingNotFound, listings.NotRegistered):
         await stale(update, who, "listings.not_found")
@@ -130,9 +133,9 @@ async def begin_edit(update: Update, context: Context) -> State:
     return TEXT_STATE
 
 
-async def receive_text(update: Update, context: Context) -> State:
+async def receive_text(update: Update, context: BotContext) -> State:
     """Checks the text against the limits and shows the preview with tags."""
-    who = current(update, context)
+    who = context.actor
     draft = _draft(context)
     if draft is None:
         await show_menu(update, who)
@@ -148,9 +151,9 @@ async def receive_text(update: Update, context: Context) -> State:
     return await _show_preview(update, who, draft, redraw=False)
 
 
-async def keep_text(update: Update, context: Context) -> State:
+async def keep_text(update: Update, context: BotContext) -> State:
     """Keeps the listing's text while editing; straight to the preview."""
-    who = current(update, context)
+    who = context.actor
     draft = _draft(context)
     if draft is None or not draft.written:
         await stale(update, who)
@@ -159,12 +162,12 @@ async def keep_text(update: Update, context: Context) -> State:
     return await _show_preview(update, who, draft, redraw=False)
 
 
-async def toggle_tag(update: Update, context: Context) -> State:
+async def toggle_tag(update: Update, context: BotContext) -> State:
     """Adds or removes one category on the draft; redraws the preview."""
-    who = current(update, context)
+    who = context.actor
     draft = _draft(context)
-    slug = parts(update)[-1]  # ^ls:t:\w+$
-    if draft is None or not draft.written or slug not in {c.slug for c in categories()}:
+    slug = callbacks.DRAFT_TAG.pressed(update)
+    if draft is None or not draft.written or slug is None:
         await stale(update, who)
         return PREVIEW
     await answer(update)
@@ -173,9 +176,9 @@ async def toggle_tag(update: Update, context: Context) -> State:
     return await _show_preview(update, who, draft, redraw=True)
 
 
-async def switch_kind(update: Update, context: Context) -> State:
+async def switch_kind(update: Update, context: BotContext) -> State:
     """Turns the new draft from a need into an offer or back; the contact's choice sticks."""
-    who = current(update, context)
+    who = context.actor
     draft = _draft(context)
     if draft is None or not draft.written or draft.editing:
         await stale(update, who)
@@ -186,9 +189,9 @@ async def switch_kind(update: Update, context: Context) -> State:
     return await _show_preview(update, who, draft, redraw=True)
 
 
-async def back_to_text(update: Update, context: Context) -> State:
+async def back_to_text(update: Update, context: BotContext) -> State:
     """Edit in the preview: asks for the text again."""
-    who = current(update, context)
+    who = context.actor
     draft = _draft(context)
     if draft is None:
         await stale(update, who)
@@ -218,16 +221,16 @@ def _save(session: Session, settings: Settings, who: Who, draft: ListingDraft) -
     )
 
 
-async def confirm(update: Update, context: Context) -> State:
+async def confirm(update: Update, context: BotContext) -> State:
     """Saves the listing, answers at once, and matches it in the background."""
-    who = current(update, context)
+    who = context.actor
     draft = _draft(context)
     ListingDraft.drop(context.user_data)
     if draft is None or not draft.written or not who.registered:
         await stale(update, who)
         return END
     await answer(update)
-    state = runtime(context)
+    state = context.runtime
     try:
         with state.session() as session:
             listing = _save(session, state.settings, who, draft)
@@ -246,38 +249,38 @@ async def confirm(update: Update, context: Context) -> State:
     return END
 
 
-async def discard(update: Update, context: Context) -> State:
+async def discard(update: Update, context: BotContext) -> State:
     """Cancel in the preview: the draft is dropped, nothing saved; the preview becomes the
     menu."""
-    who = current(update, context)
+    who = context.actor
     await answer(update)
     ListingDraft.drop(context.user_data)
     await edit_menu(update, who, t(who.language, "listings.discarded"))
     return END
 
 
-async def hint_text(update: Update, context: Context) -> None:
-    await say(update, current(update, context).language, "listings.text_expected")
+async def hint_text(update: Update, context: BotContext) -> None:
+    await say(update, context.actor.language, "listings.text_expected")
 
 
-async def cancel(update: Update, context: Context) -> State:
+async def cancel(update: Update, context: BotContext) -> State:
     """/cancel: leaves the draft unsaved and shows the menu."""
-    who = current(update, context)
+    who = context.actor
     ListingDraft.drop(context.user_data)
     await show_menu(update, who, t(who.language, "common.cancelled"))
     return END
 
 
-async def stale_button(update: Update, context: Context) -> None:
-    await stale(update, current(update, context))
+async def stale_button(update: Update, context: BotContext) -> None:
+    await stale(update, context.actor)
 
 
 def entry_points() -> list[BaseHandler[Any, Any, Any]]:
     """/need, /offer, the menu's need/offer buttons and "edit" under one of my listings."""
     return [
         CommandHandler(["need", "offer"], begin, filters=PRIVATE),
-        CallbackQueryHandler(begin, pattern=r"^mn:(need|offer)$"),
-        CallbackQueryHandler(begin_edit, pattern=r"^ml:e:\d+$"),
+        CallbackQueryHandler(begin, pattern=callbacks.MENU_NEW.pattern),
+        CallbackQueryHandler(begin_edit, pattern=callbacks.MY_LISTING_EDIT.pattern),
     ]
 
 
@@ -287,15 +290,15 @@ def steps() -> dict[object, list[BaseHandler[Any, Any, Any]]]:
     return {
         TEXT_STATE: [
             MessageHandler(TEXT, receive_text),
-            CallbackQueryHandler(keep_text, pattern=r"^ls:keep$"),
+            CallbackQueryHandler(keep_text, pattern=callbacks.DRAFT_KEEP_TEXT.pattern),
             MessageHandler(NOT_TEXT, hint_text),
         ],
         PREVIEW: [
-            CallbackQueryHandler(toggle_tag, pattern=r"^ls:t:\w+$"),
-            CallbackQueryHandler(switch_kind, pattern=r"^ls:k$"),
-            CallbackQueryHandler(confirm, pattern=r"^ls:ok$"),
-            CallbackQueryHandler(back_to_text, pattern=r"^ls:edit$"),
-            CallbackQueryHandler(discard, pattern=r"^ls:no$"),
+            CallbackQueryHandler(toggle_tag, pattern=callbacks.DRAFT_TAG.pattern),
+            CallbackQueryHandler(switch_kind, pattern=callbacks.DRAFT_SWITCH_KIND.pattern),
+            CallbackQueryHandler(confirm, pattern=callbacks.DRAFT_CONFIRM.pattern),
+            CallbackQueryHandler(back_to_text, pattern=callbacks.DRAFT_EDIT.pattern),
+            CallbackQueryHandler(discard, pattern=callbacks.DRAFT_DISCARD.pattern),
             MessageHandler(TEXT, receive_text),
             MessageHandler(NOT_TEXT, hint_text),
         ],
@@ -308,7 +311,7 @@ def build() -> ConversationHandler[Any]:
         states=steps(),
         fallbacks=[
             CommandHandler("cancel", cancel, filters=PRIVATE),
-            CallbackQueryHandler(stale_button, pattern=r"^ls:"),
+            CallbackQueryHandler(stale_button, pattern=callbacks.DRAFT.pattern),
         ],
         name="listing",
         persistent=True,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import tzinfo
 
+from bot import callbacks
 from bot.drafts import ListingDraft
 from bot.render import Buttons
 from bot.texts import plain, t
@@ -26,7 +27,7 @@ def _other_kind(kind: Kind) -> Kind:
 
 def _tag_buttons(language: str, tags: list[str]) -> list[list[tuple[str, str]]]:
     buttons = [
-        (f"{'✅ ' if c.slug in tags else ''}{c.label(language)}", f"ls:t:{c.slug}")
+        (f"{'✅ ' if c.slug in tags else ''}{c.label(language)}", callbacks.DRAFT_TAG.data(c.slug))
         for c in categories()
     ]
     return [buttons[i : i + TAGS_PER_ROW] for i in range(0, len(buttons), TAGS_PER_ROW)]
@@ -47,12 +48,13 @@ def preview(language: str, draft: ListingDraft) -> tuple[str, Buttons]:
     rows = _tag_buttons(language, draft.tags)
     if not draft.editing:  # a published listing keeps its kind
         other = _other_kind(draft.kind)
-        rows.append([(plain(language, f"listings.switch_to.{other}"), "ls:k")])
+        switch = callbacks.DRAFT_SWITCH_KIND.data()
+        rows.append([(plain(language, f"listings.switch_to.{other}"), switch)])
     rows.append(
         [
-            (plain(language, "listings.button_confirm"), "ls:ok"),
-            (plain(language, "listings.button_edit"), "ls:edit"),
-            (plain(language, "listings.button_cancel"), "ls:no"),
+            (plain(language, "listings.button_confirm"), callbacks.DRAFT_CONFIRM.data()),
+            (plain(language, "listings.button_edit"), callbacks.DRAFT_EDIT.data()),
+            (plain(language, "listings.button_cancel"), callbacks.DRAFT_DISCARD.data()),
         ]
     )
     return text, rows
@@ -74,17 +76,17 @@ def listing_view(language: str, listing: Listing, tz: tzinfo) -> tuple[str, Butt
         tags=tag_labels(language, listing.tags),
         expires=format_date(listing.expires_at, language, tz),
     )
-    if listing.status == ListingStatus.CLOSED:
+    if listing.status == ListingStatus.CLOSED or listing.id is None:
         return text, []
-    toggle = (
-        (plain(language, "listings.button_pause"), f"ml:p:{listing.id}")
-        if listing.status == ListingStatus.ACTIVE
-        else (plain(language, "listings.button_resume"), f"ml:r:{listing.id}")
-    )
+    toggle = "pause" if listing.status == ListingStatus.ACTIVE else "resume"
+    status = callbacks.MY_LISTING_STATUS
     return text, [
         [
-            (plain(language, "listings.button_edit_listing"), f"ml:e:{listing.id}"),
-            toggle,
-            (plain(language, "listings.button_close"), f"ml:c:{listing.id}"),
+            (
+                plain(language, "listings.button_edit_listing"),
+                callbacks.MY_LISTING_EDIT.data(listing.id),
+            ),
+            (plain(language, f"listings.button_{toggle}"), status.data(toggle, listing.id)),
+            (plain(language, "listings.button_close"), status.data("close", listing.id)),
         ]
     ]

@@ -22,13 +22,14 @@ from typing import Any
 
 from telegram import Update
 from telegram.ext import (
-    Application,
     CallbackQueryHandler,
     CommandHandler,
     ConversationHandler,
     MessageHandler,
 )
 
+from bot import callbacks
+from bot.context import AnyApplication, BotContext
 from bot.drafts import CompanyDraft, ListingDraft
 from bot.handlers.listings import posting as listing_steps
 from bot.handlers.onboarding.common import (
@@ -46,20 +47,19 @@ from bot.handlers.onboarding.common import (
 from bot.handlers.onboarding.company import choose_cluster, choose_size, pick, region, search
 from bot.handlers.onboarding.completion import later, name
 from bot.handlers.onboarding.welcome import consent, start, switch_language
-from bot.members import current
 from bot.texts import t
-from bot.ui import NOT_TEXT, PRIVATE, TEXT, Context, answer, conversation, say, show_menu, stale
+from bot.ui import NOT_TEXT, PRIVATE, TEXT, answer, conversation, say, show_menu, stale
 
 
-async def hint_text(update: Update, context: Context) -> int | None:
+async def hint_text(update: Update, context: BotContext) -> int | None:
     """A sticker, photo or file where text is expected: say so, stay in the state."""
-    await say(update, current(update, context).language, "common.text_expected")
+    await say(update, context.actor.language, "common.text_expected")
     return None
 
 
-async def cancel(update: Update, context: Context) -> int:
+async def cancel(update: Update, context: BotContext) -> int:
     """Leaves the registration; what was stored so far stays."""
-    who = current(update, context)
+    who = context.actor
     await answer(update)
     state = state_of(context)
     state.company, state.start_payload = CompanyDraft(), ""
@@ -72,16 +72,17 @@ async def cancel(update: Update, context: Context) -> int:
     return END
 
 
-async def stale_button(update: Update, context: Context) -> None:
+async def stale_button(update: Update, context: BotContext) -> None:
     """A button of another step: changes nothing."""
-    await stale(update, current(update, context))
+    await stale(update, context.actor)
 
 
 def build() -> ConversationHandler[Any]:
     hint = MessageHandler(NOT_TEXT, hint_text)
+    cluster = CallbackQueryHandler(choose_cluster, pattern=callbacks.ONBOARDING_CLUSTER.pattern)
     first_listing = listing_steps.steps()
     first_listing[listing_steps.TEXT_STATE].append(
-        CallbackQueryHandler(later, pattern=r"^ob:later$")
+        CallbackQueryHandler(later, pattern=callbacks.ONBOARDING_LATER.pattern)
     )
     for state_handlers in first_listing.values():  # /need, /offer … stay in this conversation
         state_handlers.extend(listing_steps.entry_points())
@@ -89,33 +90,40 @@ def build() -> ConversationHandler[Any]:
         entry_points=[CommandHandler("start", start, filters=PRIVATE)],
         states={
             CONSENT: [
-                CallbackQueryHandler(consent, pattern=r"^ob:ok$"),
-                CallbackQueryHandler(switch_language, pattern=r"^ob:lang:\w+$"),
+                CallbackQueryHandler(consent, pattern=callbacks.ONBOARDING_CONSENT.pattern),
+                CallbackQueryHandler(
+                    switch_language, pattern=callbacks.ONBOARDING_LANGUAGE.pattern
+                ),
             ],
             ORG_SEARCH: [MessageHandler(TEXT, search), hint],
             ORG_PICK: [
-                CallbackQueryHandler(pick, pattern=r"^ob:org:\d+$"),
-                CallbackQueryHandler(choose_cluster, pattern=r"^ob:cl:[\w-]+$"),
+                CallbackQueryHandler(pick, pattern=callbacks.ONBOARDING_ORGANIZATION.pattern),
+                cluster,
                 MessageHandler(TEXT, search),
                 hint,
             ],
             CLUSTER: [
-                CallbackQueryHandler(choose_cluster, pattern=r"^ob:cl:[\w-]+$"),
+                cluster,
                 MessageHandler(TEXT, search),
                 hint,
             ],
-            SIZE: [CallbackQueryHandler(choose_size, pattern=r"^ob:sz:\w+$"), hint],
+            SIZE: [
+                CallbackQueryHandler(choose_size, pattern=callbacks.ONBOARDING_SIZE.pattern),
+                hint,
+            ],
             REGION: [MessageHandler(TEXT, region), hint],
             NAME: [
                 MessageHandler(TEXT, name),
-                CallbackQueryHandler(name, pattern=r"^ob:tgname$"),
+                CallbackQueryHandler(name, pattern=callbacks.ONBOARDING_TELEGRAM_NAME.pattern),
                 hint,
             ],
             **first_listing,
         },
         fallbacks=[
             CommandHandler("cancel", cancel, filters=PRIVATE),
-            CallbackQueryHandler(stale_button, pattern=r"^(ob|ls):"),
+            CallbackQueryHandler(
+                stale_button, pattern=callbacks.any_of(callbacks.ONBOARDING, callbacks.DRAFT)
+            ),
         ],
         name="onboarding",
         persistent=True,
@@ -123,6 +131,6 @@ def build() -> ConversationHandler[Any]:
     )
 
 
-def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
+def register(application: AnyApplication) -> None:
     """Adds the /start conversation."""
     application.add_handler(build())

@@ -9,28 +9,28 @@ from typing import Any
 from telegram import Update
 from telegram.ext import ConversationHandler
 
+from bot.context import BotContext
 from bot.drafts import CompanyDraft, OnboardingState
 from bot.handlers.listings import posting as listing_steps
-from bot.members import current
-from bot.ui import Context, answer, say
+from bot.ui import answer, say
 from kooperation.validation import InvalidInput
 
 CONSENT, ORG_SEARCH, ORG_PICK, CLUSTER, SIZE, REGION, NAME = range(7)
 END = ConversationHandler.END
 State = listing_steps.State
 typed_text = listing_steps.typed_text
-Step = Callable[[Update, Context], Coroutine[Any, Any, State]]
+Step = Callable[[Update, BotContext], Coroutine[Any, Any, State]]
 
 
-def state_of(context: Context) -> OnboardingState:
+def state_of(context: BotContext) -> OnboardingState:
     return OnboardingState.from_user_data(context.user_data)
 
 
-def keep(context: Context, state: OnboardingState) -> None:
+def keep(context: BotContext, state: OnboardingState) -> None:
     state.to_user_data(context.user_data)
 
 
-def forget_company(context: Context) -> None:
+def forget_company(context: BotContext) -> None:
     state = state_of(context)
     state.company = CompanyDraft()
     keep(context, state)
@@ -46,8 +46,8 @@ def signed_up(step: Step) -> Step:
     an old question is answered with the way back to /start, not a traceback."""
 
     @functools.wraps(step)
-    async def guarded(update: Update, context: Context) -> State:
-        who = current(update, context)
+    async def guarded(update: Update, context: BotContext) -> State:
+        who = context.actor
         if who.member is None or who.member.consent_at is None:
             await answer(update)
             forget_company(context)

@@ -9,9 +9,8 @@ from __future__ import annotations
 
 from telegram import Update
 
-from bot import jobs
-from bot.callbacks import callback_id, parts
-from bot.context import runtime
+from bot import callbacks
+from bot.context import BotContext
 from bot.handlers.onboarding.common import (
     CLUSTER,
     END,
@@ -28,9 +27,9 @@ from bot.handlers.onboarding.common import (
     typed_text,
 )
 from bot.handlers.onboarding.completion import next_step
-from bot.members import Who, current
+from bot.members import Who
 from bot.texts import plain
-from bot.ui import Context, answer, say, show_menu, stale
+from bot.ui import answer, say, show_menu, stale
 from kooperation.models import JoinKind, Member, Size
 from kooperation.reference import cluster_specs
 from kooperation.services import membership, organizations
@@ -38,13 +37,13 @@ from kooperation.validation import InvalidInput
 
 
 @signed_up
-async def search(update: Update, context: Context) -> int:
+async def search(update: Update, context: BotContext) -> int:
     """Searches organizations by the typed name; offers the hits and, below them, the clusters
     to register it as new. "Name, region" keeps the region for a new registration."""
-    who = current(update, context)
+    who = context.actor
     name, where = organizations.split_name_and_region(typed_text(update))
     try:
-        with runtime(context).session() as session:
+        with context.runtime.session() as session:
             hits = organizations.search_organizations(session=session, query=name)
     except InvalidInput as error:
         await say_invalid(update, who.language, error)
@@ -60,32 +59,38 @@ async def search(update: Update, context: Context) -> int:
             update, who.language, key, _cluster_buttons(who.language), name=name, region=where
         )
         return CLUSTER
-    buttons = [[(o.name[:60], f"ob:org:{o.id}")] for o in hits]
+    buttons = [
+        [(o.name[:60], callbacks.ONBOARDING_ORGANIZATION.data(o.id))]
+        for o in hits
+        if o.id is not None
+    ]
     buttons.extend(_cluster_buttons(who.language, new=True))
     await say(update, who.language, "onboarding.pick_organization", buttons, name=name)
     return ORG_PICK
 
 
 def _cluster_buttons(language: str, *, new: bool = False) -> list[list[tuple[str, str]]]:
-    if new:
-        return [
-            [(plain(language, "onboarding.button_new_in", cluster=spec.name), f"ob:cl:{spec.slug}")]
-            for spec in cluster_specs()
-        ]
-    return [[(spec.name[:60], f"ob:cl:{spec.slug}")] for spec in cluster_specs()]
+    """A button per cluster; `new` labels them "new in <cluster>" below the search hits."""
+    rows = []
+    for spec in cluster_specs():
+        label = spec.name[:60]
+        if new:
+            label = plain(language, "onboarding.button_new_in", cluster=spec.name)
+        rows.append([(label, callbacks.ONBOARDING_CLUSTER.data(spec.slug))])
+    return rows
 
 
 @signed_up
-async def pick(update: Update, context: Context) -> int:
+async def pick(update: Update, context: BotContext) -> int:
     """Asks to join one of the organizations just offered (its contacts or its manager
     confirm; nobody joins by typing a name); then the name, or the menu while waiting."""
-    who = current(update, context)
-    organization_id = callback_id(update) or 0
-    if organization_id not in state_of(context).company.choices:
+    who = context.actor
+    organization_id = callbacks.ONBOARDING_ORGANIZATION.pressed(update)
+    if organization_id is None or organization_id not in state_of(context).company.choices:
         await stale(update, who)
         return ORG_PICK
     await answer(update)
-    rt = runtime(context)
+    rt = context.runtime
     try:
         with rt.session() as session:
             member = session.get(Member, who.member_id)
@@ -108,49 +113,47 @@ async def pick(update: Update, context: Context) -> int:
         await stale(update, who)
         return ORG_PICK
     forget_company(context)
-    jobs.wake_sender(context)
+    context.wake_sender()
     key = "claim_sent" if kind == JoinKind.CLAIM else "request_sent"
     key = key if requested.new else "request_open"
     await say(update, who.language, f"membership.{key}", organization=requested.organization.name)
-    who = current(update, context)
+    who = context.refresh_actor()
     if who.member is not None and not who.member.display_name:
-        return await next_step(update, context, who)
+        return await next_step(update, who)
     await show_menu(update, who)
     return END
 
 
 @signed_up
-async def choose_cluster(update: Update, context: Context) -> int:
+async def choose_cluster(update: Update, context: BotContext) -> int:
     """Keeps the cluster of the new organization; asks for the size band."""
-    who = current(update, context)
-    slug = parts(update)[-1]
+    who = context.actor
+    slug = callbacks.ONBOARDING_CLUSTER.pressed(update)
     state = state_of(context)
-    if slug not in {spec.slug for spec in cluster_specs()} or not state.company.name:
+    if slug is None or not state.company.name:
         await stale(update, who)
         return CLUSTER
     await answer(update)
     state.company.cluster = slug
     keep(context, state)
-    buttons = [
-        [(plain(who.language, f"onboarding.size.{size.value}"), f"ob:sz:{size.value}")]
-        for size in Size
-    ]
+    sizes = callbacks.ONBOARDING_SIZE
+    buttons = [[(plain(who.language, f"onboarding.size.{s.value}"), sizes.data(s))] for s in Size]
     await say(update, who.language, "onboarding.ask_size", buttons)
     return SIZE
 
 
 @signed_up
-async def choose_size(update: Update, context: Context) -> int:
+async def choose_size(update: Update, context: BotContext) -> int:
     """Keeps the size band; registers the organization if the name came with a region,
     otherwise asks for it."""
-    who = current(update, context)
-    size = parts(update)[-1]
+    who = context.actor
+    size = callbacks.ONBOARDING_SIZE.pressed(update)
     state = state_of(context)
-    if size not in {s.value for s in Size} or not state.company.cluster:
+    if size is None or not state.company.cluster:
         await stale(update, who)
         return SIZE
     await answer(update)
-    state.company.size = Size(size)
+    state.company.size = size
     keep(context, state)
     if state.company.region:
         return await _register(update, context, who, state.company.region)
@@ -159,17 +162,17 @@ async def choose_size(update: Update, context: Context) -> int:
 
 
 @signed_up
-async def region(update: Update, context: Context) -> int:
+async def region(update: Update, context: BotContext) -> int:
     """The typed region or postcode completes the new organization."""
-    return await _register(update, context, current(update, context), typed_text(update))
+    return await _register(update, context, context.actor, typed_text(update))
 
 
-async def _register(update: Update, context: Context, who: Who, where: str) -> int:
+async def _register(update: Update, context: BotContext, who: Who, where: str) -> int:
     """Registers the organization; the contact joins it; then the name."""
     state = state_of(context)
     company = state.company
     try:
-        with runtime(context).session() as session:
+        with context.runtime.session() as session:
             organization = organizations.register_organization(
                 session=session,
                 name=company.name,
@@ -195,4 +198,4 @@ async def _register(update: Update, context: Context, who: Who, where: str) -> i
         organization=organization.name,
         region=organization.region,
     )
-    return await next_step(update, context, current(update, context))
+    return await next_step(update, context.refresh_actor())

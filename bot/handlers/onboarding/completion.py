@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from telegram import Update
 
-from bot.context import runtime
+from bot import callbacks
+from bot.context import BotContext
 from bot.drafts import ListingDraft
 from bot.handlers.listings import posting as listing_steps
 from bot.handlers.listings.views import ask_first
@@ -17,14 +18,14 @@ from bot.handlers.onboarding.common import (
     telegram_name,
     typed_text,
 )
-from bot.members import Who, current
+from bot.members import Who
 from bot.texts import plain, t
-from bot.ui import Context, answer, reply, say, show_menu
+from bot.ui import answer, reply, say, show_menu
 from kooperation.services import organizations
 from kooperation.validation import InvalidInput
 
 
-async def next_step(update: Update, _context: Context, who: Who) -> int:
+async def next_step(update: Update, who: Who) -> int:
     """Asks for whatever is still missing: the company, then the name; else the menu."""
     needs_name = who.member is not None and not who.member.display_name
     if not who.has_organization and not who.is_manager and not (who.pending and needs_name):
@@ -34,7 +35,8 @@ async def next_step(update: Update, _context: Context, who: Who) -> int:
         return ORG_SEARCH
     if needs_name:
         name = telegram_name(update)
-        buttons = [[(plain(who.language, "onboarding.button_use_name", name=name), "ob:tgname")]]
+        label = plain(who.language, "onboarding.button_use_name", name=name)
+        buttons = [[(label, callbacks.ONBOARDING_TELEGRAM_NAME.data())]]
         key = (
             "onboarding.ask_name"
             if who.has_organization or who.pending
@@ -47,17 +49,17 @@ async def next_step(update: Update, _context: Context, who: Who) -> int:
 
 
 @signed_up
-async def name(update: Update, context: Context) -> int | str:
+async def name(update: Update, context: BotContext) -> int | str:
     """Stores the contact's name (typed, or Telegram's); registration is complete. A company
     contact is invited to write the first listing right away, a manager gets the menu."""
-    who = current(update, context)
-    if update.callback_query is not None:
+    who = context.actor
+    if callbacks.ONBOARDING_TELEGRAM_NAME.pressed(update):
         await answer(update)
         value = telegram_name(update)
     else:
         value = typed_text(update)
     try:
-        with runtime(context).session() as session:
+        with context.runtime.session() as session:
             done = organizations.complete_registration(
                 session=session, member_id=who.member_id, name=value
             )
@@ -65,7 +67,7 @@ async def name(update: Update, context: Context) -> int | str:
         await say_invalid(update, who.language, error)
         return NAME
     member = done.member
-    who = current(update, context)
+    who = context.refresh_actor()
     if not done.invite_code:
         key = "membership.done_pending" if who.pending else "onboarding.done"
         await show_menu(update, who, t(who.language, key, name=member.display_name))
@@ -73,14 +75,14 @@ async def name(update: Update, context: Context) -> int | str:
     link = f"https://t.me/{context.bot.username}?start={done.invite_code}"
     lead = t(who.language, "onboarding.done_with_invite", name=member.display_name, link=link)
     ListingDraft(guess=True).to_user_data(context.user_data)
-    later = [[(plain(who.language, "onboarding.button_later"), "ob:later")]]
+    later = [[(plain(who.language, "onboarding.button_later"), callbacks.ONBOARDING_LATER.data())]]
     await reply(update, f"{lead}\n\n{ask_first(who.language)}", later)
     return listing_steps.TEXT_STATE
 
 
-async def later(update: Update, context: Context) -> int:
+async def later(update: Update, context: BotContext) -> int:
     """ "Later" instead of a first listing: the main menu."""
-    who = current(update, context)
+    who = context.actor
     await answer(update)
     ListingDraft.drop(context.user_data)
     await show_menu(update, who)

@@ -13,15 +13,14 @@ import re
 
 from telegram import Update
 
-from bot import commands
-from bot.callbacks import parts
-from bot.context import runtime
+from bot import callbacks, commands
+from bot.context import BotContext
 from bot.drafts import ListingDraft
 from bot.handlers.onboarding.common import CONSENT, END, keep, state_of
 from bot.handlers.onboarding.completion import next_step
-from bot.members import Who, current
+from bot.members import Who
 from bot.texts import plain, t
-from bot.ui import Context, answer, edit, reply, say, stale
+from bot.ui import answer, edit, reply, say, stale
 from kooperation.models import Member
 from kooperation.services import identity, members, membership, organizations
 
@@ -35,14 +34,14 @@ BAD_PAYLOAD = "?"  # kept instead of a malformed one (NUL, spaces …): "invalid
 def _welcome(language: str) -> tuple[str, list[list[tuple[str, str]]]]:
     other = "en" if language == "de" else "de"
     return t(language, "onboarding.welcome"), [
-        [(plain(language, "onboarding.button_consent"), "ob:ok")],
-        [(plain(other, "onboarding.button_language"), f"ob:lang:{other}")],
+        [(plain(language, "onboarding.button_consent"), callbacks.ONBOARDING_CONSENT.data())],
+        [(plain(other, "onboarding.button_language"), callbacks.ONBOARDING_LANGUAGE.data(other))],
     ]
 
 
-async def start(update: Update, context: Context) -> int:
+async def start(update: Update, context: BotContext) -> int:
     """Welcome with consent for new users; members go on where their registration stopped."""
-    who = current(update, context)
+    who = context.actor
     payload = context.args[0] if context.args else ""
     if payload and payload != "group":
         state = state_of(context)
@@ -54,14 +53,14 @@ async def start(update: Update, context: Context) -> int:
         return CONSENT
     ListingDraft.drop(context.user_data)  # /start starts over: a half-written listing is dropped
     await _redeem_payload(update, context, who)
-    return await next_step(update, context, current(update, context))
+    return await next_step(update, context.refresh_actor())
 
 
-async def switch_language(update: Update, context: Context) -> int:
+async def switch_language(update: Update, context: BotContext) -> int:
     """Shows the welcome screen in the other language; stays in CONSENT."""
-    language = parts(update)[-1]
-    if language not in members.LANGUAGES:
-        await stale(update, current(update, context))
+    language = callbacks.ONBOARDING_LANGUAGE.pressed(update)
+    if language is None:
+        await stale(update, context.actor)
         return CONSENT
     state = state_of(context)
     state.language = language
@@ -72,14 +71,14 @@ async def switch_language(update: Update, context: Context) -> int:
     return CONSENT
 
 
-async def consent(update: Update, context: Context) -> int:
+async def consent(update: Update, context: BotContext) -> int:
     """Creates the member (the first data stored) and continues with the company."""
     await answer(update)
     user, chat = update.effective_user, update.effective_chat
     if user is None or chat is None:  # not from a person in a chat: nobody to sign up
         return END
-    who = current(update, context)
-    with runtime(context).session() as session:
+    who = context.actor
+    with context.runtime.session() as session:
         member = identity.give_consent(
             session=session,
             telegram_user_id=user.id,
@@ -87,16 +86,16 @@ async def consent(update: Update, context: Context) -> int:
             username=user.username,
             language=who.language,
         )
-    who = Who(member, who.language)
+    who = Who(member, who.language, telegram_user_id=user.id)
     state = state_of(context)
     state.language = ""  # the member row holds it now
     keep(context, state)
     await say(update, who.language, "onboarding.consent_given")
     await _redeem_payload(update, context, who)
-    return await next_step(update, context, current(update, context))
+    return await next_step(update, context.refresh_actor())
 
 
-async def _redeem_payload(update: Update, context: Context, who: Who) -> None:
+async def _redeem_payload(update: Update, context: BotContext, who: Who) -> None:
     """Acts on a deep-link payload kept from /start: an organization or a manager invite."""
     state = state_of(context)
     payload, state.start_payload = state.start_payload, ""
@@ -107,7 +106,7 @@ async def _redeem_payload(update: Update, context: Context, who: Who) -> None:
         from kooperation.services.roles import redeem_manager_invite
 
         try:
-            with runtime(context).session() as session:
+            with context.runtime.session() as session:
                 redeem_manager_invite(
                     session=session,
                     member=who.member,
@@ -125,7 +124,7 @@ async def _redeem_payload(update: Update, context: Context, who: Who) -> None:
         )
         return
     try:
-        with runtime(context).session() as session:
+        with context.runtime.session() as session:
             if payload.startswith(membership.COMPANY_INVITE_PREFIX):
                 member = session.get(Member, who.member_id)
                 assert member is not None
