@@ -14,7 +14,6 @@ offers to switch it.
 from __future__ import annotations
 
 import logging
-from typing import Any
 
 from sqlmodel import Session
 from telegram import Update
@@ -275,7 +274,7 @@ async def stale_button(update: Update, context: BotContext) -> None:
     await stale(update, context.actor)
 
 
-def entry_points() -> list[BaseHandler[Any, Any, Any]]:
+def entry_points() -> list[BaseHandler[Update, BotContext, object]]:
     """/need, /offer, the menu's need/offer buttons and "edit" under one of my listings."""
     return [
         CommandHandler(["need", "offer"], begin, filters=PRIVATE),
@@ -284,7 +283,7 @@ def entry_points() -> list[BaseHandler[Any, Any, Any]]:
     ]
 
 
-def steps() -> dict[object, list[BaseHandler[Any, Any, Any]]]:
+def steps() -> dict[object, list[BaseHandler[Update, BotContext, object]]]:
     """The draft's states: text, then the preview. Fresh handler objects on every call, because
     each conversation that hosts them wraps their callbacks with its own name."""
     return {
@@ -305,7 +304,7 @@ def steps() -> dict[object, list[BaseHandler[Any, Any, Any]]]:
     }
 
 
-def build() -> ConversationHandler[Any]:
+def build() -> ConversationHandler[BotContext]:
     return conversation(
         entry_points=entry_points(),
         states=steps(),

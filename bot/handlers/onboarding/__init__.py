@@ -18,8 +18,6 @@ consent, "Zellwerk GmbH, 04356 Leipzig", cluster, size, name, the text, publish.
 
 from __future__ import annotations
 
-from typing import Any
-
 from telegram import Update
 from telegram.ext import (
     CallbackQueryHandler,
@@ -77,7 +75,7 @@ async def stale_button(update: Update, context: BotContext) -> None:
     await stale(update, context.actor)
 
 
-def build() -> ConversationHandler[Any]:
+def build() -> ConversationHandler[BotContext]:
     hint = MessageHandler(NOT_TEXT, hint_text)
     cluster = CallbackQueryHandler(choose_cluster, pattern=callbacks.ONBOARDING_CLUSTER.pattern)
     first_listing = listing_steps.steps()
