@@ -89,21 +89,25 @@ async def _show_preview(update: Update, who: Who, draft: ListingDraft, *, redraw
     return PREVIEW
 
 
+def _kind_asked(update: Update) -> Kind | None:
+    """Need or offer, from the menu's button or the command (/need, /offer)."""
+    if update.callback_query is not None:
+        pressed = callbacks.MENU_NEW.pressed(update)
+        return Kind(pressed) if pressed is not None else None
+    return Kind.NEED if typed_text(update).lstrip("/").startswith("need") else Kind.OFFER
+
+
 async def begin(update: Update, context: BotContext) -> State:
     """Starts a new need or offer; asks for its text."""
     who = context.actor
+    kind = _kind_asked(update)
+    if kind is None:
+        await stale(update, who)
+        return END
     await answer(update)
     if not who.registered or not who.has_organization:
         await not_registered(update, who)
         return END
-    if update.callback_query is not None:
-        pressed = callbacks.MENU_NEW.pressed(update)
-        if pressed is None:
-            await stale(update, who)
-            return END
-        kind = Kind(pressed)
-    else:
-        kind = Kind.NEED if typed_text(update).lstrip("/").startswith("need") else Kind.OFFER
     draft = ListingDraft(kind)
     _keep(context, draft)
     await _ask_text(update, who, draft)
