@@ -30,12 +30,12 @@ from sqlmodel import Session
 from telegram import Update
 from telegram.ext import Application, CallbackContext, ExtBot
 
-from bot.delivery import OutboxSender
 from kooperation.config import Settings
 from kooperation.db import session_scope
 from kooperation.services import identity
 
 if TYPE_CHECKING:
+    from bot.delivery import OutboxSender
     from bot.members import Prefetched, Who
 
 T = TypeVar("T")
@@ -123,6 +123,13 @@ class BotContext(CallbackContext[ExtBot[None], UserData, ChatData, BotData]):
     @property
     def runtime(self) -> Runtime:
         return runtime(self.application)
+
+    @property
+    def user_state(self) -> UserData:
+        """`user_data`, for the updates every handler here gets (they all have a user)."""
+        if self.user_data is None:
+            raise LookupError("an update without a user has no user data")
+        return self.user_data
 
     @property
     def actor(self) -> Who:

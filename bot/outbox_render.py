@@ -11,8 +11,19 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from bot.callbacks import (
+    COMPANY_INVITE,
+    DIGEST_PAUSE,
+    EXTEND_LISTING,
+    FEEDBACK,
+    FOLLOWUP_ANSWER,
+    INTRODUCTION_ANSWER,
+    JOIN_DECISION,
+    REVIEW_NEXT,
+)
 from bot.render import Buttons
 from bot.texts import Markup, escape, language_of, plain, t
+from bot.ui import new_listing_buttons
 from kooperation.dates import format_date
 from kooperation.messages import (
     CompanyOrphaned,
@@ -33,17 +44,13 @@ from kooperation.messages import (
     WeeklyDigest,
     from_payload,
 )
-from kooperation.models import Feedback, JoinKind, JoinStatus, MatchStatus
+from kooperation.models import JoinKind, JoinStatus, MatchStatus
 
 
 @dataclass(frozen=True)
 class Rendered:
     text: str
     buttons: Buttons = field(default_factory=list)
-
-
-FEEDBACK_CODES = {"c": Feedback.COOPERATING, "t": Feedback.IN_TOUCH, "n": Feedback.NO_CONTACT}
-"""The follow-up's answers in its buttons' data, `fu:<match>:<code>`."""
 
 
 def username_shown(language: str, username: str) -> str:
@@ -107,14 +114,16 @@ def render_digest(language: str, payload: WeeklyDigest) -> Rendered:
             if reason:
                 lines.append(t(lang, "digest.opportunity_reason", reason=reason))
         lines.append(t(lang, "digest.opportunities_hint"))
-    return Rendered(text="\n".join(lines), buttons=[[(plain(lang, "digest.pause_button"), "dg:p")]])
+    return Rendered(
+        text="\n".join(lines), buttons=[[(plain(lang, "digest.pause_button"), DIGEST_PAUSE.data())]]
+    )
 
 
 def render_followup(language: str, payload: FollowupQuestion) -> Rendered:
     lang = language_of(language)
     buttons = [
-        [(plain(lang, f"followup.{answer.value}"), f"fu:{payload.match_id}:{code}")]
-        for code, answer in FEEDBACK_CODES.items()
+        [(plain(lang, f"followup.{answer.value}"), FOLLOWUP_ANSWER.data(payload.match_id, answer))]
+        for answer in FEEDBACK.choices
     ]
     text = t(lang, "followup.ask", own_title=payload.own_title, other_org=payload.other_org)
     return Rendered(text=text, buttons=buttons)
@@ -122,7 +131,7 @@ def render_followup(language: str, payload: FollowupQuestion) -> Rendered:
 
 def _extend_button(lang: str, payload: ExpiryReminder) -> Buttons:
     label = plain(lang, "expiry.extend_button", days=payload.extend_days)
-    return [[(label, f"ex:{payload.listing_id}")]]
+    return [[(label, EXTEND_LISTING.data(payload.listing_id))]]
 
 
 def render_expiry_reminder(language: str, payload: ExpiryReminder) -> Rendered:
@@ -154,8 +163,14 @@ def render_offer(language: str, payload: IntroOffer) -> Rendered:
     )
     buttons = [
         [
-            (plain(language, "introductions.button_accept"), f"in:a:{payload.match_id}"),
-            (plain(language, "introductions.button_decline"), f"in:d:{payload.match_id}"),
+            (
+                plain(language, "introductions.button_accept"),
+                INTRODUCTION_ANSWER.data(True, payload.match_id),
+            ),
+            (
+                plain(language, "introductions.button_decline"),
+                INTRODUCTION_ANSWER.data(False, payload.match_id),
+            ),
         ]
     ]
     return Rendered(text, buttons)
@@ -215,14 +230,22 @@ def render_new_proposals(language: str, payload: NewProposals) -> Rendered:
     key = "review.new_proposal_one" if payload.count == 1 else "review.new_proposals"
     return Rendered(
         t(language, key, count=payload.count, pending=payload.pending),
-        [[(plain(language, "review.button_review_now"), "rv:n")]],
+        [[(plain(language, "review.button_review_now"), REVIEW_NEXT.data())]],
     )
 
 
 # ---------------------------------------------------------------------------- membership
 def _invite_button(language: str, organization_id: int, name: str) -> list[tuple[str, str]]:
     label = plain(language, "membership.button_invite", organization=name[:40])
-    return [(label, f"co:inv:{organization_id}")]
+    return [(label, COMPANY_INVITE.data(organization_id))]
+
+
+def decision_buttons(language: str, request_id: int) -> list[tuple[str, str]]:
+    """Approve and decline a join request or claim: one row."""
+    return [
+        (plain(language, "membership.button_approve"), JOIN_DECISION.data(True, request_id)),
+        (plain(language, "membership.button_decline"), JOIN_DECISION.data(False, request_id)),
+    ]
 
 
 def render_join_request(language: str, payload: JoinRequested) -> Rendered:
@@ -243,12 +266,7 @@ def render_join_request(language: str, payload: JoinRequested) -> Rendered:
         params["contact_email"] = payload.contact_email or unknown
     else:
         key = "membership.request_staff"
-    buttons: list[list[tuple[str, str]]] = [
-        [
-            (plain(language, "membership.button_approve"), f"jr:a:{payload.request_id}"),
-            (plain(language, "membership.button_decline"), f"jr:d:{payload.request_id}"),
-        ]
-    ]
+    buttons = [decision_buttons(language, payload.request_id)]
     if claim and payload.organization_id is not None:
         buttons.append(_invite_button(language, payload.organization_id, payload.organization))
     return Rendered(text=t(language, key, **params), buttons=buttons)
@@ -257,12 +275,7 @@ def render_join_request(language: str, payload: JoinRequested) -> Rendered:
 def render_join_decided(language: str, payload: JoinDecided) -> Rendered:
     """To the requester: welcome with the first step, or a neutral "not confirmed"."""
     if payload.status == JoinStatus.APPROVED:
-        buttons: Buttons = [
-            [
-                (plain(language, "menu.button_need"), "mn:need"),
-                (plain(language, "menu.button_offer"), "mn:offer"),
-            ]
-        ]
+        buttons: Buttons = [new_listing_buttons(language)]
         text = t(language, "membership.decided_approved", organization=payload.organization)
         return Rendered(text=text, buttons=buttons)
     return Rendered(

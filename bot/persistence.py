@@ -132,7 +132,7 @@ class DbPersistence(BasePersistence[dict[str, Any], dict[str, Any], dict[str, An
 
     def _drop(self, namespace: str, key: str) -> None:
         with Session(self.engine) as session:
-            session.exec(  # type: ignore[call-overload]
+            session.exec(
                 delete(BotState).where(
                     col(BotState.namespace) == namespace, col(BotState.key) == key
                 )

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message
 from telegram.constants import MessageLimit
 from telegram.error import BadRequest
 
@@ -78,23 +78,6 @@ async def send_html(
     return sent
 
 
-async def reply_html(update: Update, text: str, buttons: Buttons | None = None) -> None:
-    """Answers in the chat the update came from."""
-    chat = update.effective_chat
-    if chat is None:
-        return
-    await send_html(update.get_bot(), chat.id, text, buttons)
-
-
 def is_not_modified(error: BadRequest) -> bool:
     """Telegram's answer to an edit that changes nothing (a second tap on the same button)."""
     return "not modified" in str(error).lower()
-
-
-async def edit_html(query: CallbackQuery, text: str, buttons: Buttons | None = None) -> None:
-    """Replaces the message of the pressed button; an edit that changes nothing is no error."""
-    try:
-        await query.edit_message_text(text=text, reply_markup=keyboard(buttons))
-    except BadRequest as error:
-        if not is_not_modified(error):
-            raise

@@ -61,6 +61,12 @@ async def _deliver(send: Callable[[], Awaitable[object]]) -> None:
         await send()
 
 
+def text_of(update: Update) -> str:
+    """The text of the update's message ("" for anything else)."""
+    message = update.effective_message
+    return (message.text or "") if message is not None else ""
+
+
 async def reply(update: Update, text: str, buttons: Buttons | None = None) -> None:
     """Sends already rendered HTML into the update's chat (split if long)."""
     chat = update.effective_chat

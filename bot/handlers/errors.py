@@ -9,11 +9,9 @@ from telegram import Update
 from telegram.error import Forbidden, TelegramError
 from telegram.ext import Application
 
-from bot.context import runtime
-from bot.members import current
-from bot.render import reply_html
+from bot.context import BotContext
 from bot.texts import t
-from bot.ui import Context, answer
+from bot.ui import answer, reply
 from kooperation.services import identity
 
 log = logging.getLogger(__name__)
@@ -35,29 +33,31 @@ def _describe(update: object) -> str:
     )
 
 
-async def on_error(update: object, context: Context) -> None:
+def _mark_unreachable(update: object, context: BotContext) -> None:
+    """A blocked bot: the member is not written to again until they write themselves."""
+    if isinstance(update, Update) and update.effective_user is not None:
+        with context.runtime.session() as session:
+            identity.mark_unreachable_by_telegram_id(
+                session=session, telegram_user_id=update.effective_user.id
+            )
+
+
+async def on_error(update: object, context: BotContext) -> None:
     """Logs the failure; a blocked bot (403) marks the member unreachable, else apologises."""
     error = context.error
     if isinstance(error, Forbidden):
         log.warning("Telegram refused to deliver (%s): %s", error, _describe(update))
-        if isinstance(update, Update) and update.effective_user is not None:
-            with runtime(context).session() as session:
-                identity.mark_unreachable_by_telegram_id(
-                    session=session, telegram_user_id=update.effective_user.id
-                )
+        _mark_unreachable(update, context)
         return
     log.error("handler failed: %s", _describe(update), exc_info=error)
     if not isinstance(update, Update) or update.effective_chat is None:
         return
     try:
-        language = current(update, context).language
+        language = context.actor.language
         await answer(update)
-        await reply_html(update, t(language, "common.error"))
+        await reply(update, t(language, "common.error"))
     except Forbidden:
-        with runtime(context).session() as session:
-            identity.mark_unreachable_by_telegram_id(
-                session=session, telegram_user_id=update.effective_user.id
-            )
+        _mark_unreachable(update, context)
     except (TelegramError, Exception):
         log.exception("could not apologise for the failed update")
 

@@ -6,17 +6,17 @@ import contextlib
 from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.constants import ChatType, ParseMode
+from telegram.constants import ChatType
 from telegram.error import BadRequest
 from telegram.ext import Application, ApplicationHandlerStop, MessageHandler, TypeHandler, filters
 
+from bot.context import BotContext
 from bot.texts import language_of, plain, t
-from bot.ui import Context
 
 GREETED = "greeted"
 
 
-async def in_group(update: Update, context: Context) -> None:
+async def in_group(update: Update, context: BotContext) -> None:
     """The first message in a group gets the private-chat button; everything else is ignored."""
     chat_data = context.chat_data if context.chat_data is not None else {}
     if not chat_data.get(GREETED) and update.effective_message is not None:
@@ -28,11 +28,11 @@ async def in_group(update: Update, context: Context) -> None:
             [[InlineKeyboardButton(plain(language, "group.button_private"), url=url)]]
         )
         await update.effective_message.reply_text(
-            t(language, "group.private_only"), parse_mode=ParseMode.HTML, reply_markup=markup
+            t(language, "group.private_only"), reply_markup=markup
         )
 
 
-async def refuse_foreign_buttons(update: Update, _context: Context) -> None:
+async def refuse_foreign_buttons(update: Update, _context: BotContext) -> None:
     """Stops a button press no handler may see: one outside a private chat (the bot puts
     buttons only into private chats, so it is forged or inline) and one without data (PTB's
     pattern handlers would all take it). Only the presser sees the answer; nothing is sent

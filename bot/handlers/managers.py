@@ -5,20 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 from telegram import Update
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filters
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
 from bot import commands
-from bot.context import runtime
-from bot.staff import (
-    Caller,
-    Context,
-    acting_session,
-    answer_query,
-    callback_id,
-    caller,
-    edit_or_reply,
-)
+from bot.callbacks import MANAGERS_INVITE
+from bot.context import BotContext
+from bot.members import Who
 from bot.texts import Markup, plain, t
+from bot.ui import PRIVATE, answer, edit
 from kooperation import validation
 from kooperation.dates import format_datetime
 from kooperation.models import Cluster
@@ -26,23 +20,21 @@ from kooperation.services import audit, identity, roles
 from kooperation.services.audit import Action
 from kooperation.services.clusters import all_clusters
 
-PRIVATE = filters.ChatType.PRIVATE
-
 
 def _slugs(clusters: list[Cluster]) -> str:
     return ", ".join(c.slug for c in clusters)
 
 
-async def _refused(update: Update, who: Caller) -> None:
-    await answer_query(update, plain(who.language, "managers.not_allowed"), alert=True)
-    await edit_or_reply(update, t(who.language, "managers.not_allowed"))
+async def _refused(update: Update, who: Who) -> None:
+    await answer(update, plain(who.language, "managers.not_allowed"), alert=True)
+    await edit(update, t(who.language, "managers.not_allowed"))
 
 
-async def _overview(update: Update, context: Context, who: Caller) -> None:
-    with acting_session(context, who) as session:
+async def _overview(update: Update, context: BotContext, who: Who) -> None:
+    with context.acting_session() as session:
         roles.require_admin(
             session=session,
-            settings=runtime(context).settings,
+            settings=context.runtime.settings,
             member=who.member,
             action=Action.MANAGERS,
         )
@@ -63,7 +55,7 @@ async def _overview(update: Update, context: Context, who: Caller) -> None:
         [
             (
                 plain(who.language, "managers.button_invite", cluster=c.short_name or c.slug),
-                f"mg:i:{c.id}",
+                MANAGERS_INVITE.data(c.id or 0),
             )
         ]
         for c in clusters
@@ -71,22 +63,22 @@ async def _overview(update: Update, context: Context, who: Caller) -> None:
     text = t(
         who.language, "managers.overview", clusters=Markup("\n".join(lines)), slugs=_slugs(clusters)
     )
-    await edit_or_reply(update, text, buttons)
+    await edit(update, text, buttons)
 
 
-async def _change(update: Update, context: Context, who: Caller, args: list[str]) -> None:
+async def _change(update: Update, context: BotContext, who: Who, args: list[str]) -> None:
     """`/managers add|remove TELEGRAM-ID CLUSTER`."""
     verb, raw_id, slug = args[0].lower(), args[1], args[2]
     if verb not in {"add", "remove"}:
-        await edit_or_reply(update, t(who.language, "managers.usage"))
+        await edit(update, t(who.language, "managers.usage"))
         return
     try:
         telegram_user_id = validation.parse_telegram_id(raw_id)
     except validation.InvalidInput:
-        await edit_or_reply(update, t(who.language, "managers.bad_id", raw=raw_id[:40]))
+        await edit(update, t(who.language, "managers.bad_id", raw=raw_id[:40]))
         return
-    settings = runtime(context).settings
-    with runtime(context).session() as session:
+    settings = context.runtime.settings
+    with context.runtime.session() as session:
         try:
             if verb == "add":
                 member, cluster, created = roles.appoint_manager_by_admin(
@@ -115,17 +107,15 @@ async def _change(update: Update, context: Context, who: Caller, args: list[str]
                 label = f"tg:{telegram_user_id}"
         except roles.UnknownCluster:
             slugs = _slugs(all_clusters(session=session))
-            await edit_or_reply(
-                update, t(who.language, "managers.unknown_cluster", slug=slug, slugs=slugs)
-            )
+            await edit(update, t(who.language, "managers.unknown_cluster", slug=slug, slugs=slugs))
             return
     await commands.publish_for_member(context.application, telegram_user_id=telegram_user_id)
-    await edit_or_reply(update, t(who.language, key, who=label, cluster=cluster.name))
+    await edit(update, t(who.language, key, who=label, cluster=cluster.name))
 
 
-async def managers_command(update: Update, context: Context) -> None:
+async def managers_command(update: Update, context: BotContext) -> None:
     """/managers – the overview; `/managers add|remove ID CLUSTER` changes who manages what."""
-    who = caller(update, context)
+    who = context.staff_actor()
     args = list(context.args or [])
     try:
         if not args:
@@ -133,24 +123,24 @@ async def managers_command(update: Update, context: Context) -> None:
         elif len(args) == 3:
             await _change(update, context, who, args)
         else:
-            with acting_session(context, who) as session:
+            with context.acting_session() as session:
                 roles.require_admin(
                     session=session,
-                    settings=runtime(context).settings,
+                    settings=context.runtime.settings,
                     member=who.member,
                     action=Action.MANAGERS,
                 )
-            await edit_or_reply(update, t(who.language, "managers.usage"))
+            await edit(update, t(who.language, "managers.usage"))
     except roles.NotAllowed:
         await _refused(update, who)
 
 
-async def invite_pressed(update: Update, context: Context) -> None:
+async def invite_pressed(update: Update, context: BotContext) -> None:
     """mg:i:<cluster id> – a new single-use invite link for that cluster."""
-    who = caller(update, context)
-    cluster_id = callback_id(update) or 0
-    settings = runtime(context).settings
-    with acting_session(context, who) as session:
+    who = context.staff_actor()
+    cluster_id = MANAGERS_INVITE.pressed(update) or 0
+    settings = context.runtime.settings
+    with context.acting_session() as session:
         cluster = session.get(Cluster, cluster_id)
         try:
             if cluster is None:
@@ -160,7 +150,7 @@ async def invite_pressed(update: Update, context: Context) -> None:
                     member=who.member,
                     action=Action.CREATE_INVITE,
                 )
-                await answer_query(update, plain(who.language, "managers.stale"), alert=True)
+                await answer(update, plain(who.language, "managers.stale"), alert=True)
                 return
             invite = roles.create_manager_invite(
                 session=session, settings=settings, actor=who.member, cluster=cluster
@@ -168,14 +158,14 @@ async def invite_pressed(update: Update, context: Context) -> None:
         except roles.NotAllowed:
             await _refused(update, who)
             return
-    await answer_query(update)
+    await answer(update)
     link = f"https://t.me/{context.bot.username}?start={roles.invite_payload(invite)}"
     expires = format_datetime(invite.expires_at, who.language, settings.tz)
     text = t(who.language, "managers.invite", cluster=cluster.name, expires=expires, link=link)
-    await edit_or_reply(update, text)
+    await edit(update, text)
 
 
 def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
     """Adds /managers and its invite buttons."""
     application.add_handler(CommandHandler("managers", managers_command, filters=PRIVATE))
-    application.add_handler(CallbackQueryHandler(invite_pressed, pattern=r"^mg:i:\d+$"))
+    application.add_handler(CallbackQueryHandler(invite_pressed, pattern=MANAGERS_INVITE.pattern))

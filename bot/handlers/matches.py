@@ -7,16 +7,16 @@ from typing import Any
 from telegram import Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
-from bot.context import in_session
-from bot.members import current
+from bot.callbacks import MENU_MATCHES
+from bot.context import BotContext, in_session
 from bot.texts import Markup, plain, t
-from bot.ui import PRIVATE, Context, answer, not_registered, reply, say
+from bot.ui import PRIVATE, answer, not_registered, reply, say
 from kooperation.services import listings
 
 
-async def my_matches(update: Update, context: Context) -> None:
+async def my_matches(update: Update, context: BotContext) -> None:
     """Lists every proposal for my listings; a manager's reason is never shown."""
-    who = current(update, context)
+    who = context.actor
     await answer(update)
     if not who.registered or not who.has_organization:
         await not_registered(update, who)
@@ -54,4 +54,4 @@ async def my_matches(update: Update, context: Context) -> None:
 def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
     """Adds /matches and its menu button."""
     application.add_handler(CommandHandler("matches", my_matches, filters=PRIVATE))
-    application.add_handler(CallbackQueryHandler(my_matches, pattern=r"^mn:matches$"))
+    application.add_handler(CallbackQueryHandler(my_matches, pattern=MENU_MATCHES.pattern))

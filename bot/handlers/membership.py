@@ -11,42 +11,35 @@ from __future__ import annotations
 from typing import Any
 
 from telegram import Update
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filters
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
-from bot.callbacks import parse_id, parts
-from bot.context import runtime
-from bot.outbox_render import username_shown
+from bot.callbacks import COMPANY_INVITE, COMPANY_MERGE, COMPANY_MERGE_INTO, JOIN_DECISION
+from bot.context import BotContext
+from bot.members import Who
+from bot.outbox_render import decision_buttons, username_shown
 from bot.render import Buttons
-from bot.staff import Caller, Context, answer_query, caller, edit_or_reply
 from bot.texts import Markup, plain, t
+from bot.ui import PRIVATE, answer, edit
 from kooperation.models import JoinKind, Organization
 from kooperation.services import membership, roles
 
-PRIVATE = filters.ChatType.PRIVATE
-
-
-def _ids(update: Update) -> list[int]:
-    """The numbers in the pressed button's data; ids outside the database's range are none."""
-    numbers = (parse_id(part) for part in parts(update))
-    return [n for n in numbers if n is not None]
-
 
 # ---------------------------------------------------------------------------- decisions
-async def decide_pressed(update: Update, context: Context) -> None:
+async def decide_pressed(update: Update, context: BotContext) -> None:
     """jr:a:<id> / jr:d:<id> – a contact or manager confirms or declines a request."""
-    who = caller(update, context)
-    ids = _ids(update)
-    approve = (update.callback_query.data or "").startswith("jr:a:")
-    rt = runtime(context)
+    who = context.staff_actor()
+    pressed = JOIN_DECISION.pressed(update)
+    rt = context.runtime
     with rt.session() as session:
         try:
-            if not ids:
+            if pressed is None:
                 raise membership.RequestNotFound("no id")
+            approve, request_id = pressed
             decision = membership.decide_request(
                 session=session,
                 settings=rt.settings,
                 actor=who.member,
-                request_id=ids[0],
+                request_id=request_id,
                 approve=approve,
             )
         except (roles.NotAllowed, membership.RequestNotFound):
@@ -54,31 +47,29 @@ async def decide_pressed(update: Update, context: Context) -> None:
             return
         except membership.AlreadyDecided as error:
             status = plain(who.language, f"membership.status.{error.status}")
-            await answer_query(update)
-            await edit_or_reply(
-                update, t(who.language, "membership.already_decided", status=status)
-            )
+            await answer(update)
+            await edit(update, t(who.language, "membership.already_decided", status=status))
             return
     key = "membership.approved_by_you" if decision.approved else "membership.declined_by_you"
-    await answer_query(update)
-    await edit_or_reply(
+    await answer(update)
+    await edit(
         update,
         t(who.language, key, requester=decision.requester, organization=decision.organization),
     )
 
 
-async def _not_yours(update: Update, who: Caller) -> None:
-    await answer_query(update, plain(who.language, "membership.not_yours"), alert=True)
-    await edit_or_reply(update, t(who.language, "membership.not_yours"))
+async def _not_yours(update: Update, who: Who) -> None:
+    await answer(update, plain(who.language, "membership.not_yours"), alert=True)
+    await edit(update, t(who.language, "membership.not_yours"))
 
 
-async def _not_allowed(update: Update, who: Caller) -> None:
-    await answer_query(update, plain(who.language, "membership.not_allowed"), alert=True)
-    await edit_or_reply(update, t(who.language, "membership.not_allowed"))
+async def _not_allowed(update: Update, who: Who) -> None:
+    await answer(update, plain(who.language, "membership.not_allowed"), alert=True)
+    await edit(update, t(who.language, "membership.not_allowed"))
 
 
 # ---------------------------------------------------------------------------- staff: companies
-async def _open_requests(update: Update, who: Caller, requests: list[Any]) -> None:
+async def _open_requests(update: Update, who: Who, requests: list[Any]) -> None:
     """One message per open request of the manager's clusters, with the decision buttons."""
     for request in requests[:10]:
         key = "membership.open_claim" if request.kind == JoinKind.CLAIM else "membership.open_join"
@@ -91,20 +82,14 @@ async def _open_requests(update: Update, who: Caller, requests: list[Any]) -> No
             contact_name=request.contact_name or plain(who.language, "membership.unknown"),
             contact_email=request.contact_email or plain(who.language, "membership.unknown"),
         )
-        buttons: Buttons = [
-            [
-                (plain(who.language, "membership.button_approve"), f"jr:a:{request.id}"),
-                (plain(who.language, "membership.button_decline"), f"jr:d:{request.id}"),
-            ]
-        ]
-        await edit_or_reply(update, text, buttons)
+        await edit(update, text, [decision_buttons(who.language, request.id)])
 
 
-async def companies_command(update: Update, context: Context) -> None:
+async def companies_command(update: Update, context: BotContext) -> None:
     """/companies – open join requests and claims, then new companies of the manager's
     clusters with merge buttons."""
-    who = caller(update, context)
-    rt = runtime(context)
+    who = context.staff_actor()
+    rt = context.runtime
     with rt.session() as session:
         try:
             rows = membership.new_companies(session=session, settings=rt.settings, actor=who.member)
@@ -116,10 +101,10 @@ async def companies_command(update: Update, context: Context) -> None:
             return
     await _open_requests(update, who, requests)
     if not rows:
-        await edit_or_reply(update, t(who.language, "membership.companies_none"))
+        await edit(update, t(who.language, "membership.companies_none"))
         return
     lines = [t(who.language, "membership.companies_title")]
-    buttons: Buttons = []
+    buttons: list[list[tuple[str, str]]] = []
     for row in rows[:20]:
         day = row.created_at.astimezone(rt.settings.tz).strftime("%d.%m.%Y")
         lines.append(
@@ -134,30 +119,38 @@ async def companies_command(update: Update, context: Context) -> None:
             )
         )
         buttons.append(
-            [(plain(who.language, "membership.button_merge", name=row.name[:40]), f"co:m:{row.id}")]
+            [
+                (
+                    plain(who.language, "membership.button_merge", name=row.name[:40]),
+                    COMPANY_MERGE.data(row.id),
+                )
+            ]
         )
-    await edit_or_reply(update, Markup("\n".join(lines)), buttons)
+    await edit(update, Markup("\n".join(lines)), buttons)
 
 
-async def merge_pressed(update: Update, context: Context) -> None:
+async def merge_pressed(update: Update, context: BotContext) -> None:
     """co:m:<id> – the existing companies the new one could be merged into."""
-    who = caller(update, context)
-    ids = _ids(update)
-    rt = runtime(context)
+    who = context.staff_actor()
+    organization_id = COMPANY_MERGE.pressed(update)
+    rt = context.runtime
     with rt.session() as session:
-        organization = session.get(Organization, ids[0]) if ids else None
+        organization = session.get(Organization, organization_id) if organization_id else None
         try:
-            if organization is None:
+            if organization is None or organization_id is None:
                 roles.require_staff(
                     session=session,
                     settings=rt.settings,
                     member=who.member,
                     action="organization.merge",
                 )
-                await answer_query(update, plain(who.language, "membership.gone"), alert=True)
+                await answer(update, plain(who.language, "membership.gone"), alert=True)
                 return
             candidates = membership.merge_candidates(
-                session=session, settings=rt.settings, actor=who.member, organization_id=ids[0]
+                session=session,
+                settings=rt.settings,
+                actor=who.member,
+                organization_id=organization_id,
             )
         except roles.NotAllowed:
             await _not_allowed(update, who)
@@ -167,43 +160,44 @@ async def merge_pressed(update: Update, context: Context) -> None:
             [
                 (
                     plain(who.language, "membership.button_merge_into", name=c.name[:50]),
-                    f"co:mt:{organization.id}:{c.id}",
+                    COMPANY_MERGE_INTO.data(organization_id, c.id or 0),
                 )
             ]
             for c in candidates
         ]
-    await answer_query(update)
+    await answer(update)
     key = "membership.merge_pick" if buttons else "membership.merge_none"
-    await edit_or_reply(update, t(who.language, key, name=name), buttons)
+    await edit(update, t(who.language, key, name=name), buttons)
 
 
-async def merge_into_pressed(update: Update, context: Context) -> None:
+async def merge_into_pressed(update: Update, context: BotContext) -> None:
     """co:mt:<source>:<target> – merges the duplicate into the existing company."""
-    who = caller(update, context)
-    ids = _ids(update)
-    rt = runtime(context)
+    who = context.staff_actor()
+    pressed = COMPANY_MERGE_INTO.pressed(update)
+    rt = context.runtime
     with rt.session() as session:
         try:
-            if len(ids) != 2 or None in (
-                session.get(Organization, ids[0]),
-                session.get(Organization, ids[1]),
+            if pressed is None or None in (
+                session.get(Organization, pressed[0]),
+                session.get(Organization, pressed[1]),
             ):
                 raise membership.RequestNotFound("organization")
+            source_id, target_id = pressed
             merged = membership.merge_companies(
                 session=session,
                 settings=rt.settings,
                 actor=who.member,
-                source_id=ids[0],
-                target_id=ids[1],
+                source_id=source_id,
+                target_id=target_id,
             )
         except roles.NotAllowed:
             await _not_allowed(update, who)
             return
         except membership.RequestNotFound:
-            await answer_query(update, plain(who.language, "membership.gone"), alert=True)
+            await answer(update, plain(who.language, "membership.gone"), alert=True)
             return
-    await answer_query(update)
-    await edit_or_reply(
+    await answer(update)
+    await edit(
         update,
         t(
             who.language,
@@ -216,30 +210,33 @@ async def merge_into_pressed(update: Update, context: Context) -> None:
     )
 
 
-async def invite_pressed(update: Update, context: Context) -> None:
+async def invite_pressed(update: Update, context: BotContext) -> None:
     """co:inv:<organization id> – a single-use company invite link to send by e-mail."""
-    who = caller(update, context)
-    ids = _ids(update)
-    rt = runtime(context)
+    who = context.staff_actor()
+    organization_id = COMPANY_INVITE.pressed(update)
+    rt = context.runtime
     with rt.session() as session:
-        organization = session.get(Organization, ids[0]) if ids else None
+        organization = session.get(Organization, organization_id) if organization_id else None
         try:
-            if organization is None:
+            if organization is None or organization_id is None:
                 raise membership.RequestNotFound("organization")
             invite = membership.create_company_invite(
-                session=session, settings=rt.settings, actor=who.member, organization_id=ids[0]
+                session=session,
+                settings=rt.settings,
+                actor=who.member,
+                organization_id=organization_id,
             )
         except roles.NotAllowed:
             await _not_allowed(update, who)
             return
         except membership.RequestNotFound:
-            await answer_query(update, plain(who.language, "membership.gone"), alert=True)
+            await answer(update, plain(who.language, "membership.gone"), alert=True)
             return
         contact = ", ".join(
             part for part in (organization.contact_name, organization.contact_email) if part
         ) or plain(who.language, "membership.unknown")
         name = organization.name
-    await answer_query(update)
+    await answer(update)
     payload = membership.company_invite_payload(invite)
     link = f"https://t.me/{context.bot.username}?start={payload}"
     day = invite.expires_at.astimezone(rt.settings.tz).strftime("%d.%m.%Y")
@@ -251,13 +248,15 @@ async def invite_pressed(update: Update, context: Context) -> None:
         link=link,
         contact=contact,
     )
-    await edit_or_reply(update, text)
+    await edit(update, text)
 
 
 def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
     """Adds the decision buttons, /companies and its buttons."""
-    application.add_handler(CallbackQueryHandler(decide_pressed, pattern=r"^jr:[ad]:\d+$"))
+    application.add_handler(CallbackQueryHandler(decide_pressed, pattern=JOIN_DECISION.pattern))
     application.add_handler(CommandHandler("companies", companies_command, filters=PRIVATE))
-    application.add_handler(CallbackQueryHandler(merge_pressed, pattern=r"^co:m:\d+$"))
-    application.add_handler(CallbackQueryHandler(merge_into_pressed, pattern=r"^co:mt:\d+:\d+$"))
-    application.add_handler(CallbackQueryHandler(invite_pressed, pattern=r"^co:inv:\d+$"))
+    application.add_handler(CallbackQueryHandler(merge_pressed, pattern=COMPANY_MERGE.pattern))
+    application.add_handler(
+        CallbackQueryHandler(merge_into_pressed, pattern=COMPANY_MERGE_INTO.pattern)
+    )
+    application.add_handler(CallbackQueryHandler(invite_pressed, pattern=COMPANY_INVITE.pattern))

@@ -11,14 +11,15 @@ from typing import Any
 from telegram import Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
-from bot.members import current
+from bot.callbacks import MENU_HELP
+from bot.context import BotContext
 from bot.texts import t
-from bot.ui import NOT_TEXT, PRIVATE, Context, answer, not_registered, say, show_menu, stale
+from bot.ui import NOT_TEXT, PRIVATE, answer, not_registered, say, show_menu, stale
 
 
-async def menu(update: Update, context: Context) -> None:
+async def menu(update: Update, context: BotContext) -> None:
     """/menu: the main menu (or the way to /start)."""
-    who = current(update, context)
+    who = context.actor
     await answer(update)
     if not who.registered:
         await not_registered(update, who)
@@ -26,10 +27,10 @@ async def menu(update: Update, context: Context) -> None:
     await show_menu(update, who)
 
 
-async def help_(update: Update, context: Context) -> None:
+async def help_(update: Update, context: BotContext) -> None:
     """/help: what the bot does and its commands; for a member with the menu's buttons
     under it (one message)."""
-    who = current(update, context)
+    who = context.actor
     await answer(update)
     if who.registered:
         await show_menu(update, who, t(who.language, "menu.help"))
@@ -37,51 +38,51 @@ async def help_(update: Update, context: Context) -> None:
     await say(update, who.language, "menu.help")
 
 
-async def _back_to_menu(update: Update, context: Context, key: str) -> None:
+async def _back_to_menu(update: Update, context: BotContext, key: str) -> None:
     """Says `key` and shows the menu (or the way to register, for strangers)."""
-    who = current(update, context)
+    who = context.actor
     if not who.registered:
         await not_registered(update, who)
         return
     await show_menu(update, who, t(who.language, key))
 
 
-async def nothing_to_cancel(update: Update, context: Context) -> None:
+async def nothing_to_cancel(update: Update, context: BotContext) -> None:
     """/cancel outside any conversation."""
     await _back_to_menu(update, context, "menu.nothing_to_cancel")
 
 
-async def unknown_command(update: Update, context: Context) -> None:
+async def unknown_command(update: Update, context: BotContext) -> None:
     """A command the bot does not know: say so, show the menu."""
     await _back_to_menu(update, context, "menu.unknown_command")
 
 
-async def unknown_text(update: Update, context: Context) -> None:
+async def unknown_text(update: Update, context: BotContext) -> None:
     """Free text outside a conversation: the menu shows what the bot can do."""
     await _back_to_menu(update, context, "menu.unknown_text")
 
 
-async def media(update: Update, context: Context) -> None:
+async def media(update: Update, context: BotContext) -> None:
     """A sticker, photo, voice message or file: the bot works with text and buttons."""
-    who = current(update, context)
+    who = context.actor
     await say(update, who.language, "common.media_hint")
 
 
-async def edited(update: Update, context: Context) -> None:
+async def edited(update: Update, context: BotContext) -> None:
     """An edited message: the bot works with what was sent; the edit is not picked up."""
-    await say(update, current(update, context).language, "common.edit_ignored")
+    await say(update, context.actor.language, "common.edit_ignored")
 
 
-async def unknown_button(update: Update, context: Context) -> None:
+async def unknown_button(update: Update, context: BotContext) -> None:
     """A button no handler took: stale, forged or from an older version; nothing changes."""
-    await stale(update, current(update, context))
+    await stale(update, context.actor)
 
 
 def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
     """Adds help/menu and the catch-all fallbacks (this module comes last)."""
     application.add_handler(CommandHandler(["help"], help_, filters=PRIVATE))
     application.add_handler(CommandHandler(["menu"], menu, filters=PRIVATE))
-    application.add_handler(CallbackQueryHandler(help_, pattern=r"^mn:help$"))
+    application.add_handler(CallbackQueryHandler(help_, pattern=MENU_HELP.pattern))
     application.add_handler(CommandHandler("cancel", nothing_to_cancel, filters=PRIVATE))
     message = filters.UpdateType.MESSAGE & PRIVATE
     application.add_handler(MessageHandler(message & filters.COMMAND, unknown_command))

@@ -11,11 +11,16 @@ from telegram import Update
 from telegram.error import BadRequest
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
-from bot.context import runtime
-from bot.members import current
-from bot.render import send_html
+from bot.callbacks import (
+    MENU_PRIVACY,
+    PRIVACY_DELETE,
+    PRIVACY_DELETE_NO,
+    PRIVACY_DELETE_YES,
+    PRIVACY_EXPORT,
+)
+from bot.context import BotContext
 from bot.texts import plain, t
-from bot.ui import PRIVATE, Context, answer, edit, say, stale
+from bot.ui import PRIVATE, answer, edit, reply, say, stale
 from kooperation.services import identity, members, privacy
 
 log = logging.getLogger(__name__)
@@ -25,15 +30,15 @@ CHUNK = 3500
 DELETE_ASKED = "delete_asked"
 
 
-async def overview(update: Update, context: Context) -> None:
+async def overview(update: Update, context: BotContext) -> None:
     """What the bot stores and why, with buttons to export or delete."""
-    who = current(update, context)
+    who = context.actor
     await answer(update)
     buttons = (
         [
             [
-                (plain(who.language, "privacy.button_export"), "pv:exp"),
-                (plain(who.language, "privacy.button_delete"), "pv:del"),
+                (plain(who.language, "privacy.button_export"), PRIVACY_EXPORT.data()),
+                (plain(who.language, "privacy.button_delete"), PRIVACY_DELETE.data()),
             ]
         ]
         if who.member is not None
@@ -66,24 +71,24 @@ def export_chunks(document: str, limit: int = CHUNK) -> list[str]:
     return parts
 
 
-async def export(update: Update, context: Context) -> None:
+async def export(update: Update, context: BotContext) -> None:
     """Sends everything stored about me as a JSON file (as text if files are refused)."""
-    who = current(update, context)
+    who = context.actor
     await answer(update)
-    user = update.effective_user
     try:
-        with runtime(context).session() as session:
-            member = identity.require_member(session=session, telegram_user_id=user.id)
+        with context.runtime.session() as session:
+            member = identity.require_member(session=session, telegram_user_id=who.telegram_user_id)
             data = privacy.export_member_data(session=session, member=member)
     except members.NotRegistered:
         await say(update, who.language, "privacy.nothing_stored")
         return
     data["conversation"] = dict(context.user_data or {})
     document = json.dumps(data, ensure_ascii=False, indent=2, default=str)
-    chat_id = update.effective_chat.id
+    if update.effective_chat is None:
+        return
     try:
         await context.bot.send_document(
-            chat_id=chat_id,
+            chat_id=update.effective_chat.id,
             document=document.encode("utf-8"),
             filename=EXPORT_FILENAME,
             caption=plain(who.language, "privacy.export_caption"),
@@ -93,50 +98,50 @@ async def export(update: Update, context: Context) -> None:
         log.info("sendDocument refused (%s); sending the export as text", error)
     await say(update, who.language, "privacy.export_as_text")
     for part in export_chunks(document):
-        await send_html(context.bot, chat_id, t(who.language, "privacy.export_part", json=part))
+        await reply(update, t(who.language, "privacy.export_part", json=part))
 
 
-async def ask_delete(update: Update, context: Context) -> None:
+async def ask_delete(update: Update, context: BotContext) -> None:
     """Asks to confirm the deletion; only a confirmation after this question counts."""
-    who = current(update, context)
+    who = context.actor
     await answer(update)
     if who.member is None:
         await say(update, who.language, "privacy.nothing_stored")
         return
-    context.user_data[DELETE_ASKED] = True
+    context.user_state[DELETE_ASKED] = True
     await say(
         update,
         who.language,
         "privacy.confirm_delete",
         [
             [
-                (plain(who.language, "privacy.button_delete_yes"), "pv:del:yes"),
-                (plain(who.language, "privacy.button_delete_no"), "pv:del:no"),
+                (plain(who.language, "privacy.button_delete_yes"), PRIVACY_DELETE_YES.data()),
+                (plain(who.language, "privacy.button_delete_no"), PRIVACY_DELETE_NO.data()),
             ]
         ],
     )
 
 
-async def delete(update: Update, context: Context) -> None:
+async def delete(update: Update, context: BotContext) -> None:
     """Deletes my personal data and listings; anonymous counts stay."""
-    who = current(update, context)
-    if who.member is None or not context.user_data.get(DELETE_ASKED):
+    who = context.actor
+    if who.member is None or not context.user_state.get(DELETE_ASKED):
         await stale(update, who)
         return
     await answer(update)
-    user_id = update.effective_user.id
-    with runtime(context).session() as session:
+    user_id = who.telegram_user_id
+    with context.runtime.session() as session:
         member = identity.require_member(session=session, telegram_user_id=user_id)
         result = privacy.delete_member_data(session=session, member=member)
-    context.user_data.clear()
+    context.user_state.clear()
     context.application.drop_user_data(user_id)
     await edit(update, t(who.language, "privacy.deleted", listings=result.listings))
 
 
-async def keep(update: Update, context: Context) -> None:
+async def keep(update: Update, context: BotContext) -> None:
     """No at the confirmation: nothing deleted."""
-    who = current(update, context)
-    context.user_data.pop(DELETE_ASKED, None)
+    who = context.actor
+    context.user_state.pop(DELETE_ASKED, None)
     await answer(update)
     await edit(update, t(who.language, "privacy.kept"))
 
@@ -144,10 +149,10 @@ async def keep(update: Update, context: Context) -> None:
 def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
     """Adds /privacy, /export, /delete_me and their buttons."""
     application.add_handler(CommandHandler("privacy", overview, filters=PRIVATE))
-    application.add_handler(CallbackQueryHandler(overview, pattern=r"^mn:privacy$"))
+    application.add_handler(CallbackQueryHandler(overview, pattern=MENU_PRIVACY.pattern))
     application.add_handler(CommandHandler("export", export, filters=PRIVATE))
-    application.add_handler(CallbackQueryHandler(export, pattern=r"^pv:exp$"))
+    application.add_handler(CallbackQueryHandler(export, pattern=PRIVACY_EXPORT.pattern))
     application.add_handler(CommandHandler("delete_me", ask_delete, filters=PRIVATE))
-    application.add_handler(CallbackQueryHandler(ask_delete, pattern=r"^pv:del$"))
-    application.add_handler(CallbackQueryHandler(delete, pattern=r"^pv:del:yes$"))
-    application.add_handler(CallbackQueryHandler(keep, pattern=r"^pv:del:no$"))
+    application.add_handler(CallbackQueryHandler(ask_delete, pattern=PRIVACY_DELETE.pattern))
+    application.add_handler(CallbackQueryHandler(delete, pattern=PRIVACY_DELETE_YES.pattern))
+    application.add_handler(CallbackQueryHandler(keep, pattern=PRIVACY_DELETE_NO.pattern))

@@ -24,20 +24,24 @@ from telegram.ext import (
     filters,
 )
 
-from bot.callbacks import data_of, shown
-from bot.context import runtime
-from bot.render import Buttons
-from bot.staff import (
-    Caller,
-    Context,
-    acting_session,
-    answer_query,
-    callback_id,
-    caller,
-    edit_or_reply,
+from bot.callbacks import (
+    REVIEW,
+    REVIEW_APPROVE,
+    REVIEW_CANCEL,
+    REVIEW_NEXT,
+    REVIEW_NEXT_AFTER,
+    REVIEW_REJECT,
+    REVIEW_REJECT_NOW,
+    REVIEW_SKIP,
+    any_of,
+    data_of,
+    shown,
 )
+from bot.context import BotContext
+from bot.members import Who
+from bot.render import Buttons
 from bot.texts import Markup, language_of, plain, t
-from bot.ui import conversation
+from bot.ui import PRIVATE, answer, conversation, edit
 from kooperation import validation
 from kooperation.dates import format_datetime
 from kooperation.services import audit, review, roles
@@ -47,7 +51,6 @@ REASON = 0
 END = ConversationHandler.END
 SKIPPED = "rv_skipped"
 REJECTING = "rv_rejecting"
-PRIVATE = filters.ChatType.PRIVATE
 
 
 def _number(value: float) -> str:
@@ -76,37 +79,37 @@ def render_card(language: str, card: ReviewCard, pending: int) -> tuple[Markup, 
         params[f"{side_name}_text"] = side.text
     buttons = [
         [
-            (plain(language, "review.button_approve"), f"rv:a:{card.match_id}"),
-            (plain(language, "review.button_reject"), f"rv:r:{card.match_id}"),
+            (plain(language, "review.button_approve"), REVIEW_APPROVE.data(card.match_id)),
+            (plain(language, "review.button_reject"), REVIEW_REJECT.data(card.match_id)),
         ],
         [
-            (plain(language, "review.button_skip"), f"rv:s:{card.match_id}"),
-            (plain(language, "review.button_next"), f"rv:n:{card.match_id}"),
+            (plain(language, "review.button_skip"), REVIEW_SKIP.data(card.match_id)),
+            (plain(language, "review.button_next"), REVIEW_NEXT_AFTER.data(card.match_id)),
         ],
     ]
     return t(language, "review.card", **params), buttons
 
 
 def _next_button(language: str) -> Buttons:
-    return [[(plain(language, "review.button_next"), "rv:n")]]
+    return [[(plain(language, "review.button_next"), REVIEW_NEXT.data())]]
 
 
-async def _refused(update: Update, who: Caller) -> None:
-    await answer_query(update, plain(who.language, "review.not_allowed"), alert=True)
-    await edit_or_reply(update, t(who.language, "review.not_allowed"))
+async def _refused(update: Update, who: Who) -> None:
+    await answer(update, plain(who.language, "review.not_allowed"), alert=True)
+    await edit(update, t(who.language, "review.not_allowed"))
 
 
 async def _show_next(
-    update: Update, context: Context, who: Caller, after: int | None = None
+    update: Update, context: BotContext, who: Who, after: int | None = None
 ) -> None:
     """Shows the best pending proposal not skipped in this review session (or the one
     following `after`)."""
     skipped = context.user_data.setdefault(SKIPPED, []) if context.user_data is not None else []
     try:
-        with acting_session(context, who) as session:
+        with context.acting_session() as session:
             position: QueuePosition = review.next_card(
                 session=session,
-                settings=runtime(context).settings,
+                settings=context.runtime.settings,
                 member=who.member,
                 skipped=skipped,
                 after=after,
@@ -114,46 +117,47 @@ async def _show_next(
     except roles.NotAllowed:
         await _refused(update, who)
         return
-    await answer_query(update)
+    await answer(update)
     if position.card is None:
         key = "review.only_skipped" if position.skipped else "review.empty"
-        await edit_or_reply(update, t(who.language, key, skipped=position.skipped))
+        await edit(update, t(who.language, key, skipped=position.skipped))
         return
     text, buttons = render_card(who.language, position.card, position.pending)
-    await edit_or_reply(update, text, buttons)
+    await edit(update, text, buttons)
 
 
-async def review_command(update: Update, context: Context) -> None:
+async def review_command(update: Update, context: BotContext) -> None:
     """/review: a fresh session through the queue, starting with the best proposal."""
     if context.user_data is not None:
         context.user_data[SKIPPED] = []
-    await _show_next(update, context, caller(update, context))
+    await _show_next(update, context, context.staff_actor())
 
 
-async def next_pressed(update: Update, context: Context) -> None:
+async def next_pressed(update: Update, context: BotContext) -> None:
     """rv:n – the best card; rv:n:<id> – the card after that one; in place of this message."""
-    await _show_next(update, context, caller(update, context), after=callback_id(update))
+    after = REVIEW_NEXT_AFTER.pressed(update)
+    await _show_next(update, context, context.staff_actor(), after=after)
 
 
-async def skip_pressed(update: Update, context: Context) -> None:
+async def skip_pressed(update: Update, context: BotContext) -> None:
     """rv:s:<id> – put this proposal back for now and show the next one."""
-    match_id = callback_id(update)
+    match_id = REVIEW_SKIP.pressed(update)
     if context.user_data is not None and match_id is not None:
         skipped = context.user_data.setdefault(SKIPPED, [])
         if match_id not in skipped:
             skipped.append(match_id)
-    await _show_next(update, context, caller(update, context))
+    await _show_next(update, context, context.staff_actor())
 
 
 async def _decision_error(
-    update: Update, context: Context, who: Caller, error: Exception, match_id: int
+    update: Update, context: BotContext, who: Who, error: Exception, match_id: int
 ) -> None:
     if isinstance(error, roles.NotAllowed):
         await _refused(update, who)
         return
-    await answer_query(update)
+    await answer(update)
     if isinstance(error, review.MatchAlreadyDecided):
-        tz = runtime(context).settings.tz
+        tz = context.runtime.settings.tz
         at = format_datetime(error.at, language_of(who.language), tz) if error.at else "?"
         text = t(
             who.language,
@@ -163,20 +167,20 @@ async def _decision_error(
             by=error.by,
             at=at,
         )
-        await edit_or_reply(update, text, _next_button(who.language))
+        await edit(update, text, _next_button(who.language))
         return
-    await edit_or_reply(update, t(who.language, "review.not_found"), _next_button(who.language))
+    await edit(update, t(who.language, "review.not_found"), _next_button(who.language))
 
 
-async def approve_pressed(update: Update, context: Context) -> None:
+async def approve_pressed(update: Update, context: BotContext) -> None:
     """rv:a:<id> – approve; the introduction opt-in starts in the same transaction."""
-    who = caller(update, context)
-    match_id = callback_id(update) or 0
+    who = context.staff_actor()
+    match_id = REVIEW_APPROVE.pressed(update) or 0
     try:
-        with acting_session(context, who) as session:
+        with context.acting_session() as session:
             decision = review.approve_match(
                 session=session,
-                settings=runtime(context).settings,
+                settings=context.runtime.settings,
                 member=who.member,
                 match_id=match_id,
             )
@@ -184,7 +188,7 @@ async def approve_pressed(update: Update, context: Context) -> None:
     except (roles.NotAllowed, review.ReviewError) as error:
         await _decision_error(update, context, who, error, match_id)
         return
-    await answer_query(update)
+    await answer(update)
     text = t(
         who.language,
         "review.approved",
@@ -199,63 +203,63 @@ async def approve_pressed(update: Update, context: Context) -> None:
             organizations=", ".join(decision.unreachable),
         )
         text = Markup(f"{text}\n\n{note}")
-    await edit_or_reply(update, text, _next_button(who.language))
+    await edit(update, text, _next_button(who.language))
 
 
-async def reject_pressed(update: Update, context: Context) -> int:
+async def reject_pressed(update: Update, context: BotContext) -> int:
     """rv:r:<id> – check that it may still be rejected, then ask for an optional reason."""
-    who = caller(update, context)
-    match_id = callback_id(update) or 0
+    who = context.staff_actor()
+    match_id = REVIEW_REJECT.pressed(update) or 0
     try:
-        with runtime(context).session() as session:
+        with context.runtime.session() as session:
             review.check_reviewable(
                 session=session,
-                settings=runtime(context).settings,
+                settings=context.runtime.settings,
                 member=who.member,
                 match_id=match_id,
             )
     except (roles.NotAllowed, review.ReviewError) as error:
         await _decision_error(update, context, who, error, match_id)
         return END
-    await answer_query(update)
+    await answer(update)
     if context.user_data is not None:
         context.user_data[REJECTING] = match_id
     buttons = [
-        [(plain(who.language, "review.button_reject_now"), f"rv:x:{match_id}")],
-        [(plain(who.language, "review.button_cancel"), "rv:c")],
+        [(plain(who.language, "review.button_reject_now"), REVIEW_REJECT_NOW.data(match_id))],
+        [(plain(who.language, "review.button_cancel"), REVIEW_CANCEL.data())],
     ]
-    await edit_or_reply(update, t(who.language, "review.ask_reason", match_id=match_id), buttons)
+    await edit(update, t(who.language, "review.ask_reason", match_id=match_id), buttons)
     return REASON
 
 
-async def _reject(update: Update, context: Context, match_id: int, reason: str) -> int:
-    who = caller(update, context)
+async def _reject(update: Update, context: BotContext, match_id: int, reason: str) -> int:
+    who = context.staff_actor()
     try:
-        with acting_session(context, who) as session:
+        with context.acting_session() as session:
             review.reject_match(
                 session=session,
-                settings=runtime(context).settings,
+                settings=context.runtime.settings,
                 member=who.member,
                 match_id=match_id,
                 reason=reason,
             )
     except review.ReasonTooLong:
-        await edit_or_reply(update, t(who.language, "review.reason_too_long"))
+        await edit(update, t(who.language, "review.reason_too_long"))
         return REASON
     except (roles.NotAllowed, review.ReviewError) as error:
         await _decision_error(update, context, who, error, match_id)
         return END
-    await answer_query(update)
+    await answer(update)
     if context.user_data is not None:
         context.user_data.pop(REJECTING, None)
     key = "review.rejected_with_reason" if reason.strip() else "review.rejected"
-    await edit_or_reply(
+    await edit(
         update, t(who.language, key, match_id=match_id, reason=reason), _next_button(who.language)
     )
     return END
 
 
-async def reason_given(update: Update, context: Context) -> int:
+async def reason_given(update: Update, context: BotContext) -> int:
     """Text in REASON – reject with this reason."""
     match_id = (context.user_data or {}).get(REJECTING)
     text = update.effective_message.text if update.effective_message else ""
@@ -264,37 +268,35 @@ async def reason_given(update: Update, context: Context) -> int:
     try:
         reason = validation.reject_nul(text)
     except validation.InvalidInput as error:
-        who = caller(update, context)
-        await edit_or_reply(update, t(who.language, f"common.invalid.{error.code}"))
+        who = context.staff_actor()
+        await edit(update, t(who.language, f"common.invalid.{error.code}"))
         return REASON
     return await _reject(update, context, int(match_id), reason)
 
 
-async def reason_not_text(update: Update, context: Context) -> int:
+async def reason_not_text(update: Update, context: BotContext) -> int:
     """A sticker, photo … in REASON – ask for text."""
-    who = caller(update, context)
-    await edit_or_reply(update, t(who.language, "review.reason_text_only"))
+    who = context.staff_actor()
+    await edit(update, t(who.language, "review.reason_text_only"))
     return REASON
 
 
-async def reject_now_pressed(update: Update, context: Context) -> int:
+async def reject_now_pressed(update: Update, context: BotContext) -> int:
     """rv:x:<id> – reject without a reason (works from any old prompt too)."""
-    return await _reject(update, context, callback_id(update) or 0, "")
+    return await _reject(update, context, REVIEW_REJECT_NOW.pressed(update) or 0, "")
 
 
-async def cancel_reject(update: Update, context: Context) -> int:
+async def cancel_reject(update: Update, context: BotContext) -> int:
     """rv:c or /cancel while asking for the reason – decide nothing."""
-    who = caller(update, context)
+    who = context.staff_actor()
     if context.user_data is not None:
         context.user_data.pop(REJECTING, None)
-    await answer_query(update)
-    await edit_or_reply(
-        update, t(who.language, "review.reject_cancelled"), _next_button(who.language)
-    )
+    await answer(update)
+    await edit(update, t(who.language, "review.reject_cancelled"), _next_button(who.language))
     return END
 
 
-async def command_while_rejecting(update: Update, context: Context) -> int:
+async def command_while_rejecting(update: Update, context: BotContext) -> int:
     """Any command while the reason is awaited ends the rejection; /review goes on."""
     await cancel_reject(update, context)
     text = update.effective_message.text if update.effective_message else ""
@@ -303,10 +305,10 @@ async def command_while_rejecting(update: Update, context: Context) -> int:
     return END
 
 
-async def forged_pressed(update: Update, context: Context) -> None:
+async def forged_pressed(update: Update, context: BotContext) -> None:
     """Any other `rv:` data: not a button we ever sent. Logged, answered, nothing changed."""
-    who = caller(update, context)
-    with acting_session(context, who) as session:
+    who = context.staff_actor()
+    with context.acting_session() as session:
         audit.record_refusal(
             session=session,
             actor=who.member,
@@ -314,16 +316,16 @@ async def forged_pressed(update: Update, context: Context) -> None:
             target=shown(data_of(update)),
             reason="malformed button data",
         )
-    await answer_query(update, plain(who.language, "review.stale"), alert=True)
-    await edit_or_reply(update, t(who.language, "review.stale"))
+    await answer(update, plain(who.language, "review.stale"), alert=True)
+    await edit(update, t(who.language, "review.stale"))
 
 
 def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
     """Adds /review, its buttons and the reject-reason conversation."""
-    reject_now = CallbackQueryHandler(reject_now_pressed, pattern=r"^rv:x:\d+$")
+    reject_now = CallbackQueryHandler(reject_now_pressed, pattern=REVIEW_REJECT_NOW.pattern)
     application.add_handler(
         conversation(
-            entry_points=[CallbackQueryHandler(reject_pressed, pattern=r"^rv:r:\d+$")],
+            entry_points=[CallbackQueryHandler(reject_pressed, pattern=REVIEW_REJECT.pattern)],
             states={
                 REASON: [
                     MessageHandler(PRIVATE & filters.TEXT & ~filters.COMMAND, reason_given),
@@ -332,7 +334,7 @@ def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
                 ]
             },
             fallbacks=[
-                CallbackQueryHandler(cancel_reject, pattern=r"^rv:c$"),
+                CallbackQueryHandler(cancel_reject, pattern=REVIEW_CANCEL.pattern),
                 CommandHandler("cancel", cancel_reject),
                 MessageHandler(filters.COMMAND, command_while_rejecting),
             ],
@@ -341,9 +343,10 @@ def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
         )
     )
     application.add_handler(CommandHandler("review", review_command, filters=PRIVATE))
-    application.add_handler(CallbackQueryHandler(approve_pressed, pattern=r"^rv:a:\d+$"))
-    application.add_handler(CallbackQueryHandler(skip_pressed, pattern=r"^rv:s:\d+$"))
-    application.add_handler(CallbackQueryHandler(next_pressed, pattern=r"^rv:n(:\d+)?$"))
+    next_ = any_of(REVIEW_NEXT, REVIEW_NEXT_AFTER)
+    application.add_handler(CallbackQueryHandler(approve_pressed, pattern=REVIEW_APPROVE.pattern))
+    application.add_handler(CallbackQueryHandler(skip_pressed, pattern=REVIEW_SKIP.pattern))
+    application.add_handler(CallbackQueryHandler(next_pressed, pattern=next_))
     application.add_handler(reject_now)
-    application.add_handler(CallbackQueryHandler(cancel_reject, pattern=r"^rv:c$"))
-    application.add_handler(CallbackQueryHandler(forged_pressed, pattern=r"^rv:"))
+    application.add_handler(CallbackQueryHandler(cancel_reject, pattern=REVIEW_CANCEL.pattern))
+    application.add_handler(CallbackQueryHandler(forged_pressed, pattern=REVIEW.pattern))

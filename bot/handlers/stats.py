@@ -6,12 +6,11 @@ from dataclasses import asdict
 from typing import Any
 
 from telegram import Update
-from telegram.ext import Application, CommandHandler, filters
+from telegram.ext import Application, CommandHandler
 
-from bot.context import runtime
-from bot.render import reply_html
-from bot.staff import Context, acting_session, caller
+from bot.context import BotContext
 from bot.texts import Markup, plain, t
+from bot.ui import PRIVATE, reply
 from kooperation.services import roles, stats
 from kooperation.services.stats import Stats
 
@@ -62,24 +61,20 @@ def render_stats(language: str, figures: Stats) -> Markup:
     return Markup("\n".join(parts))
 
 
-async def stats_command(update: Update, context: Context) -> None:
+async def stats_command(update: Update, context: BotContext) -> None:
     """/stats – refused (and logged) for anyone who is neither manager nor admin."""
-    who = caller(update, context)
+    who = context.staff_actor()
     try:
-        with acting_session(context, who) as session:
+        with context.acting_session() as session:
             figures = stats.stats_for(
-                session=session,
-                settings=runtime(context).settings,
-                member=who.member,
+                session=session, settings=context.runtime.settings, member=who.member
             )
     except roles.NotAllowed:
-        await reply_html(update, t(who.language, "stats.not_allowed"))
+        await reply(update, t(who.language, "stats.not_allowed"))
         return
-    await reply_html(update, render_stats(who.language, figures))
+    await reply(update, render_stats(who.language, figures))
 
 
 def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
     """Adds /stats."""
-    application.add_handler(
-        CommandHandler("stats", stats_command, filters=filters.ChatType.PRIVATE)
-    )
+    application.add_handler(CommandHandler("stats", stats_command, filters=PRIVATE))
