@@ -123,9 +123,9 @@ class ListingDraft:
         self.guess = False
 
     @classmethod
-    def from_user_data(cls, user_data: Mapping[str, Any] | None) -> ListingDraft | None:
+    def from_user_data(cls, user_data: Mapping[str, Any]) -> ListingDraft | None:
         """The stored draft, or None if there is none or it does not read as one."""
-        stored = (user_data or {}).get(cls.KEY)
+        stored = user_data.get(cls.KEY)
         if not stored:
             return None
         try:
@@ -149,11 +149,8 @@ class ListingDraft:
             guess=_flag(stored, "guess"),
         )
 
-    def to_user_data(self, user_data: UserData | None) -> None:
-        """Stores the draft (with every key, as earlier versions did). Without user_data (an
-        update from no user) there is no conversation to keep it for."""
-        if user_data is None:
-            return
+    def to_user_data(self, user_data: UserData) -> None:
+        """Stores the draft (with every key, as earlier versions did)."""
         user_data[self.KEY] = {
             "kind": self.kind.value,
             "text": self.text,
@@ -163,10 +160,9 @@ class ListingDraft:
         }
 
     @classmethod
-    def drop(cls, user_data: UserData | None) -> None:
+    def drop(cls, user_data: UserData) -> None:
         """Forgets the draft: saved, discarded or started over."""
-        if user_data is not None:
-            user_data.pop(cls.KEY, None)
+        user_data.pop(cls.KEY, None)
 
 
 # ---- the sign-up
@@ -213,20 +209,17 @@ class OnboardingState:
     company: CompanyDraft = field(default_factory=CompanyDraft)
 
     @classmethod
-    def from_user_data(cls, user_data: Mapping[str, Any] | None) -> OnboardingState:
+    def from_user_data(cls, user_data: Mapping[str, Any]) -> OnboardingState:
         """The stored state; a part that does not read starts fresh."""
-        data = user_data or {}
         return cls(
-            start_payload=_part(lambda: _text(data, "start_payload"), ""),
-            language=_part(lambda: _text(data, "lang"), ""),
-            company=_part(lambda: CompanyDraft._read(data), CompanyDraft()),
+            start_payload=_part(lambda: _text(user_data, "start_payload"), ""),
+            language=_part(lambda: _text(user_data, "lang"), ""),
+            company=_part(lambda: CompanyDraft._read(user_data), CompanyDraft()),
         )
 
-    def to_user_data(self, user_data: UserData | None) -> None:
+    def to_user_data(self, user_data: UserData) -> None:
         """Stores the state; empty fields leave no key behind (nothing is kept before consent
         that was not asked for)."""
-        if user_data is None:
-            return
         _put(user_data, "start_payload", self.start_payload)
         _put(user_data, "lang", self.language)
         self.company._write(user_data)

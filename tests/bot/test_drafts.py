@@ -51,8 +51,8 @@ def test_the_draft_the_first_listing_starts_with_reads_as_an_unwritten_guess() -
     assert draft is not None and draft.guess and not draft.written and not draft.editing
 
 
-@pytest.mark.parametrize("user_data", [None, {}, {"draft": {}}, {"draft": None}, {"lang": "de"}])
-def test_no_draft_reads_as_none(user_data: dict[str, Any] | None) -> None:
+@pytest.mark.parametrize("user_data", [{}, {"draft": {}}, {"draft": None}, {"lang": "de"}])
+def test_no_draft_reads_as_none(user_data: dict[str, Any]) -> None:
     assert ListingDraft.from_user_data(user_data) is None
 
 
@@ -93,7 +93,7 @@ def test_switching_the_kind_ends_the_guessing() -> None:
 def test_dropping_the_draft_leaves_the_rest() -> None:
     user_data: dict[str, Any] = {"draft": {"kind": "need"}, "lang": "en"}
     ListingDraft.drop(user_data)
-    ListingDraft.drop(None)
+    ListingDraft.drop(user_data)
     assert user_data == {"lang": "en"}
 
 
@@ -161,4 +161,4 @@ def test_a_garbled_company_reads_as_none_chosen(garbled: dict[str, Any]) -> None
 def test_a_garbled_payload_or_language_reads_as_none() -> None:
     state = OnboardingState.from_user_data({"start_payload": 5, "lang": {"de": 1}})
     assert state == OnboardingState()
-    assert OnboardingState.from_user_data(None) == OnboardingState()
+    assert OnboardingState.from_user_data({}) == OnboardingState()

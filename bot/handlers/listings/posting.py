@@ -45,6 +45,7 @@ from bot.ui import (
     say,
     show_menu,
     stale,
+    text_of,
 )
 from kooperation.config import Settings
 from kooperation.models import Kind, Listing, ListingStatus
@@ -60,18 +61,12 @@ State = int | str
 """What a step returns: one of the states above, one of the hosting conversation's, or END."""
 
 
-def typed_text(update: Update) -> str:
-    """The text of the update's message ("" without one)."""
-    message = update.effective_message
-    return (message.text or "") if message is not None else ""
-
-
 def _draft(context: BotContext) -> ListingDraft | None:
-    return ListingDraft.from_user_data(context.user_data)
+    return ListingDraft.from_user_data(context.user_state)
 
 
 def _keep(context: BotContext, draft: ListingDraft) -> None:
-    draft.to_user_data(context.user_data)
+    draft.to_user_data(context.user_state)
 
 
 async def _ask_text(update: Update, who: Who, draft: ListingDraft) -> None:
@@ -94,7 +89,7 @@ def _kind_asked(update: Update) -> Kind | None:
     if update.callback_query is not None:
         pressed = callbacks.MENU_NEW.pressed(update)
         return Kind(pressed) if pressed is not None else None
-    return Kind.NEED if typed_text(update).lstrip("/").startswith("need") else Kind.OFFER
+    return Kind.NEED if text_of(update).lstrip("/").startswith("need") else Kind.OFFER
 
 
 async def begin(update: Update, context: BotContext) -> State:
@@ -144,7 +139,7 @@ async def receive_text(update: Update, context: BotContext) -> State:
         await show_menu(update, who)
         return END
     try:
-        draft.text = clean_listing_text(typed_text(update))
+        draft.text = clean_listing_text(text_of(update))
     except InvalidInput as error:
         await say(update, who.language, f"listings.invalid.{error.code}", **error.params)
         return TEXT_STATE
@@ -228,7 +223,7 @@ async def confirm(update: Update, context: BotContext) -> State:
     """Saves the listing, answers at once, and matches it in the background."""
     who = context.actor
     draft = _draft(context)
-    ListingDraft.drop(context.user_data)
+    ListingDraft.drop(context.user_state)
     if draft is None or not draft.written or not who.registered:
         await stale(update, who)
         return END
@@ -257,7 +252,7 @@ async def discard(update: Update, context: BotContext) -> State:
     menu."""
     who = context.actor
     await answer(update)
-    ListingDraft.drop(context.user_data)
+    ListingDraft.drop(context.user_state)
     await edit_menu(update, who, t(who.language, "listings.discarded"))
     return END
 
@@ -269,7 +264,7 @@ async def hint_text(update: Update, context: BotContext) -> None:
 async def cancel(update: Update, context: BotContext) -> State:
     """/cancel: leaves the draft unsaved and shows the menu."""
     who = context.actor
-    ListingDraft.drop(context.user_data)
+    ListingDraft.drop(context.user_state)
     await show_menu(update, who, t(who.language, "common.cancelled"))
     return END
 

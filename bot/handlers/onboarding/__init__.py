@@ -62,7 +62,7 @@ async def cancel(update: Update, context: BotContext) -> int:
     state = state_of(context)
     state.company, state.start_payload = CompanyDraft(), ""
     keep(context, state)
-    ListingDraft.drop(context.user_data)
+    ListingDraft.drop(context.user_state)
     if who.registered:
         await show_menu(update, who, t(who.language, "common.cancelled"))
     else:

@@ -18,16 +18,15 @@ from kooperation.validation import InvalidInput
 CONSENT, ORG_SEARCH, ORG_PICK, CLUSTER, SIZE, REGION, NAME = range(7)
 END = ConversationHandler.END
 State = listing_steps.State
-typed_text = listing_steps.typed_text
 Step = Callable[[Update, BotContext], Coroutine[Any, Any, State]]
 
 
 def state_of(context: BotContext) -> OnboardingState:
-    return OnboardingState.from_user_data(context.user_data)
+    return OnboardingState.from_user_data(context.user_state)
 
 
 def keep(context: BotContext, state: OnboardingState) -> None:
-    state.to_user_data(context.user_data)
+    state.to_user_data(context.user_state)
 
 
 def forget_company(context: BotContext) -> None:

@@ -24,12 +24,11 @@ from bot.handlers.onboarding.common import (
     signed_up,
     state_of,
     telegram_name,
-    typed_text,
 )
 from bot.handlers.onboarding.completion import next_step
 from bot.members import Who
 from bot.texts import plain
-from bot.ui import answer, say, show_menu, stale
+from bot.ui import answer, say, show_menu, stale, text_of
 from kooperation.models import JoinKind, Member, Size
 from kooperation.reference import cluster_specs
 from kooperation.services import membership, organizations
@@ -41,7 +40,7 @@ async def search(update: Update, context: BotContext) -> int:
     """Searches organizations by the typed name; offers the hits and, below them, the clusters
     to register it as new. "Name, region" keeps the region for a new registration."""
     who = context.actor
-    name, where = organizations.split_name_and_region(typed_text(update))
+    name, where = organizations.split_name_and_region(text_of(update))
     try:
         with context.runtime.session() as session:
             hits = organizations.search_organizations(session=session, query=name)
@@ -164,7 +163,7 @@ async def choose_size(update: Update, context: BotContext) -> int:
 @signed_up
 async def region(update: Update, context: BotContext) -> int:
     """The typed region or postcode completes the new organization."""
-    return await _register(update, context, context.actor, typed_text(update))
+    return await _register(update, context, context.actor, text_of(update))
 
 
 async def _register(update: Update, context: BotContext, who: Who, where: str) -> int:

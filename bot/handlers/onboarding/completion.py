@@ -16,11 +16,10 @@ from bot.handlers.onboarding.common import (
     say_invalid,
     signed_up,
     telegram_name,
-    typed_text,
 )
 from bot.members import Who
 from bot.texts import plain, t
-from bot.ui import answer, reply, say, show_menu
+from bot.ui import answer, reply, say, show_menu, text_of
 from kooperation.services import organizations
 from kooperation.validation import InvalidInput
 
@@ -57,7 +56,7 @@ async def name(update: Update, context: BotContext) -> int | str:
         await answer(update)
         value = telegram_name(update)
     else:
-        value = typed_text(update)
+        value = text_of(update)
     try:
         with context.runtime.session() as session:
             done = organizations.complete_registration(
@@ -74,7 +73,7 @@ async def name(update: Update, context: BotContext) -> int | str:
         return END
     link = f"https://t.me/{context.bot.username}?start={done.invite_code}"
     lead = t(who.language, "onboarding.done_with_invite", name=member.display_name, link=link)
-    ListingDraft(guess=True).to_user_data(context.user_data)
+    ListingDraft(guess=True).to_user_data(context.user_state)
     later = [[(plain(who.language, "onboarding.button_later"), callbacks.ONBOARDING_LATER.data())]]
     await reply(update, f"{lead}\n\n{ask_first(who.language)}", later)
     return listing_steps.TEXT_STATE
@@ -84,6 +83,6 @@ async def later(update: Update, context: BotContext) -> int:
     """ "Later" instead of a first listing: the main menu."""
     who = context.actor
     await answer(update)
-    ListingDraft.drop(context.user_data)
+    ListingDraft.drop(context.user_state)
     await show_menu(update, who)
     return END

@@ -51,7 +51,7 @@ async def start(update: Update, context: BotContext) -> int:
         text, buttons = _welcome(who.language)
         await reply(update, text, buttons)
         return CONSENT
-    ListingDraft.drop(context.user_data)  # /start starts over: a half-written listing is dropped
+    ListingDraft.drop(context.user_state)  # /start starts over: a half-written listing is dropped
     await _redeem_payload(update, context, who)
     return await next_step(update, context.refresh_actor())
 
