@@ -96,8 +96,9 @@ class BotContext(CallbackContext[ExtBot[None], UserData, ChatData, BotData]):
     """PTB's context plus the runtime and the acting member, resolved once per update.
 
     The first handler group (`bot.members.prefetch`) reads the member in a worker thread;
-    `actor` takes that on first use (or looks the user up itself) and keeps it for every
-    later handler of the update. After a handler changed the member, `refresh_actor()`."""
+    `actor` (or `known_actor`, `staff_actor()`) takes that on first use (or looks the user up
+    itself) and keeps it for every later handler of the update. After a handler changed the
+    member, `refresh_actor()`."""
 
     def __init__(
         self, application: AnyApplication, chat_id: int | None = None, user_id: int | None = None
@@ -133,11 +134,23 @@ class BotContext(CallbackContext[ExtBot[None], UserData, ChatData, BotData]):
 
     @property
     def actor(self) -> Who:
-        """The member behind the update (None before consent) and the language to answer in."""
+        """The member behind the update (None before consent) and the language to answer in,
+        as a contact's own message or menu button meets them: a member who had blocked the bot
+        is reachable again, a changed @username or chat is stored (`identity.seen`)."""
         if self._actor is None:
             from bot.members import first_look
 
             self._actor = first_look(self._update, self)
+        return self._actor
+
+    @property
+    def known_actor(self) -> Who:
+        """The same member as read before any handler, changing nothing: for staff commands
+        and the buttons of messages the bot sent on its own (introductions, follow-ups)."""
+        if self._actor is None:
+            from bot.members import as_read
+
+            self._actor = as_read(self._update, self)
         return self._actor
 
     def refresh_actor(self) -> Who:
@@ -148,18 +161,18 @@ class BotContext(CallbackContext[ExtBot[None], UserData, ChatData, BotData]):
         return self._actor
 
     def staff_actor(self) -> Who:
-        """The actor for a manager's or admin's command: an admin listed in the settings who
-        has no member row yet gets one now (`identity.staff_member`)."""
+        """`known_actor` for a manager's or admin's command: an admin listed in the settings
+        who has no member row yet gets one now (`identity.staff_member`)."""
         from bot.members import with_staff_row
 
-        self._actor = with_staff_row(self._update, self, self.actor)
+        self._actor = with_staff_row(self._update, self, self.known_actor)
         return self._actor
 
     @contextmanager
     def acting_session(self) -> Iterator[Session]:
         """A session for one service call on the actor's behalf: the services take the member,
         and a refusal of an actor without a member row is audited under their Telegram id."""
-        who = self.actor
+        who = self.known_actor  # the actor already resolved, or read without a change
         with self.runtime.session() as session:
             if who.member is None and who.telegram_user_id:
                 identity.as_stranger(session=session, telegram_user_id=who.telegram_user_id)

@@ -1,8 +1,10 @@
 """Who is acting: the member behind an update and their language, resolved once per update.
 
-Handlers read it as `context.actor` (`bot.context.BotContext`); staff commands as
-`context.staff_actor()`, which also gives an admin listed in the settings their member row on
-first contact. Everything here is how that one value comes about.
+Handlers read it as `context.actor` (`bot.context.BotContext`), which also records that a
+contact wrote (reachable again, @username and chat current); staff commands as
+`context.staff_actor()`, which changes nothing but gives an admin listed in the settings their
+member row on first contact; buttons of messages the bot sent on its own as
+`context.known_actor`, which changes nothing. Everything here is how that one value comes about.
 """
 
 from __future__ import annotations
@@ -72,6 +74,16 @@ def first_look(update: Update | None, context: BotContext) -> Who:
     if prefetched is not None and prefetched.current:
         return prefetched.who
     return look_up(update, context)
+
+
+def as_read(update: Update | None, context: BotContext) -> Who:
+    """What `prefetch` read (or the same read now, if it did not run), changing nothing."""
+    prefetched, context.prefetched = context.prefetched, None
+    if prefetched is not None:
+        return prefetched.who
+    if update is None or update.effective_user is None:
+        return Who(None, language_of(None))
+    return _read(update, context).who
 
 
 def look_up(update: Update | None, context: BotContext) -> Who:

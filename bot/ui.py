@@ -8,8 +8,19 @@ step (`conversation`) its replies wait until the step's state is stored:
         await answer(update)                      # stops the button's spinner
         await edit(update, t(who.language, "…"), buttons)   # or reply / say
 
-Texts are HTML; the Application's `Defaults` give every message parse_mode=HTML and no link
-previews. Button data comes from `bot.callbacks`.
+A staff command takes `context.staff_actor()` and calls services inside
+`with context.acting_session() as session:` (a refused stranger is audited). Texts are HTML;
+the Application's `Defaults` give every message parse_mode=HTML and no link previews. Button
+data comes from `bot.callbacks`.
+
+Old names, kept until the last handlers use the new ones:
+`current(update, context)` → `context.actor` (after the handler changed the member:
+`context.refresh_actor()`); `runtime(context)` → `context.runtime`; `Context` → `BotContext`;
+`callback_id(update)` / `parts(update)` / `rsplit(":")` → `CODE.pressed(update)`;
+f"ls:t:{slug}" → `DRAFT_TAG.data(slug)`; `pattern=r"^ls:ok$"` → `DRAFT_CONFIRM.pattern`,
+`r"^(ob|ls):"` → `any_of(ONBOARDING, DRAFT)`; `jobs.wake_sender(context)` →
+`context.wake_sender()`; `context.user_data[…]` → `context.user_state[…]`;
+`update.message.text` → `text_of(update)`.
 """
 
 from __future__ import annotations

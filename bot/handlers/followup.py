@@ -51,7 +51,10 @@ async def answer_followup(update: Update, context: BotContext) -> None:
         match_id, feedback = pressed
         with context.runtime.session() as session:
             result = followups.record_feedback(
-                session=session, match_id=match_id, member=context.actor.member, feedback=feedback
+                session=session,
+                match_id=match_id,
+                member=context.known_actor.member,
+                feedback=feedback,
             )
     except followups.FollowupError:
         await _stale(update, "followup.stale")
@@ -74,7 +77,7 @@ async def extend_listing(update: Update, context: BotContext) -> None:
                 session=session,
                 settings=rt.settings,
                 listing_id=listing_id,
-                member=context.actor.member,
+                member=context.known_actor.member,
             )
     except expiry.ExtendError:
         await _stale(update, "expiry.stale")
@@ -92,7 +95,7 @@ async def toggle_digest(update: Update, context: BotContext) -> None:
     try:
         with context.runtime.session() as session:
             member = digests.set_digest(
-                session=session, member=context.actor.member, enabled=enable
+                session=session, member=context.known_actor.member, enabled=enable
             )
     except digests.DigestSettingError:
         await _stale(update, "digest.stale")

@@ -24,7 +24,7 @@ async def answer_pressed(update: Update, context: BotContext) -> None:
     if update.callback_query is None or update.effective_user is None:
         return
     accept, match_id = INTRODUCTION_ANSWER.pressed(update) or (False, 0)
-    who = context.actor
+    who = context.known_actor
     language = who.language
     with context.runtime.session() as session:
         try:
