@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.handlers.listings import _listing_view
+from bot.handlers.listings.views import listing_view
 from bot.outbox_render import render
 from kooperation.dates import format_date, format_datetime, iso_local
 from kooperation.models import Listing
@@ -42,7 +42,7 @@ def test_mylistings_and_the_expiry_reminder_name_the_same_day(language: str, sho
         text="Wir suchen Prüfstände für Batteriemodule.",
         expires_at=LATE,
     )
-    view, _ = _listing_view(language, listing, BERLIN)
+    view, _ = listing_view(language, listing, BERLIN)
     assert shown in view
     payload = {
         "listing_id": 7,

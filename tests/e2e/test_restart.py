@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlmodel import Session, select
 
 from kooperation.db import engine_for
-from kooperation.models import Listing, Member, Organization
+from kooperation.models import BotState, Listing, Member, Organization
 from tests.e2e.conftest import new_user_id
 from tests.e2e.flows import NO_MATCHING, Contact, onboard_new_company, running_bot
 
@@ -83,3 +83,54 @@ def test_waiting_for_the_text_survives_a_graceful_restart_too(emulator, bot):
 
     erika.send("We offer retrofit kits for automated guided vehicles.")
     assert "Preview – Offer" in erika.with_button("ls:ok").text
+
+
+def _garble_stored_user_data(bot, user_id: int, **values: object) -> None:  # type: ignore[no-untyped-def]
+    """Overwrites keys of a user's stored user_data while the bot is down."""
+    with _session(bot) as session:
+        row = session.get(BotState, ("user_data", str(user_id)))
+        assert row is not None
+        row.data = {**row.data, **values}
+        session.add(row)
+        session.commit()
+
+
+def test_a_draft_garbled_while_the_bot_was_down_is_a_stale_button_not_an_error(emulator, bot):
+    erika = Contact.new(emulator, new_user_id(), language="de")
+    menu = onboard_new_company(erika, company="Kaputt Entwurf GmbH")
+    erika.tap(menu, data="mn:need")
+    erika.reply()
+    erika.send(NEED)
+    preview = erika.with_button("ls:ok")
+
+    bot.kill()
+    _garble_stored_user_data(bot, erika.user.user_id, draft={"kind": "wish", "text": 5})
+    bot.start(EMBEDDING_MODEL=NO_MATCHING)
+
+    erika.tap(preview, data="ls:t:funding")
+    assert "gilt nicht mehr" in erika.reply().text
+    erika.send("/need")
+    assert "Neuer Bedarf" in erika.reply().text
+    erika.send(NEED)
+    assert NEED in erika.with_button("ls:ok").text
+
+
+def test_a_sign_up_garbled_while_the_bot_was_down_asks_again(emulator, bot):
+    erika = Contact.new(emulator, new_user_id(), language="de")
+    erika.send("/start")
+    erika.tap(erika.with_button("ob:ok"), data="ob:ok")
+    erika.reply()
+    erika.reply()
+    erika.send("Kaputt Anmeldung GmbH")
+    clusters = erika.with_button("ob:cl:logistics")
+
+    bot.kill()
+    _garble_stored_user_data(bot, erika.user.user_id, org_name=["Kaputt"], org_choices="1")
+    bot.start(EMBEDDING_MODEL=NO_MATCHING)
+
+    erika.tap(clusters, data="ob:cl:logistics")
+    assert "gilt nicht mehr" in erika.reply().text
+    erika.send("Kaputt Anmeldung GmbH")
+    erika.tap(erika.with_button("ob:cl:logistics"), data="ob:cl:logistics")
+    erika.tap(erika.with_button("ob:sz:medium"), data="ob:sz:medium")
+    assert "Region" in erika.reply().text
