@@ -371,15 +371,3 @@ DRAFT_SWITCH_KIND = Code(DRAFT, "k")
 DRAFT_CONFIRM = Code(DRAFT, "ok")
 DRAFT_EDIT = Code(DRAFT, "edit")
 DRAFT_DISCARD = Code(DRAFT, "no")
-
-
-# ---------------------------------------------------------------------------- old readers
-# Kept while bot/handlers/listings.py and onboarding.py still use them; use the codes above.
-def parts(update: Update) -> list[str]:
-    """The data split at `:` (`rv:a:12` → ["rv", "a", "12"])."""
-    return data_of(update).split(":")
-
-
-def callback_id(update: Update) -> int | None:
-    """The id after the last `:` of the pressed button's data, if it is one."""
-    return parse_id(data_of(update).rsplit(":", 1)[-1])

@@ -144,13 +144,6 @@ def run_housekeeping(rt: Runtime, now: datetime | None = None) -> dict[str, int]
 
 
 # ---------------------------------------------------------------------------- wiring
-def wake_sender(
-    context: CallbackContext[Any, Any, Any, Any] | Application[Any, Any, Any, Any, Any, Any],
-) -> None:
-    """Kept for the handlers not yet on `context.wake_sender()` (`Runtime.wake_sender`)."""
-    runtime(context).wake_sender()
-
-
 def _locked(
     name: str, work: Callable[[Runtime], Any], *, retries: Sequence[float] = ()
 ) -> Callable[..., Any]:

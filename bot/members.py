@@ -59,14 +59,6 @@ class Prefetched:
     """`identity.seen` would change nothing (active, same chat, same @username)."""
 
 
-def current(update: Update, context: BotContext) -> Who:  # noqa: ARG001 (old signature)
-    """Kept for the handlers not yet on `context.actor`: the first call of an update gives the
-    actor, every later one looks again (as `context.refresh_actor()`)."""
-    if context._actor is None:
-        return context.actor
-    return context.refresh_actor()
-
-
 def first_look(update: Update | None, context: BotContext) -> Who:
     """Takes what `prefetch` read in a worker thread, unless the member's record needs the
     update `identity.seen` makes (then it looks again here)."""

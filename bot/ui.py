@@ -12,15 +12,6 @@ A staff command takes `context.staff_actor()` and calls services inside
 `with context.acting_session() as session:` (a refused stranger is audited). Texts are HTML;
 the Application's `Defaults` give every message parse_mode=HTML and no link previews. Button
 data comes from `bot.callbacks`.
-
-Old names, kept until the last handlers use the new ones:
-`current(update, context)` → `context.actor` (after the handler changed the member:
-`context.refresh_actor()`); `runtime(context)` → `context.runtime`; `Context` → `BotContext`;
-`callback_id(update)` / `parts(update)` / `rsplit(":")` → `CODE.pressed(update)`;
-f"ls:t:{slug}" → `DRAFT_TAG.data(slug)`; `pattern=r"^ls:ok$"` → `DRAFT_CONFIRM.pattern`,
-`r"^(ob|ls):"` → `any_of(ONBOARDING, DRAFT)`; `jobs.wake_sender(context)` →
-`context.wake_sender()`; `context.user_data[…]` → `context.user_state[…]`;
-`update.message.text` → `text_of(update)`.
 """
 
 from __future__ import annotations
@@ -42,9 +33,6 @@ from bot.context import BotContext
 from bot.members import Who
 from bot.render import Buttons, is_not_modified, keyboard, send_html
 from bot.texts import plain, t
-
-Context = BotContext
-"""The old name of `BotContext`, kept until every handler says `BotContext`."""
 
 PRIVATE = filters.ChatType.PRIVATE
 TEXT = filters.UpdateType.MESSAGE & PRIVATE & filters.TEXT & ~filters.COMMAND

@@ -15,24 +15,11 @@ log = logging.getLogger(__name__)
 
 
 def _match_listing(state: Runtime, listing_id: int) -> int:
-    """Runs in a worker thread: incremental matching of one listing against the pool.
-
-    `match_listing` waits for any other matching job of this process (matching's one lock),
-    so a listing posted during the nightly round is matched right after it. Its proposals
-    reach the managers with the next batched notice (at once if none went out lately).
-    """
-    from kooperation.services.review import notify_managers_of_new_proposals
-    from matching.rounds import match_listing
+    """Runs in a worker thread (`usecases.rounds.match_posted_listing`)."""
+    from usecases.rounds import match_posted_listing
 
     with state.session() as session:
-        found = match_listing(session=session, settings=state.settings, listing_id=listing_id)
-    if found:
-        try:
-            with state.session() as session:
-                notify_managers_of_new_proposals(session=session, settings=state.settings)
-        except Exception:  # matching worked; the bot's announce job tries again within a minute
-            log.exception("announcing the proposals of listing %s failed", listing_id)
-    return len(found)
+        return match_posted_listing(session=session, settings=state.settings, listing_id=listing_id)
 
 
 async def match_in_background(
