@@ -284,7 +284,7 @@ def any_of(*things: BaseCode | Prefix) -> str:
 
 
 # ---------------------------------------------------------------------------- the registry
-# The main menu (bot/ui.py); "mn:need" / "mn:offer" start a listing (bot/handlers/listings.py).
+# The main menu (bot/ui.py); "mn:need" / "mn:offer" start a listing (bot/handlers/listings/posting.py).
 MENU = Prefix("mn")
 MENU_NEW = Code1(MENU, "", KIND)
 MENU_MINE = Code(MENU, "mine")
@@ -336,7 +336,7 @@ SETTINGS_LEAVE_ANSWER = Code1(SETTINGS, "leave", YES_NO)
 MANAGERS = Prefix("mg")
 MANAGERS_INVITE = Code1(MANAGERS, "i", ID)
 
-# /start (bot/handlers/onboarding.py)
+# /start (bot/handlers/onboarding/)
 ONBOARDING = Prefix("ob")
 ONBOARDING_CONSENT = Code(ONBOARDING, "ok")
 ONBOARDING_LANGUAGE = Code1(ONBOARDING, "lang", words("de", "en", regex=r"\w+"))
@@ -358,12 +358,12 @@ COMPANY_MERGE = Code1(COMPANY, "m", ID)
 COMPANY_MERGE_INTO = Code2(COMPANY, "mt", ID, ID)
 COMPANY_INVITE = Code1(COMPANY, "inv", ID)
 
-# /mylistings (bot/handlers/listings.py): ml:<p|r|c>:<id> pause/resume/close, ml:e:<id> edit.
+# /mylistings (bot/handlers/listings/mine.py): ml:<p|r|c>:<id> pause/resume/close, ml:e:<id> edit.
 MY_LISTING = Prefix("ml")
 MY_LISTING_STATUS = Code2(MY_LISTING, "", STATUS_ACTION, ID)
 MY_LISTING_EDIT = Code1(MY_LISTING, "e", ID)
 
-# The listing draft's preview (bot/handlers/listings.py)
+# The listing draft's preview (bot/handlers/listings/posting.py)
 DRAFT = Prefix("ls")
 DRAFT_KEEP_TEXT = Code(DRAFT, "keep")
 DRAFT_TAG = Code1(DRAFT, "t", TAG)
