@@ -284,7 +284,8 @@ def any_of(*things: BaseCode | Prefix) -> str:
 
 
 # ---------------------------------------------------------------------------- the registry
-# The main menu (bot/ui.py); "mn:need" / "mn:offer" start a listing (bot/handlers/listings/posting.py).
+# The main menu (bot/ui.py); "mn:need" / "mn:offer" start a listing
+# (bot/handlers/listings/posting.py).
 MENU = Prefix("mn")
 MENU_NEW = Code1(MENU, "", KIND)
 MENU_MINE = Code(MENU, "mine")
