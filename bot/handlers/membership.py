@@ -20,6 +20,7 @@ from bot.outbox_render import decision_buttons, username_shown
 from bot.render import Buttons
 from bot.texts import Markup, plain, t
 from bot.ui import PRIVATE, answer, edit
+from kooperation.dates import format_date
 from kooperation.models import JoinKind, Organization
 from kooperation.services import membership, roles
 
@@ -106,7 +107,7 @@ async def companies_command(update: Update, context: BotContext) -> None:
     lines = [t(who.language, "membership.companies_title")]
     buttons: list[list[tuple[str, str]]] = []
     for row in rows[:20]:
-        day = row.created_at.astimezone(rt.settings.tz).strftime("%d.%m.%Y")
+        day = format_date(row.created_at, who.language, rt.settings.tz)
         lines.append(
             t(
                 who.language,
@@ -239,7 +240,7 @@ async def invite_pressed(update: Update, context: BotContext) -> None:
     await answer(update)
     payload = membership.company_invite_payload(invite)
     link = f"https://t.me/{context.bot.username}?start={payload}"
-    day = invite.expires_at.astimezone(rt.settings.tz).strftime("%d.%m.%Y")
+    day = format_date(invite.expires_at, who.language, rt.settings.tz)
     text = t(
         who.language,
         "membership.invite_created",
