@@ -10,8 +10,8 @@ So:
 - a contact is created by consent (`identity.give_consent`) and becomes a verified contact of
   its company through `membership.become_contact`; name and e-mail go through `members`;
 - managers and admins are named by Telegram id (`identity.ensure_member`) and get the role and
-  cluster rows `roles.appoint_manager` / `roles.add_admin` write (not their audit entries: staff
-  exist before a test's story begins);
+  cluster rows `appointments.appoint_manager` / `appointments.add_admin` write (not their
+  audit entries: staff exist before a test's story begins);
 - a contact's listing is published by `listings.create_listing` (title, language and tags as
   the bot derives them); a listing without a contact is a CSV row as the importer stores it;
 - a proposal always belongs to a finished `MatchRound`, as `matching.rounds` stores it.
@@ -171,8 +171,8 @@ def manager(
     """A manager named by id (`identity.ensure_member`, as `matchbot manager add ID SLUG` does)
     of each cluster given; with none, a manager whose clusters were all taken away again.
 
-    Role and cluster rows are written as `roles.appoint_manager` writes them, without its audit
-    entry: staff exist before a test's story starts, and tests of the audit log assert the
+    Role and cluster rows are written as `appointments.appoint_manager` writes them, without its
+    audit entry: staff exist before a test's story starts, and tests of the audit log assert the
     entries of that story alone."""
     member = _staff(session, telegram_user_id, name, language)
     member.role = Role.MANAGER
@@ -184,7 +184,7 @@ def manager(
 
 
 def admin(session: Session, telegram_user_id: int, name: str = "") -> Member:
-    """An admin named by id (`matchbot admin add ID`); the role as `roles.add_admin` sets it,
+    """An admin named by id (`matchbot admin add ID`); the role as `appointments.add_admin` sets it,
     without its audit entry (see `manager`)."""
     member = _staff(session, telegram_user_id, name, "de")
     member.role = Role.ADMIN

@@ -14,7 +14,7 @@ from bot.cli import database, fail, settings
 from kooperation import validation
 from kooperation.dates import format_moment
 from kooperation.db import session_scope
-from kooperation.services import audit, identity, reporting, roles, stats
+from kooperation.services import appointments, audit, identity, reporting, stats
 
 admin_app = typer.Typer(help="Admins of the bot.", no_args_is_help=True)
 manager_app = typer.Typer(help="Cluster managers.", no_args_is_help=True)
@@ -35,8 +35,10 @@ def stats_command(
         scope = None
         if cluster:
             try:
-                scope = {roles.cluster_or_error(session=session, slug=s).id or 0 for s in cluster}
-            except roles.UnknownCluster as error:
+                scope = {
+                    appointments.cluster_or_error(session=session, slug=s).id or 0 for s in cluster
+                }
+            except appointments.UnknownCluster as error:
                 raise fail(str(error)) from None
         figures = stats.compute_stats(session=session, cluster_ids=scope)
     console = Console(width=120)
@@ -129,7 +131,7 @@ def admin_add(
     telegram_id = _telegram_id(telegram_id)
     loaded = settings()
     with session_scope(database(loaded)) as session:
-        member = roles.add_admin(
+        member = appointments.add_admin(
             session=session,
             member=identity.ensure_member(session=session, telegram_user_id=telegram_id),
         )
@@ -146,11 +148,11 @@ def manager_add(
     loaded = settings()
     with session_scope(database(loaded)) as session:
         try:
-            found = roles.cluster_or_error(session=session, slug=cluster)
-        except roles.UnknownCluster as error:
+            found = appointments.cluster_or_error(session=session, slug=cluster)
+        except appointments.UnknownCluster as error:
             raise fail(str(error)) from None
         member = identity.ensure_member(session=session, telegram_user_id=telegram_id)
-        created = roles.appoint_manager(session=session, member=member, cluster=found)
+        created = appointments.appoint_manager(session=session, member=member, cluster=found)
     state = "is now" if created else "already was"
     typer.echo(f"Telegram user {telegram_id} {state} a manager of {found.slug}.")
 

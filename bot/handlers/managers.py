@@ -16,7 +16,7 @@ from bot.ui import PRIVATE, answer, edit
 from kooperation import validation
 from kooperation.dates import format_datetime
 from kooperation.models import Cluster
-from kooperation.services import audit, identity, roles
+from kooperation.services import appointments, audit, identity, roles
 from kooperation.services.audit import Action
 from kooperation.services.clusters import all_clusters
 
@@ -39,7 +39,7 @@ async def _overview(update: Update, context: BotContext, who: Who) -> None:
             action=Action.MANAGERS,
         )
         clusters = all_clusters(session=session)
-        managers = roles.managers_by_cluster(session=session)
+        managers = appointments.managers_by_cluster(session=session)
     lines = [
         t(
             who.language,
@@ -81,7 +81,7 @@ async def _change(update: Update, context: BotContext, who: Who, args: list[str]
     with context.runtime.session() as session:
         try:
             if verb == "add":
-                member, cluster, created = roles.appoint_manager_by_admin(
+                member, cluster, created = appointments.appoint_manager_by_admin(
                     session=session,
                     settings=settings,
                     actor=who.member,
@@ -93,7 +93,7 @@ async def _change(update: Update, context: BotContext, who: Who, args: list[str]
                 key = "managers.appointed" if created else "managers.already_manager"
                 label = audit.actor_label(member)
             else:
-                cluster, removed = roles.remove_manager(
+                cluster, removed = appointments.remove_manager(
                     session=session,
                     settings=settings,
                     actor=who.member,
@@ -105,7 +105,7 @@ async def _change(update: Update, context: BotContext, who: Who, args: list[str]
                 )
                 key = "managers.removed" if removed else "managers.not_manager"
                 label = f"tg:{telegram_user_id}"
-        except roles.UnknownCluster:
+        except appointments.UnknownCluster:
             slugs = _slugs(all_clusters(session=session))
             await edit(update, t(who.language, "managers.unknown_cluster", slug=slug, slugs=slugs))
             return
@@ -152,14 +152,14 @@ async def invite_pressed(update: Update, context: BotContext) -> None:
                 )
                 await answer(update, plain(who.language, "managers.stale"), alert=True)
                 return
-            invite = roles.create_manager_invite(
+            invite = appointments.create_manager_invite(
                 session=session, settings=settings, actor=who.member, cluster=cluster
             )
         except roles.NotAllowed:
             await _refused(update, who)
             return
     await answer(update)
-    link = f"https://t.me/{context.bot.username}?start={roles.invite_payload(invite)}"
+    link = f"https://t.me/{context.bot.username}?start={appointments.invite_payload(invite)}"
     expires = format_datetime(invite.expires_at, who.language, settings.tz)
     text = t(who.language, "managers.invite", cluster=cluster.name, expires=expires, link=link)
     await edit(update, text)

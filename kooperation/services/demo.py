@@ -13,8 +13,8 @@ from sqlmodel import Session, col, select
 
 from kooperation.models import Cluster, Listing, Member, Organization, Role, utcnow
 from kooperation.reference import DATA_DIR
+from kooperation.services.appointments import appoint_manager
 from kooperation.services.importer import ImportReport, import_listings
-from kooperation.services.roles import appoint_manager
 
 DEMO_CSV = DATA_DIR / "demo_listings.csv"
 CONTACT_IDS = 9_000_000

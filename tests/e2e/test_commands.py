@@ -12,7 +12,7 @@ from sqlmodel import Session
 
 from kooperation.db import engine_for
 from kooperation.models import utcnow
-from kooperation.services import identity, roles
+from kooperation.services import appointments, identity
 from tests import factories as seed
 from tests.e2e.conftest import new_user_id
 from tests.e2e.flows import NO_MATCHING, Contact
@@ -69,12 +69,12 @@ def test_a_redeemed_manager_invite_puts_the_staff_commands_into_the_new_managers
     emulator, database_url
 ):
     with Session(engine_for(database_url), expire_on_commit=False) as session:
-        invite = roles.create_manager_invite(
+        invite = appointments.create_manager_invite(
             session=session, settings=None, actor=None, cluster=seed.cluster(session, "logistics")
         )
     nora = Contact.new(emulator, new_user_id(), language="en", first_name="Nora")
     since = emulator.last_seq()
-    nora.send(f"/start {roles.invite_payload(invite)}")
+    nora.send(f"/start {appointments.invite_payload(invite)}")
     nora.tap(nora.with_button("ob:ok"), data="ob:ok")
     nora.reply(contains="You are now a cluster manager")
     emulator.wait_call("setMyCommands", since=since)
@@ -130,7 +130,9 @@ def test_a_manager_appointed_outside_the_bot_gets_the_menu_without_a_restart(
     with Session(engine_for(database_url), expire_on_commit=False) as session:
         # what `matchbot manager add` does, in another process
         member = identity.ensure_member(session=session, telegram_user_id=kim_id)
-        roles.appoint_manager(session=session, member=member, cluster=seed.cluster(session, "it"))
+        appointments.appoint_manager(
+            session=session, member=member, cluster=seed.cluster(session, "it")
+        )
     emulator.wait_call("setMyCommands", since=since, timeout=15)
     [menu] = _chat_menus(emulator, kim_id, since=since)
     assert {"review", "stats"} <= set(menu)

@@ -12,7 +12,7 @@ from sqlmodel import Session, select
 
 from kooperation.config import Settings
 from kooperation.models import AuditLog, ManagerCluster, Member, Role, utcnow
-from kooperation.services import identity, roles
+from kooperation.services import appointments, identity, roles
 from tests import factories as seed
 
 
@@ -29,7 +29,7 @@ def test_admin_from_settings_gets_a_member_row_on_first_contact(
 def test_add_admin_for_an_unknown_telegram_id_creates_a_reachable_member(
     session: Session, settings: Settings
 ) -> None:
-    member = roles.add_admin(
+    member = appointments.add_admin(
         session=session, member=identity.ensure_member(session=session, telegram_user_id=5555)
     )
     assert (member.role, member.chat_id) == (Role.ADMIN, 5555)
@@ -42,7 +42,7 @@ def test_only_admins_appoint_managers_and_refusals_are_logged(
     admin = seed.admin(session, 1)
     manager = seed.manager(session, 2, "it")
     with pytest.raises(roles.NotAllowed):
-        roles.appoint_manager_by_admin(
+        appointments.appoint_manager_by_admin(
             session=session,
             settings=settings,
             actor=manager,
@@ -50,7 +50,7 @@ def test_only_admins_appoint_managers_and_refusals_are_logged(
             cluster_slug="logistics",
         )
     assert session.exec(select(Member).where(Member.telegram_user_id == 3)).first() is None
-    member, cluster, created = roles.appoint_manager_by_admin(
+    member, cluster, created = appointments.appoint_manager_by_admin(
         session=session,
         settings=settings,
         actor=admin,
@@ -66,8 +66,8 @@ def test_only_admins_appoint_managers_and_refusals_are_logged(
         ("manager.appoint", False),
         ("manager.appoint", True),
     ]
-    with pytest.raises(roles.UnknownCluster):
-        roles.appoint_manager_by_admin(
+    with pytest.raises(appointments.UnknownCluster):
+        appointments.appoint_manager_by_admin(
             session=session,
             settings=settings,
             actor=admin,
@@ -81,7 +81,7 @@ def test_removing_the_last_cluster_makes_a_manager_a_member_again(
 ) -> None:
     admin = seed.admin(session, 1)
     manager = seed.manager(session, 2, "it")
-    cluster, removed = roles.remove_manager(
+    cluster, removed = appointments.remove_manager(
         session=session,
         settings=settings,
         actor=admin,
@@ -97,43 +97,44 @@ def test_removing_the_last_cluster_makes_a_manager_a_member_again(
 
 def test_invite_makes_its_user_a_manager_once(session: Session, settings: Settings) -> None:
     admin = seed.admin(session, 1)
-    invite = roles.create_manager_invite(
+    invite = appointments.create_manager_invite(
         session=session, settings=settings, actor=admin, cluster=seed.cluster(session, "it")
     )
     assert (
-        roles.invite_payload(invite).startswith("mgr-") and len(roles.invite_payload(invite)) <= 64
+        appointments.invite_payload(invite).startswith("mgr-")
+        and len(appointments.invite_payload(invite)) <= 64
     )
     first = seed.contact(session, 10, None)
     second = seed.contact(session, 11, None)
-    cluster = roles.redeem_manager_invite(
-        session=session, member=first, code=roles.invite_payload(invite)
+    cluster = appointments.redeem_manager_invite(
+        session=session, member=first, code=appointments.invite_payload(invite)
     )
     assert cluster.slug == "it"
     assert session.get(ManagerCluster, (first.id, cluster.id)) is not None
-    with pytest.raises(roles.InviteInvalid) as used:
-        roles.redeem_manager_invite(session=session, member=second, code=invite.code)
+    with pytest.raises(appointments.InviteInvalid) as used:
+        appointments.redeem_manager_invite(session=session, member=second, code=invite.code)
     assert used.value.reason == "used"
     assert not roles.is_staff(session=session, settings=settings, member=second)
 
 
 def test_invite_expires_after_seven_days(session: Session, settings: Settings) -> None:
-    invite = roles.create_manager_invite(
+    invite = appointments.create_manager_invite(
         session=session, settings=settings, actor=None, cluster=seed.cluster(session, "logistics")
     )
     member = seed.contact(session, 10, None)
     later = utcnow() + timedelta(days=7, minutes=1)
-    with time_machine.travel(later), pytest.raises(roles.InviteInvalid) as expired:
-        roles.redeem_manager_invite(session=session, member=member, code=invite.code)
+    with time_machine.travel(later), pytest.raises(appointments.InviteInvalid) as expired:
+        appointments.redeem_manager_invite(session=session, member=member, code=invite.code)
     assert expired.value.reason == "expired"
-    with pytest.raises(roles.InviteInvalid) as unknown:
-        roles.redeem_manager_invite(session=session, member=member, code="nope")
+    with pytest.raises(appointments.InviteInvalid) as unknown:
+        appointments.redeem_manager_invite(session=session, member=member, code="nope")
     assert unknown.value.reason == "unknown"
 
 
 def test_members_cannot_create_invites(session: Session, settings: Settings) -> None:
     member = seed.contact(session, 10, None)
     with pytest.raises(roles.NotAllowed):
-        roles.create_manager_invite(
+        appointments.create_manager_invite(
             session=session, settings=settings, actor=member, cluster=seed.cluster(session, "it")
         )
 
@@ -142,7 +143,7 @@ def test_two_people_opening_one_invite_at_once_make_one_manager(
     engine: Engine, settings: Settings
 ) -> None:
     with Session(engine, expire_on_commit=False) as session:
-        invite = roles.create_manager_invite(
+        invite = appointments.create_manager_invite(
             session=session, settings=settings, actor=None, cluster=seed.cluster(session, "it")
         )
         people = [seed.contact(session, 10 + i, None).id for i in range(2)]
@@ -154,9 +155,9 @@ def test_two_people_opening_one_invite_at_once_make_one_manager(
             member = own.get(Member, member_id)
             barrier.wait()
             try:
-                roles.redeem_manager_invite(session=own, member=member, code=invite.code)
+                appointments.redeem_manager_invite(session=own, member=member, code=invite.code)
                 outcomes.append("manager")
-            except roles.InviteInvalid as refused:
+            except appointments.InviteInvalid as refused:
                 outcomes.append(refused.reason)
 
     threads = [threading.Thread(target=redeem, args=(member_id,)) for member_id in people]

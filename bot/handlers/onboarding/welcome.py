@@ -103,7 +103,7 @@ async def _redeem_payload(update: Update, context: BotContext, who: Who) -> None
     if not payload or who.member is None:
         return
     if payload.startswith(MANAGER_PREFIX):
-        from kooperation.services.roles import redeem_manager_invite
+        from kooperation.services.appointments import redeem_manager_invite
 
         try:
             with context.runtime.session() as session:
