@@ -182,16 +182,14 @@ class BotContext(CallbackContext[ExtBot[None], UserData, ChatData, BotData]):
         self.runtime.wake_sender()
 
 
-def runtime(context: CallbackContext[Any, Any, Any, Any] | AnyApplication) -> Runtime:
+def runtime(context: BotContext | AnyApplication) -> Runtime:
     """The runtime of an application (jobs, start-up) or of any context."""
     app = context if isinstance(context, Application) else context.application
     state: Runtime = app.bot_data["runtime"]
     return state
 
 
-async def in_session(
-    context: CallbackContext[Any, Any, Any, Any], service: Callable[..., T], **kwargs: Any
-) -> T:
+async def in_session(context: BotContext, service: Callable[..., T], **kwargs: Any) -> T:
     """`service(session=…, **kwargs)` in a worker thread, in a session of its own that rolls
     back on error (the service commits what it changes)."""
     rt = runtime(context)

@@ -19,10 +19,10 @@ from zoneinfo import ZoneInfo
 
 from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.cron import CronTrigger
-from telegram.ext import Application, CallbackContext
+from telegram.ext import Application
 
 from bot import commands
-from bot.context import Runtime, runtime
+from bot.context import BotContext, Runtime, runtime
 from bot.delivery import OutboxSender
 from kooperation.models import utcnow
 from kooperation.services import digest as digests
@@ -155,7 +155,7 @@ def _locked(
     """
     lock = asyncio.Lock()
 
-    async def callback(context: CallbackContext[Any, Any, Any, Any]) -> None:
+    async def callback(context: BotContext) -> None:
         data = context.job.data if context.job is not None else None
         attempt, slot = data if isinstance(data, tuple) else (0, utcnow())
         if lock.locked():
@@ -178,7 +178,7 @@ def _locked(
 
 
 async def _after_failure(
-    context: CallbackContext[Any, Any, Any, Any],
+    context: BotContext,
     callback: Callable[..., Any],
     name: str,
     retries: Sequence[float],
@@ -309,7 +309,7 @@ def start(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
     )
 
 
-async def warm_up_matching(context: CallbackContext[Any, Any, Any, Any]) -> None:
+async def warm_up_matching(context: BotContext) -> None:
     """Prepares matching in a worker thread at start (the embedding models, compiled kernels,
     the listings' terms), so the first listing a contact posts is not matched seconds late."""
     rt = runtime(context.application)
@@ -339,7 +339,7 @@ async def warm_up_matching(context: CallbackContext[Any, Any, Any, Any]) -> None
     log.info("matching warm-up: models and kernels ready, %s listings tokenised", listings)
 
 
-async def refresh_staff_menus(context: CallbackContext[Any, Any, Any, Any]) -> None:
+async def refresh_staff_menus(context: BotContext) -> None:
     """Command menus for roles given outside the bot (`matchbot manager add`)."""
     try:
         changed = await commands.refresh_staff(context.application)
