@@ -27,15 +27,22 @@ from kooperation.models import (
     Size,
     utcnow,
 )
+from kooperation.validation import title_for
 from matching.embedders import Embedder, get_embedder
 from matching.scoring import Item, Pool, Weights, reference
 from matching.store import Progress, ToEmbed, ensure_vectors
 
 
 def embedding_text(listing: Listing) -> str:
-    """What is embedded and compared: the title (if any) and the text."""
+    """What is embedded and compared: the text, after its title where the title says more.
+
+    A title the bot derived from the text (its first line, `title_for`) would only repeat
+    that line and weigh it twice in the embedding; an imported title of its own is kept.
+    """
     title = listing.title.strip()
-    return f"{title}. {listing.text}" if title else listing.text
+    if not title or title == title_for(listing.text):
+        return listing.text
+    return f"{title}. {listing.text}"
 
 
 @dataclass

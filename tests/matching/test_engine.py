@@ -28,26 +28,18 @@ def test_exact_term_lifts_the_offer_that_names_it(
     settings,
     embedder,
 ):
-    # Rows with an empty title, as this case was written for. Real rows always have one (the
-    # import's title column or the first line), and `embedding_text` puts it before the text:
-    # a one-line text is then embedded twice and the forwarder outranks ADR here.
     need = seed.listing(
-        session, seed.organization(session, "Lackfabrik", "automotive"), "need", ADR_NEED, title=""
+        session, seed.organization(session, "Lackfabrik", "automotive"), "need", ADR_NEED
     )
     adr = seed.listing(
         session,
         seed.organization(session, "Gefahrgut Nord", "logistics"),
         "offer",
         ADR_OFFER,
-        title="",
         language="en",
     )
     forwarder = seed.listing(
-        session,
-        seed.organization(session, "Spedition Süd", "logistics"),
-        "offer",
-        FORWARDER,
-        title="",
+        session, seed.organization(session, "Spedition Süd", "logistics"), "offer", FORWARDER
     )
     without_lexical = settings.model_copy(update={"weight_lexical": 0.0, "weight_semantic": 0.9})
 
