@@ -6,40 +6,18 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from kooperation.messages import (
-    CompanyOrphaned,
-    DigestIntroduction,
-    DigestOpportunity,
-    DigestState,
-    DigestWaiting,
-    ExpiryReminder,
-    FollowupQuestion,
-    IntroClosed,
-    IntroContact,
-    IntroOffer,
-    IntroResult,
-    JobFailed,
-    JoinDecided,
-    JoinRequested,
-    ListingClosed,
-    MembershipReview,
-    NewProposals,
-    OutboxKind,
-    OutboxPayload,
-    ReviewCompany,
-    WeeklyDigest,
-)
+from kooperation import messages
 from kooperation.models import JoinKind, JoinStatus, Kind, MatchStatus
 
 ORG = "Zellwerk <Sachsen> & Co"
 OTHER = "Gefahrgut Express GmbH"
 
-SAMPLES: dict[OutboxKind, list[OutboxPayload]] = {
-    OutboxKind.DIGEST: [
-        WeeklyDigest(
+SAMPLES: dict[messages.OutboxKind, list[messages.OutboxPayload]] = {
+    messages.OutboxKind.DIGEST: [
+        messages.WeeklyDigest(
             week="2026-W48",
             waiting=(
-                DigestWaiting(
+                messages.DigestWaiting(
                     match_id=1,
                     own_title="Kühlkette",
                     other_title="ADR-Transporte",
@@ -49,18 +27,18 @@ SAMPLES: dict[OutboxKind, list[OutboxPayload]] = {
                 ),
             ),
             introductions=tuple(
-                DigestIntroduction(
+                messages.DigestIntroduction(
                     match_id=2 + n,
                     own_title="Kühlkette",
                     state=state,
                     other_title="Telematik",
                     other_cluster="IT",
-                    other_org=ORG if state == DigestState.INTRODUCED else "",
+                    other_org=ORG if state == messages.DigestState.INTRODUCED else "",
                 )
-                for n, state in enumerate(DigestState)
+                for n, state in enumerate(messages.DigestState)
             ),
             opportunities=tuple(
-                DigestOpportunity(
+                messages.DigestOpportunity(
                     listing_id=10 + n,
                     kind=kind,
                     title=f"Chance {kind}",
@@ -73,16 +51,18 @@ SAMPLES: dict[OutboxKind, list[OutboxPayload]] = {
                 for n, kind in enumerate(Kind)
             ),
         ),
-        WeeklyDigest(week="2026-W49"),
+        messages.WeeklyDigest(week="2026-W49"),
     ],
-    OutboxKind.FOLLOWUP: [FollowupQuestion(match_id=3, own_title="Kühlkette", other_org=ORG)],
-    OutboxKind.EXPIRY_REMINDER: [
-        ExpiryReminder(
+    messages.OutboxKind.FOLLOWUP: [
+        messages.FollowupQuestion(match_id=3, own_title="Kühlkette", other_org=ORG)
+    ],
+    messages.OutboxKind.EXPIRY_REMINDER: [
+        messages.ExpiryReminder(
             listing_id=7, title="Prüfstände", kind=Kind.NEED, expires_on=date(2026, 3, 11)
         )
     ],
-    OutboxKind.LISTING_CLOSED: [
-        ListingClosed(
+    messages.OutboxKind.LISTING_CLOSED: [
+        messages.ListingClosed(
             listing_id=7,
             title="Prüfstände",
             kind=Kind.OFFER,
@@ -90,8 +70,8 @@ SAMPLES: dict[OutboxKind, list[OutboxPayload]] = {
             extend_days=60,
         )
     ],
-    OutboxKind.INTRO_OFFER: [
-        IntroOffer(
+    messages.OutboxKind.INTRO_OFFER: [
+        messages.IntroOffer(
             match_id=12,
             side=side,
             own_title="Kühlkette",
@@ -105,8 +85,8 @@ SAMPLES: dict[OutboxKind, list[OutboxPayload]] = {
         )
         for side in Kind
     ],
-    OutboxKind.INTRO_CONTACT: [
-        IntroContact(
+    messages.OutboxKind.INTRO_CONTACT: [
+        messages.IntroContact(
             match_id=12,
             own_title="a",
             other_title="b",
@@ -116,19 +96,21 @@ SAMPLES: dict[OutboxKind, list[OutboxPayload]] = {
             username="ben_k",
             email="ben@example.org",
         ),
-        IntroContact(
+        messages.IntroContact(
             match_id=12, own_title="a", other_title="b", name="", organization=ORG, cluster="IT"
         ),
     ],
-    OutboxKind.INTRO_CLOSED: [IntroClosed(match_id=12, other_organization=ORG, own_title="x")],
-    OutboxKind.INTRO_RESULT_MANAGER: [
-        IntroResult(
+    messages.OutboxKind.INTRO_CLOSED: [
+        messages.IntroClosed(match_id=12, other_organization=ORG, own_title="x")
+    ],
+    messages.OutboxKind.INTRO_RESULT_MANAGER: [
+        messages.IntroResult(
             match_id=12,
             outcome=MatchStatus.INTRODUCED,
             need_organization=ORG,
             offer_organization=OTHER,
         ),
-        IntroResult(
+        messages.IntroResult(
             match_id=12,
             outcome=MatchStatus.DECLINED,
             need_organization=ORG,
@@ -136,14 +118,14 @@ SAMPLES: dict[OutboxKind, list[OutboxPayload]] = {
             declined_by=OTHER,
         ),
     ],
-    OutboxKind.MANAGER_NEW_PROPOSALS: [
-        NewProposals(count=1, pending=1),
-        NewProposals(count=7, pending=9),
+    messages.OutboxKind.MANAGER_NEW_PROPOSALS: [
+        messages.NewProposals(count=1, pending=1),
+        messages.NewProposals(count=7, pending=9),
     ],
-    OutboxKind.JOIN_REQUEST: [
-        JoinRequested(request_id=5, organization=ORG, cluster="IT", requester="Mallory"),
-        JoinRequested(request_id=5, organization=ORG, for_staff=True, organization_id=9),
-        JoinRequested(
+    messages.OutboxKind.JOIN_REQUEST: [
+        messages.JoinRequested(request_id=5, organization=ORG, cluster="IT", requester="Mallory"),
+        messages.JoinRequested(request_id=5, organization=ORG, for_staff=True, organization_id=9),
+        messages.JoinRequested(
             request_id=6,
             organization=ORG,
             kind=JoinKind.CLAIM,
@@ -156,23 +138,25 @@ SAMPLES: dict[OutboxKind, list[OutboxPayload]] = {
             contact_email="j@imp.de",
         ),
     ],
-    OutboxKind.JOIN_DECIDED: [
-        JoinDecided(organization=ORG, status=status, kind=JoinKind.JOIN)
+    messages.OutboxKind.JOIN_DECIDED: [
+        messages.JoinDecided(organization=ORG, status=status, kind=JoinKind.JOIN)
         for status in (JoinStatus.APPROVED, JoinStatus.DECLINED, JoinStatus.EXPIRED)
     ],
-    OutboxKind.COMPANY_ORPHANED: [
-        CompanyOrphaned(organization=ORG, organization_id=9, paused=2),
+    messages.OutboxKind.COMPANY_ORPHANED: [
+        messages.CompanyOrphaned(organization=ORG, organization_id=9, paused=2),
     ],
-    OutboxKind.MEMBERSHIP_REVIEW: [
-        MembershipReview(
+    messages.OutboxKind.MEMBERSHIP_REVIEW: [
+        messages.MembershipReview(
             companies=(
-                ReviewCompany(organization=ORG, contacts=("Anna", "Ben")),
-                ReviewCompany(organization=OTHER),
+                messages.ReviewCompany(organization=ORG, contacts=("Anna", "Ben")),
+                messages.ReviewCompany(organization=OTHER),
             )
         )
     ],
-    OutboxKind.JOB_FAILED: [
-        JobFailed(job=job, slot="2026-03-11 02:00", attempts=3, error="OperationalError: <x>")
+    messages.OutboxKind.JOB_FAILED: [
+        messages.JobFailed(
+            job=job, slot="2026-03-11 02:00", attempts=3, error="OperationalError: <x>"
+        )
         for job in ("matching", "digest")
     ],
 }
