@@ -24,6 +24,7 @@ from telegram.ext import (
     filters,
 )
 
+from bot import callbacks
 from bot.callbacks import (
     REVIEW,
     REVIEW_APPROVE,
@@ -259,11 +260,18 @@ async def _reject(update: Update, context: BotContext, match_id: int, reason: st
     return END
 
 
+def _rejecting(context: BotContext) -> int | None:
+    """The match whose rejection waits for a reason; a stored value `reject_pressed` never
+    writes (garbled user data) is none."""
+    stored = (context.user_data or {}).get(REJECTING)
+    return stored if isinstance(stored, int) and callbacks.ID.read(str(stored)) else None
+
+
 async def reason_given(update: Update, context: BotContext) -> int:
     """Text in REASON – reject with this reason."""
-    match_id = (context.user_data or {}).get(REJECTING)
+    match_id = _rejecting(context)
     text = update.effective_message.text if update.effective_message else ""
-    if not match_id:
+    if match_id is None:
         return END
     try:
         reason = validation.reject_nul(text)
@@ -271,7 +279,7 @@ async def reason_given(update: Update, context: BotContext) -> int:
         who = context.staff_actor()
         await edit(update, t(who.language, f"common.invalid.{error.code}"))
         return REASON
-    return await _reject(update, context, int(match_id), reason)
+    return await _reject(update, context, match_id, reason)
 
 
 async def reason_not_text(update: Update, context: BotContext) -> int:

@@ -1,0 +1,132 @@
+"""Handlers over a real database with Telegram's side recorded: what a press does when the
+stored state no longer fits (the contact left their company, garbled user data)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, select
+from telegram import Update
+from telegram.ext import Application
+
+from bot import callbacks, ui
+from bot.app import CONTEXT_TYPES
+from bot.context import BotContext, Runtime
+from bot.drafts import ListingDraft
+from bot.handlers import review
+from bot.handlers.listings import posting
+from bot.texts import t
+from kooperation.config import Settings
+from kooperation.models import Kind, Listing, Match, MatchStatus
+from kooperation.services import company_contacts
+from tests import factories as seed
+
+App = Application[Any, Any, Any, Any, Any, Any]
+TEXT = "Wir suchen einen Partner für die Wartung unserer CNC-Fräsen in Leipzig."
+
+
+@pytest.fixture
+def sent(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The texts the handlers send or edit in (answers to a button are not texts)."""
+    texts: list[str] = []
+
+    async def send_html(_bot: object, _chat_id: int, text: str, *_: object, **__: object) -> None:
+        texts.append(text)
+
+    async def edit_now(_update: Update, text: str, _buttons: object) -> None:
+        texts.append(text)
+
+    async def answer_now(*_: object) -> None:
+        return None
+
+    monkeypatch.setattr(ui, "send_html", send_html)
+    monkeypatch.setattr(ui, "_edit_now", edit_now)
+    monkeypatch.setattr(ui, "_answer_now", answer_now)
+    return texts
+
+
+def _app(settings: Settings, engine: Engine) -> App:
+    application = Application.builder().token("1:offline").context_types(CONTEXT_TYPES).build()
+    application.bot_data["runtime"] = Runtime(settings=settings, engine=engine)
+    return application
+
+
+def _user(user_id: int) -> dict[str, Any]:
+    return {"id": user_id, "first_name": "Erika", "is_bot": False, "language_code": "de"}
+
+
+def _message(user_id: int, text: str) -> dict[str, Any]:
+    chat = {"id": user_id, "type": "private"}
+    return {
+        "message_id": 7,
+        "date": 1_700_000_000,
+        "chat": chat,
+        "from": _user(user_id),
+        "text": text,
+    }
+
+
+def _pressed(application: App, user_id: int, data: str) -> Update:
+    query = {
+        "id": "1",
+        "from": _user(user_id),
+        "chat_instance": "1",
+        "data": data,
+        "message": _message(user_id, "…"),
+    }
+    return Update.de_json({"update_id": 1, "callback_query": query}, application.bot)
+
+
+def _typed(application: App, user_id: int, text: str) -> Update:
+    return Update.de_json({"update_id": 1, "message": _message(user_id, text)}, application.bot)
+
+
+def _context(application: App, update: Update, user_data: dict[str, Any]) -> BotContext:
+    context = application.context_types.context.from_update(update, application)
+    assert isinstance(context, BotContext)
+    context.user_state.update(user_data)
+    return context
+
+
+async def test_confirming_a_draft_after_leaving_the_company_says_there_is_no_company(
+    settings: Settings, engine: Engine, session: Session, sent: list[str]
+) -> None:
+    """The preview was shown while the contact spoke for a company; they left it (/settings)
+    and then pressed "publish" on the old preview: nothing is posted, the contact hears why
+    (as /need would tell them), and no traceback reaches the error handler."""
+    member = seed.company(session, "Zellwerk GmbH")
+    draft: dict[str, Any] = {}
+    ListingDraft(Kind.NEED, TEXT).to_user_data(draft)
+    company_contacts.leave_company(session=session, settings=settings, member=member)
+    application = _app(settings, engine)
+    update = _pressed(application, member.telegram_user_id, callbacks.DRAFT_CONFIRM.data())
+    context = _context(application, update, draft)
+
+    assert await posting.confirm(update, context) == posting.END
+
+    assert sent == [t("de", "membership.no_company")]
+    assert session.exec(select(Listing)).all() == []
+    assert ListingDraft.from_user_data(context.user_state) is None
+
+
+@pytest.mark.usefixtures("sent")
+@pytest.mark.parametrize("garbled", [True, "12", 1.0, [12]])
+async def test_a_garbled_pending_rejection_rejects_nothing(
+    settings: Settings, engine: Engine, session: Session, garbled: object
+) -> None:
+    """The match a manager is rejecting is kept in user_data between the button and the
+    reason; a stored value the bot never wrote there is no match to reject."""
+    admin = seed.admin(session, seed.new_telegram_id(), "Ada Admin")
+    _, _, match = seed.two_sided(session, seed.new_telegram_id())
+    assert match.id == 1  # what True (or 1.0) would have been read as
+    application = _app(settings.model_copy(update={"admin_telegram_ids": []}), engine)
+    update = _typed(application, admin.telegram_user_id, "passt nicht")
+    context = _context(application, update, {review.REJECTING: garbled})
+
+    assert await review.reason_given(update, context) == review.END
+
+    session.refresh(match)
+    assert match.status == MatchStatus.PROPOSED
+    assert session.exec(select(Match).where(Match.status != MatchStatus.PROPOSED)).all() == []
