@@ -14,13 +14,15 @@ from telegram.ext import Application
 from bot import callbacks, ui
 from bot.app import CONTEXT_TYPES
 from bot.context import BotContext, Runtime
-from bot.drafts import ListingDraft
+from bot.drafts import CompanyDraft, ListingDraft
 from bot.handlers import review
 from bot.handlers.listings import posting
+from bot.handlers.onboarding import common as onboarding
+from bot.handlers.onboarding import company as onboarding_company
 from bot.texts import t
 from kooperation.config import Settings
-from kooperation.models import Kind, Listing, Match, MatchStatus
-from kooperation.services import company_contacts
+from kooperation.models import Kind, Listing, Match, MatchStatus, Organization
+from kooperation.services import company_contacts, identity
 from tests import factories as seed
 
 App = Application[Any, Any, Any, Any, Any, Any]
@@ -130,3 +132,26 @@ async def test_a_garbled_pending_rejection_rejects_nothing(
     session.refresh(match)
     assert match.status == MatchStatus.PROPOSED
     assert session.exec(select(Match).where(Match.status != MatchStatus.PROPOSED)).all() == []
+
+
+@pytest.mark.parametrize("cluster", ["energy", "../it", ""])
+async def test_a_new_company_whose_stored_cluster_is_unknown_is_asked_for_again(
+    settings: Settings, engine: Engine, session: Session, sent: list[str], cluster: str
+) -> None:
+    """The sign-up keeps the chosen cluster in user_data; one the reference data does not
+    know (garbled, or a cluster removed by a deploy) registers nothing and starts the company
+    over, as a missing name does, instead of the error apology."""
+    user_id = seed.new_telegram_id()
+    identity.give_consent(
+        session=session, telegram_user_id=user_id, chat_id=user_id, username=None, language="de"
+    )
+    stored = {"org_name": "Zellwerk GmbH", "org_cluster": cluster, "org_size": "small"}
+    application = _app(settings, engine)
+    update = _typed(application, user_id, "04356 Leipzig")
+    context = _context(application, update, stored)
+
+    assert await onboarding_company.region(update, context) == onboarding.ORG_SEARCH
+
+    assert sent == [t("de", "onboarding.ask_organization")]
+    assert session.exec(select(Organization)).all() == []
+    assert onboarding.state_of(context).company == CompanyDraft()
