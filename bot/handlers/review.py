@@ -100,12 +100,22 @@ async def _refused(update: Update, who: Who) -> None:
     await edit(update, t(who.language, "review.not_allowed"))
 
 
+def _skipped(context: BotContext) -> list[int]:
+    """The proposals skipped in this review session; garbled user data starts it afresh."""
+    if context.user_data is None:
+        return []
+    stored = context.user_data.get(SKIPPED)
+    if not isinstance(stored, list) or not all(callbacks.ID.read(str(i)) == i for i in stored):
+        stored = context.user_data[SKIPPED] = []
+    return stored
+
+
 async def _show_next(
     update: Update, context: BotContext, who: Who, after: int | None = None
 ) -> None:
     """Shows the best pending proposal not skipped in this review session (or the one
     following `after`)."""
-    skipped = context.user_data.setdefault(SKIPPED, []) if context.user_data is not None else []
+    skipped = _skipped(context)
     try:
         with context.acting_session() as session:
             position: QueuePosition = review.next_card(
@@ -143,8 +153,8 @@ async def next_pressed(update: Update, context: BotContext) -> None:
 async def skip_pressed(update: Update, context: BotContext) -> None:
     """rv:s:<id> – put this proposal back for now and show the next one."""
     match_id = REVIEW_SKIP.pressed(update)
-    if context.user_data is not None and match_id is not None:
-        skipped = context.user_data.setdefault(SKIPPED, [])
+    if match_id is not None:
+        skipped = _skipped(context)
         if match_id not in skipped:
             skipped.append(match_id)
     await _show_next(update, context, context.staff_actor())
@@ -264,7 +274,7 @@ def _rejecting(context: BotContext) -> int | None:
     """The match whose rejection waits for a reason; a stored value `reject_pressed` never
     writes (garbled user data) is none."""
     stored = (context.user_data or {}).get(REJECTING)
-    return stored if isinstance(stored, int) and callbacks.ID.read(str(stored)) else None
+    return stored if callbacks.ID.read(str(stored)) == stored else None
 
 
 async def reason_given(update: Update, context: BotContext) -> int:

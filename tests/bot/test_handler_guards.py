@@ -155,3 +155,22 @@ async def test_a_new_company_whose_stored_cluster_is_unknown_is_asked_for_again(
     assert sent == [t("de", "onboarding.ask_organization")]
     assert session.exec(select(Organization)).all() == []
     assert onboarding.state_of(context).company == CompanyDraft()
+
+
+@pytest.mark.parametrize("garbled", [True, {"4": 1}, [[4]], [True], "12"])
+async def test_skipping_with_a_garbled_skip_list_starts_the_list_afresh(
+    settings: Settings, engine: Engine, session: Session, sent: list[str], garbled: object
+) -> None:
+    """The proposals skipped in a review session are kept in user_data; a stored value the
+    bot never wrote there is an empty list, not a traceback."""
+    admin = seed.admin(session, seed.new_telegram_id(), "Ada Admin")
+    _, _, match = seed.two_sided(session, seed.new_telegram_id())
+    assert match.id is not None
+    application = _app(settings, engine)
+    update = _pressed(application, admin.telegram_user_id, callbacks.REVIEW_SKIP.data(match.id))
+    context = _context(application, update, {review.SKIPPED: garbled})
+
+    await review.skip_pressed(update, context)
+
+    assert context.user_state[review.SKIPPED] == [match.id]
+    assert sent == [t("de", "review.only_skipped", skipped=1)]
