@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 from telegram import Update
 from telegram.ext import Application
 
@@ -15,14 +15,24 @@ from bot import callbacks, ui
 from bot.app import CONTEXT_TYPES
 from bot.context import BotContext, Runtime
 from bot.drafts import CompanyDraft, ListingDraft
-from bot.handlers import review
+from bot.handlers import managers, review
+from bot.handlers import membership as membership_handlers
 from bot.handlers.listings import posting
 from bot.handlers.onboarding import common as onboarding
 from bot.handlers.onboarding import company as onboarding_company
 from bot.texts import t
 from kooperation.config import Settings
-from kooperation.models import Kind, Listing, Match, MatchStatus, Organization
-from kooperation.services import company_contacts, identity
+from kooperation.models import (
+    AuditLog,
+    CompanyInvite,
+    Kind,
+    Listing,
+    ManagerInvite,
+    Match,
+    MatchStatus,
+    Organization,
+)
+from kooperation.services import audit, company_contacts, identity
 from tests import factories as seed
 
 App = Application[Any, Any, Any, Any, Any, Any]
@@ -174,3 +184,47 @@ async def test_skipping_with_a_garbled_skip_list_starts_the_list_afresh(
 
     assert context.user_state[review.SKIPPED] == [match.id]
     assert sent == [t("de", "review.only_skipped", skipped=1)]
+
+
+def _refusals_of(session: Session, telegram_user_id: int) -> list[AuditLog]:
+    query = select(AuditLog).where(
+        AuditLog.actor_telegram_id == telegram_user_id, col(AuditLog.allowed).is_(False)
+    )
+    return list(session.exec(query).all())
+
+
+async def test_a_stranger_pressing_a_forged_manager_invite_button_gets_no_invite(
+    settings: Settings, engine: Engine, session: Session, sent: list[str]
+) -> None:
+    """Someone who never agreed (no member row) forges `mg:i:<cluster>`: no manager invite
+    (whose link would make them a cluster's manager), the refusal under their Telegram id."""
+    stranger = seed.new_telegram_id()
+    cluster = seed.cluster(session, "it")
+    assert cluster.id is not None
+    application = _app(settings, engine)
+    update = _pressed(application, stranger, callbacks.MANAGERS_INVITE.data(cluster.id))
+
+    await managers.invite_pressed(update, _context(application, update, {}))
+
+    assert session.exec(select(ManagerInvite)).all() == []
+    assert sent == [t("de", "managers.not_allowed")]
+    assert [r.action for r in _refusals_of(session, stranger)] == [audit.Action.CREATE_INVITE]
+
+
+async def test_a_stranger_pressing_a_forged_company_invite_button_gets_no_invite(
+    settings: Settings, engine: Engine, session: Session, sent: list[str]
+) -> None:
+    """The same for `co:inv:<company>`: the link would make them a verified contact of any
+    company, without its contacts or its manager confirming."""
+    stranger = seed.new_telegram_id()
+    organization = seed.organization(session, "Import GmbH", "logistics")
+    assert organization.id is not None
+    application = _app(settings, engine)
+    update = _pressed(application, stranger, callbacks.COMPANY_INVITE.data(organization.id))
+
+    await membership_handlers.invite_pressed(update, _context(application, update, {}))
+
+    assert session.exec(select(CompanyInvite)).all() == []
+    assert sent == [t("de", "membership.not_allowed")]
+    refused = [r.action for r in _refusals_of(session, stranger)]
+    assert refused == [company_contacts.Action.COMPANY_INVITE]
