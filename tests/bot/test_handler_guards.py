@@ -228,3 +228,22 @@ async def test_a_stranger_pressing_a_forged_company_invite_button_gets_no_invite
     assert sent == [t("de", "membership.not_allowed")]
     refused = [r.action for r in _refusals_of(session, stranger)]
     assert refused == [company_contacts.Action.COMPANY_INVITE]
+
+
+@pytest.mark.parametrize("verb", ["add", "remove"])
+async def test_a_stranger_changing_managers_is_refused_under_their_telegram_id(
+    settings: Settings, engine: Engine, session: Session, sent: list[str], verb: str
+) -> None:
+    """`/managers add|remove ID CLUSTER` from someone without a member row: refused like the
+    overview, and the audit names who tried (as for every other staff command)."""
+    stranger, named = seed.new_telegram_id(), seed.new_telegram_id()
+    application = _app(settings, engine)
+    update = _typed(application, stranger, f"/managers {verb} {named} it")
+    context = _context(application, update, {})
+    context.args = [verb, str(named), "it"]
+
+    await managers.managers_command(update, context)
+
+    assert sent == [t("de", "managers.not_allowed")]
+    assert identity.member_by_telegram_id(session=session, telegram_user_id=named) is None
+    assert len(_refusals_of(session, stranger)) == 1
