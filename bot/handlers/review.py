@@ -222,7 +222,7 @@ async def reject_pressed(update: Update, context: BotContext) -> int:
     who = context.staff_actor()
     match_id = REVIEW_REJECT.pressed(update) or 0
     try:
-        with context.runtime.session() as session:
+        with context.acting_session() as session:
             review.check_reviewable(
                 session=session,
                 settings=context.runtime.settings,

@@ -247,3 +247,21 @@ async def test_a_stranger_changing_managers_is_refused_under_their_telegram_id(
     assert sent == [t("de", "managers.not_allowed")]
     assert identity.member_by_telegram_id(session=session, telegram_user_id=named) is None
     assert len(_refusals_of(session, stranger)) == 1
+
+
+async def test_a_stranger_pressing_reject_is_refused_under_their_telegram_id(
+    settings: Settings, engine: Engine, session: Session, sent: list[str]
+) -> None:
+    """`rv:r:<id>` (which asks for a reason first) is audited like approve for a stranger."""
+    stranger = seed.new_telegram_id()
+    _, _, match = seed.two_sided(session, seed.new_telegram_id())
+    assert match.id is not None
+    application = _app(settings, engine)
+    update = _pressed(application, stranger, callbacks.REVIEW_REJECT.data(match.id))
+
+    assert await review.reject_pressed(update, _context(application, update, {})) == review.END
+
+    assert sent == [t("de", "review.not_allowed")]
+    assert len(_refusals_of(session, stranger)) == 1
+    session.refresh(match)
+    assert match.status == MatchStatus.PROPOSED
