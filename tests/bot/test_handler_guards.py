@@ -15,7 +15,7 @@ from bot import callbacks, ui
 from bot.app import CONTEXT_TYPES
 from bot.context import BotContext, Runtime
 from bot.drafts import CompanyDraft, ListingDraft
-from bot.handlers import managers, review
+from bot.handlers import managers, privacy, review
 from bot.handlers import membership as membership_handlers
 from bot.handlers.listings import posting
 from bot.handlers.onboarding import common as onboarding
@@ -265,3 +265,20 @@ async def test_a_stranger_pressing_reject_is_refused_under_their_telegram_id(
     assert len(_refusals_of(session, stranger)) == 1
     session.refresh(match)
     assert match.status == MatchStatus.PROPOSED
+
+
+@pytest.mark.parametrize("garbled", ["no", 1, [False], {"asked": False}])
+async def test_a_garbled_delete_question_deletes_nothing(
+    settings: Settings, engine: Engine, session: Session, sent: list[str], garbled: object
+) -> None:
+    """Only a confirmation after the question deletes (the question leaves True in
+    user_data); a stored value the bot never wrote is no question, and deleting cannot be
+    undone."""
+    member = seed.company(session, "Zellwerk GmbH")
+    application = _app(settings, engine)
+    update = _pressed(application, member.telegram_user_id, callbacks.PRIVACY_DELETE_YES.data())
+
+    await privacy.delete(update, _context(application, update, {privacy.DELETE_ASKED: garbled}))
+
+    assert sent == [t("de", "common.stale_button")]
+    assert identity.member_by_telegram_id(session=session, telegram_user_id=member.telegram_user_id)
