@@ -16,6 +16,7 @@ from sqlmodel import Session
 from telegram import Update
 
 from bot.context import BotContext
+from bot.drafts import OnboardingState
 from bot.texts import language_of
 from kooperation.models import Member, Role
 from kooperation.services import identity, members, membership
@@ -123,9 +124,11 @@ def _private_chat_id(update: Update) -> int | None:
 
 
 def _language_before_consent(update: Update, context: BotContext) -> str:
+    """The welcome screen's choice (read like the rest of the sign-up: garbled is none), else
+    Telegram's language code."""
     user_data = context.user_data if context.user_data is not None else {}
     code = update.effective_user.language_code if update.effective_user else None
-    return language_of(user_data.get("lang") or code)
+    return language_of(OnboardingState.from_user_data(user_data).language or code)
 
 
 def _pending(session: Session, member: Member | None) -> str:

@@ -46,7 +46,11 @@ def invite_company(
                 raise fail(f"{ref_or_name!r} matches several companies: {names}") from None
             raise fail(f"no company matches {ref_or_name!r}") from None
         invite = membership.create_company_invite(
-            session=session, settings=loaded, actor=None, organization_id=company.id or 0
+            session=session,
+            settings=loaded,
+            actor=None,
+            organization_id=company.id or 0,
+            operator=True,
         )
         name, contact = company.name, company.contact_email or company.contact_name
     payload = membership.company_invite_payload(invite)

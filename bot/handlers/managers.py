@@ -78,7 +78,7 @@ async def _change(update: Update, context: BotContext, who: Who, args: list[str]
         await edit(update, t(who.language, "managers.bad_id", raw=raw_id[:40]))
         return
     settings = context.runtime.settings
-    with context.runtime.session() as session:
+    with context.acting_session() as session:
         try:
             if verb == "add":
                 member, cluster, created = appointments.appoint_manager_by_admin(

@@ -31,7 +31,7 @@ async def decide_pressed(update: Update, context: BotContext) -> None:
     who = context.staff_actor()
     pressed = JOIN_DECISION.pressed(update)
     rt = context.runtime
-    with rt.session() as session:
+    with context.acting_session() as session:
         try:
             if pressed is None:
                 raise membership.RequestNotFound("no id")
@@ -91,7 +91,7 @@ async def companies_command(update: Update, context: BotContext) -> None:
     clusters with merge buttons."""
     who = context.staff_actor()
     rt = context.runtime
-    with rt.session() as session:
+    with context.acting_session() as session:
         try:
             rows = membership.new_companies(session=session, settings=rt.settings, actor=who.member)
             requests = membership.open_requests(
@@ -135,7 +135,7 @@ async def merge_pressed(update: Update, context: BotContext) -> None:
     who = context.staff_actor()
     organization_id = COMPANY_MERGE.pressed(update)
     rt = context.runtime
-    with rt.session() as session:
+    with context.acting_session() as session:
         organization = session.get(Organization, organization_id) if organization_id else None
         try:
             if organization is None or organization_id is None:
@@ -176,7 +176,7 @@ async def merge_into_pressed(update: Update, context: BotContext) -> None:
     who = context.staff_actor()
     pressed = COMPANY_MERGE_INTO.pressed(update)
     rt = context.runtime
-    with rt.session() as session:
+    with context.acting_session() as session:
         try:
             if pressed is None or None in (
                 session.get(Organization, pressed[0]),
@@ -216,7 +216,7 @@ async def invite_pressed(update: Update, context: BotContext) -> None:
     who = context.staff_actor()
     organization_id = COMPANY_INVITE.pressed(update)
     rt = context.runtime
-    with rt.session() as session:
+    with context.acting_session() as session:
         organization = session.get(Organization, organization_id) if organization_id else None
         try:
             if organization is None or organization_id is None:

@@ -125,7 +125,8 @@ async def ask_delete(update: Update, context: BotContext) -> None:
 async def delete(update: Update, context: BotContext) -> None:
     """Deletes my personal data and listings; anonymous counts stay."""
     who = context.actor
-    if who.member is None or not context.user_state.get(DELETE_ASKED):
+    asked = context.user_state.get(DELETE_ASKED) is True  # as ask_delete left it, nothing else
+    if who.member is None or not asked:
         await stale(update, who)
         return
     await answer(update)

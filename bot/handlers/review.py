@@ -24,6 +24,7 @@ from telegram.ext import (
     filters,
 )
 
+from bot import callbacks
 from bot.callbacks import (
     REVIEW,
     REVIEW_APPROVE,
@@ -99,12 +100,22 @@ async def _refused(update: Update, who: Who) -> None:
     await edit(update, t(who.language, "review.not_allowed"))
 
 
+def _skipped(context: BotContext) -> list[int]:
+    """The proposals skipped in this review session; garbled user data starts it afresh."""
+    if context.user_data is None:
+        return []
+    stored = context.user_data.get(SKIPPED)
+    if not isinstance(stored, list) or not all(callbacks.ID.read(str(i)) == i for i in stored):
+        stored = context.user_data[SKIPPED] = []
+    return stored
+
+
 async def _show_next(
     update: Update, context: BotContext, who: Who, after: int | None = None
 ) -> None:
     """Shows the best pending proposal not skipped in this review session (or the one
     following `after`)."""
-    skipped = context.user_data.setdefault(SKIPPED, []) if context.user_data is not None else []
+    skipped = _skipped(context)
     try:
         with context.acting_session() as session:
             position: QueuePosition = review.next_card(
@@ -142,8 +153,8 @@ async def next_pressed(update: Update, context: BotContext) -> None:
 async def skip_pressed(update: Update, context: BotContext) -> None:
     """rv:s:<id> – put this proposal back for now and show the next one."""
     match_id = REVIEW_SKIP.pressed(update)
-    if context.user_data is not None and match_id is not None:
-        skipped = context.user_data.setdefault(SKIPPED, [])
+    if match_id is not None:
+        skipped = _skipped(context)
         if match_id not in skipped:
             skipped.append(match_id)
     await _show_next(update, context, context.staff_actor())
@@ -211,7 +222,7 @@ async def reject_pressed(update: Update, context: BotContext) -> int:
     who = context.staff_actor()
     match_id = REVIEW_REJECT.pressed(update) or 0
     try:
-        with context.runtime.session() as session:
+        with context.acting_session() as session:
             review.check_reviewable(
                 session=session,
                 settings=context.runtime.settings,
@@ -259,11 +270,18 @@ async def _reject(update: Update, context: BotContext, match_id: int, reason: st
     return END
 
 
+def _rejecting(context: BotContext) -> int | None:
+    """The match whose rejection waits for a reason; a stored value `reject_pressed` never
+    writes (garbled user data) is none."""
+    stored = (context.user_data or {}).get(REJECTING)
+    return stored if callbacks.ID.read(str(stored)) == stored else None
+
+
 async def reason_given(update: Update, context: BotContext) -> int:
     """Text in REASON – reject with this reason."""
-    match_id = (context.user_data or {}).get(REJECTING)
+    match_id = _rejecting(context)
     text = update.effective_message.text if update.effective_message else ""
-    if not match_id:
+    if match_id is None:
         return END
     try:
         reason = validation.reject_nul(text)
@@ -271,7 +289,7 @@ async def reason_given(update: Update, context: BotContext) -> int:
         who = context.staff_actor()
         await edit(update, t(who.language, f"common.invalid.{error.code}"))
         return REASON
-    return await _reject(update, context, int(match_id), reason)
+    return await _reject(update, context, match_id, reason)
 
 
 async def reason_not_text(update: Update, context: BotContext) -> int:

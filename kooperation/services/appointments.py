@@ -166,13 +166,19 @@ def managers_by_cluster(*, session: Session) -> dict[int, list[Member]]:
 
 
 def create_manager_invite(
-    *, session: Session, settings: Settings, actor: Member | None, cluster: Cluster
+    *,
+    session: Session,
+    settings: Settings,
+    actor: Member | None,
+    cluster: Cluster,
+    operator: bool = False,
 ) -> ManagerInvite:
     """A single-use code valid for 7 days; the link is `/start mgr-<code>`.
 
-    `actor` None means the operator on the command line (no check needed there).
+    Only an admin may; `operator=True` is the operator on the command line (no actor, no
+    check). `actor` None without it is a stranger in the bot, refused like any non-admin.
     """
-    if actor is not None:
+    if not operator:
         require_admin(
             session=session,
             settings=settings,

@@ -22,12 +22,18 @@ COMPANY_INVITE_PREFIX = "co-"
 
 
 def create_company_invite(
-    *, session: Session, settings: Settings, actor: Member | None, organization_id: int
+    *,
+    session: Session,
+    settings: Settings,
+    actor: Member | None,
+    organization_id: int,
+    operator: bool = False,
 ) -> CompanyInvite:
-    """A single-use link for the company's (imported) contact, valid 14 days. `actor` None is
-    the operator on the command line; in the bot only the cluster's manager or an admin."""
+    """A single-use link for the company's (imported) contact, valid 14 days: only the
+    cluster's manager or an admin may. `operator=True` is the operator on the command line
+    (no actor, no check); `actor` None without it is a stranger in the bot, refused."""
     organization = organization_or_error(session, organization_id)
-    if actor is not None and not may_manage(
+    if not operator and not may_manage(
         session=session, settings=settings, member=actor, organization=organization
     ):
         roles.refuse(

@@ -11,6 +11,7 @@ from sqlmodel import Session, select
 
 from kooperation.models import Cluster, Member, Organization, Size
 from kooperation.services import company_contacts
+from kooperation.services.company_invites import COMPANY_INVITE_PREFIX
 from kooperation.services.members import OrganizationNotFound, set_display_name
 from kooperation.validation import (
     REGION_MAX,
@@ -49,10 +50,11 @@ _LEGAL_FORMS = frozenset(
 
 
 def new_invite_code() -> str:
-    """A short code for the deep link `/start <code>`; never starts with the manager prefix."""
+    """A short code for the deep link `/start <code>`; never starts with the prefix of a
+    manager's (`mgr-`) or a company's single-use invite (`co-`), which /start reads first."""
     while True:
         code = secrets.token_urlsafe(INVITE_CODE_BYTES)
-        if not code.startswith("mgr-") and code != "group":
+        if not code.startswith(("mgr-", COMPANY_INVITE_PREFIX)) and code != "group":
             return code
 
 

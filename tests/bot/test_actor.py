@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 from telegram import Update
@@ -115,3 +116,19 @@ async def test_only_a_contact_step_records_that_the_member_wrote(
     assert context.actor.member is not None
     session.refresh(member)
     assert member.username == ""
+
+
+@pytest.mark.parametrize("garbled", [{"de": 1}, ["en"], 5])
+async def test_a_garbled_welcome_language_falls_back_to_telegrams(
+    settings: Settings, engine: Engine, garbled: object
+) -> None:
+    """Before consent the language comes from user_data ("lang", the welcome screen's
+    choice); a value the bot never wrote there is none, not a traceback on every update."""
+    application = _app(settings, engine)
+    update = _update(application, "/start")
+    context = _context(application, update)
+    context.user_state["lang"] = garbled
+    await prefetch(update, context)
+    assert context.actor.member is None
+    assert context.actor.language == "en"
+    assert context.refresh_actor().language == "en"

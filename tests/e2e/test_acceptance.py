@@ -628,7 +628,7 @@ def test_whoever_joins_after_the_last_contact_left_can_resume_the_paused_listing
     with Session(engine) as fresh:
         assert fresh.get(Listing, offer.id).status == "paused"
     invite = membership.create_company_invite(
-        session=db, settings=settings, actor=None, organization_id=org.id
+        session=db, settings=settings, actor=None, organization_id=org.id, operator=True
     )
     nora = Contact.new(emulator, new_user_id(), first_name="Nora")
     nora.tap(_join_by_link(nora, membership.company_invite_payload(invite)), data="ob:later")

@@ -70,7 +70,11 @@ def test_a_redeemed_manager_invite_puts_the_staff_commands_into_the_new_managers
 ):
     with Session(engine_for(database_url), expire_on_commit=False) as session:
         invite = appointments.create_manager_invite(
-            session=session, settings=None, actor=None, cluster=seed.cluster(session, "logistics")
+            session=session,
+            settings=None,
+            actor=None,
+            cluster=seed.cluster(session, "logistics"),
+            operator=True,
         )
     nora = Contact.new(emulator, new_user_id(), language="en", first_name="Nora")
     since = emulator.last_seq()

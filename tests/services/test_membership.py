@@ -363,7 +363,7 @@ def test_export_shows_imported_contact_data_only_when_it_is_ones_own(
         session, "Import GmbH", "it", contact_name="Jana Import", contact_email="jana@imp.test"
     )
     invite = membership.create_company_invite(
-        session=session, settings=settings, actor=None, organization_id=org.id
+        session=session, settings=settings, actor=None, organization_id=org.id, operator=True
     )
     kai = seed.contact(session, 200, None, name="Kai", email="kai@imp.test")
     membership.redeem_company_invite(session=session, member=kai, code=invite.code)

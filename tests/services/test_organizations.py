@@ -160,3 +160,13 @@ def test_name_and_region_are_split_at_a_postcode_or_the_last_comma(
     text: str, expected: tuple[str, str]
 ) -> None:
     assert organizations.split_name_and_region(text) == expected
+
+
+def test_a_colleague_code_never_reads_as_another_kind_of_invite(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """/start reads `mgr-` and `co-` payloads as single-use invites first: a colleague code
+    drawn with either start would be refused as an invalid invite, so it is drawn again."""
+    drawn = iter(["co-Ab1cd", "mgr-Ab1c", "group", "Zx9-_k2Q"])
+    monkeypatch.setattr(organizations.secrets, "token_urlsafe", lambda _n: next(drawn))
+    assert organizations.new_invite_code() == "Zx9-_k2Q"

@@ -11,8 +11,16 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from kooperation.config import Settings
-from kooperation.models import AuditLog, ManagerCluster, Member, Role, utcnow
-from kooperation.services import appointments, identity, roles
+from kooperation.models import (
+    AuditLog,
+    CompanyInvite,
+    ManagerCluster,
+    ManagerInvite,
+    Member,
+    Role,
+    utcnow,
+)
+from kooperation.services import appointments, identity, membership, roles
 from tests import factories as seed
 
 
@@ -119,7 +127,11 @@ def test_invite_makes_its_user_a_manager_once(session: Session, settings: Settin
 
 def test_invite_expires_after_seven_days(session: Session, settings: Settings) -> None:
     invite = appointments.create_manager_invite(
-        session=session, settings=settings, actor=None, cluster=seed.cluster(session, "logistics")
+        session=session,
+        settings=settings,
+        actor=None,
+        cluster=seed.cluster(session, "logistics"),
+        operator=True,
     )
     member = seed.contact(session, 10, None)
     later = utcnow() + timedelta(days=7, minutes=1)
@@ -144,7 +156,11 @@ def test_two_people_opening_one_invite_at_once_make_one_manager(
 ) -> None:
     with Session(engine, expire_on_commit=False) as session:
         invite = appointments.create_manager_invite(
-            session=session, settings=settings, actor=None, cluster=seed.cluster(session, "it")
+            session=session,
+            settings=settings,
+            actor=None,
+            cluster=seed.cluster(session, "it"),
+            operator=True,
         )
         people = [seed.contact(session, 10 + i, None).id for i in range(2)]
     barrier = threading.Barrier(2)
@@ -168,3 +184,22 @@ def test_two_people_opening_one_invite_at_once_make_one_manager(
     assert sorted(outcomes) == ["manager", "used"]
     with Session(engine) as check:
         assert len(check.exec(select(ManagerCluster)).all()) == 1
+
+
+def test_no_actor_is_a_stranger_refused_unless_it_is_the_operator(
+    session: Session, settings: Settings
+) -> None:
+    """None used to mean the operator on the command line, so a stranger in the bot (no
+    member row) got invites; the operator now says so."""
+    cluster = seed.cluster(session, "it")
+    organization = seed.organization(session, "Import GmbH", "it")
+    with pytest.raises(roles.NotAllowed):
+        appointments.create_manager_invite(
+            session=session, settings=settings, actor=None, cluster=cluster
+        )
+    with pytest.raises(roles.NotAllowed):
+        membership.create_company_invite(
+            session=session, settings=settings, actor=None, organization_id=organization.id
+        )
+    assert session.exec(select(ManagerInvite)).all() == []
+    assert session.exec(select(CompanyInvite)).all() == []

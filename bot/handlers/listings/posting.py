@@ -235,6 +235,9 @@ async def confirm(update: Update, context: BotContext) -> State:
     except (listings.ListingNotFound, listings.ListingStateError):
         await stale(update, who, "listings.not_found")
         return END
+    except listings.NoOrganization:  # left the company since the preview: as /need says
+        await not_registered(update, context.refresh_actor())
+        return END
     key = "listings.updated" if draft.editing else f"listings.published_{listing.kind}"
     await edit(update, t(who.language, key, title=listing.title))
     chat = update.effective_chat

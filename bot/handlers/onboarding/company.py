@@ -170,6 +170,10 @@ async def _register(update: Update, context: BotContext, who: Who, where: str) -
     """Registers the organization; the contact joins it; then the name."""
     state = state_of(context)
     company = state.company
+    if callbacks.CLUSTER.read(company.cluster) is None:  # garbled, or gone from the data
+        forget_company(context)
+        await say(update, who.language, "onboarding.ask_organization")
+        return ORG_SEARCH
     try:
         with context.runtime.session() as session:
             organization = organizations.register_organization(
