@@ -91,7 +91,7 @@ async def export(update: Update, context: BotContext) -> None:
             chat_id=update.effective_chat.id,
             document=document.encode("utf-8"),
             filename=EXPORT_FILENAME,
-            caption=plain(who.language, "privacy.export_caption"),
+            caption=t(who.language, "privacy.export_caption"),  # HTML, as the Defaults send it
         )
         return
     except BadRequest as error:
