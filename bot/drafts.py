@@ -1,12 +1,13 @@
-"""What a conversation remembers between updates, typed: the listing draft and the sign-up.
+"""What a conversation remembers between updates, typed: the listing draft, the sign-up and a
+manager's /review session.
 
-Both live in `user_data`, which `bot.persistence` stores as JSON in `bot_state` and which
+All live in `user_data`, which `bot.persistence` stores as JSON in `bot_state` and which
 outlives a deploy. So the stored shape is the one earlier versions wrote (the draft as a dict
-under "draft", the sign-up under flat keys, "lang" also read by `bot.members`): a restart in
-the middle of a conversation, onto a newer or an older version, keeps it. Fields added later
-default when missing. Anything that does not read as a state (garbled, hand-edited, from a
-future version) counts as no state: the handler takes its "stale" path, nobody gets a
-traceback, and the next save writes a clean shape.
+under "draft", the sign-up and the review under flat keys, "lang" also read by
+`bot.members`): a restart in the middle of a conversation, onto a newer or an older version,
+keeps it. Fields added later default when missing. Anything that does not read as a state
+(garbled, hand-edited, from a future version) counts as no state: the handler takes its
+"stale" path, nobody gets a traceback, and the next save writes a clean shape.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from collections.abc import Callable, Mapping, MutableMapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, TypeVar
 
+from bot.callbacks import DB_ID_MAX
 from kooperation.models import Kind, Listing, Size
 
 log = logging.getLogger(__name__)
@@ -46,7 +48,7 @@ def _flag(data: Mapping[str, Any], key: str) -> bool:
 
 
 def _is_id(value: object) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool) and value > 0
+    return isinstance(value, int) and not isinstance(value, bool) and 0 < value <= DB_ID_MAX
 
 
 def _id(data: Mapping[str, Any], key: str) -> int | None:
@@ -229,5 +231,37 @@ def _part(read: Callable[[], T], fresh: T) -> T:
     try:
         return read()
     except Garbled as error:
-        log.warning("stored sign-up data unreadable at %r; starting that part fresh", str(error))
+        log.warning(
+            "stored conversation state unreadable at %r; that part starts fresh", str(error)
+        )
         return fresh
+
+
+# ---- a manager's /review session
+
+
+@dataclass
+class ReviewState:
+    """The proposals skipped since /review, and the match whose rejection waits for a reason."""
+
+    skipped: list[int] = field(default_factory=list)
+    """Shown again only with the next /review."""
+    rejecting: int | None = None
+
+    SKIPPED: ClassVar[str] = "rv_skipped"
+    REJECTING: ClassVar[str] = "rv_rejecting"
+
+    @classmethod
+    def from_user_data(cls, user_data: Mapping[str, Any]) -> ReviewState:
+        """The stored state; a part that does not read starts fresh (a garbled skip list does
+        not cancel a pending rejection, nor the other way round)."""
+        return cls(
+            skipped=_part(lambda: _ids(user_data, cls.SKIPPED), []),
+            rejecting=_part(lambda: _id(user_data, cls.REJECTING), None),
+        )
+
+    def to_user_data(self, user_data: UserData) -> None:
+        """Stores the state; an empty skip list or no pending rejection leaves no key (earlier
+        versions read a missing key as exactly that)."""
+        _put(user_data, self.SKIPPED, list(self.skipped))
+        _put(user_data, self.REJECTING, self.rejecting)

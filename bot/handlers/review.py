@@ -24,7 +24,6 @@ from telegram.ext import (
     filters,
 )
 
-from bot import callbacks
 from bot.callbacks import (
     REVIEW,
     REVIEW_APPROVE,
@@ -39,6 +38,7 @@ from bot.callbacks import (
     shown,
 )
 from bot.context import BotContext
+from bot.drafts import ReviewState
 from bot.members import Who
 from bot.render import Buttons
 from bot.texts import Markup, language_of, plain, t
@@ -50,8 +50,6 @@ from kooperation.services.review import QueuePosition, ReviewCard
 
 REASON = 0
 END = ConversationHandler.END
-SKIPPED = "rv_skipped"
-REJECTING = "rv_rejecting"
 
 
 def _number(value: float) -> str:
@@ -100,14 +98,12 @@ async def _refused(update: Update, who: Who) -> None:
     await edit(update, t(who.language, "review.not_allowed"))
 
 
-def _skipped(context: BotContext) -> list[int]:
-    """The proposals skipped in this review session; garbled user data starts it afresh."""
-    if context.user_data is None:
-        return []
-    stored = context.user_data.get(SKIPPED)
-    if not isinstance(stored, list) or not all(callbacks.ID.read(str(i)) == i for i in stored):
-        stored = context.user_data[SKIPPED] = []
-    return stored
+def _state(context: BotContext) -> ReviewState:
+    return ReviewState.from_user_data(context.user_state)
+
+
+def _keep(context: BotContext, state: ReviewState) -> None:
+    state.to_user_data(context.user_state)
 
 
 async def _show_next(
@@ -115,7 +111,7 @@ async def _show_next(
 ) -> None:
     """Shows the best pending proposal not skipped in this review session (or the one
     following `after`)."""
-    skipped = _skipped(context)
+    skipped = _state(context).skipped
     try:
         with context.acting_session() as session:
             position: QueuePosition = review.next_card(
@@ -139,8 +135,9 @@ async def _show_next(
 
 async def review_command(update: Update, context: BotContext) -> None:
     """/review: a fresh session through the queue, starting with the best proposal."""
-    if context.user_data is not None:
-        context.user_data[SKIPPED] = []
+    state = _state(context)
+    state.skipped = []
+    _keep(context, state)
     await _show_next(update, context, context.staff_actor())
 
 
@@ -153,10 +150,10 @@ async def next_pressed(update: Update, context: BotContext) -> None:
 async def skip_pressed(update: Update, context: BotContext) -> None:
     """rv:s:<id> – put this proposal back for now and show the next one."""
     match_id = REVIEW_SKIP.pressed(update)
-    if match_id is not None:
-        skipped = _skipped(context)
-        if match_id not in skipped:
-            skipped.append(match_id)
+    state = _state(context)
+    if match_id is not None and match_id not in state.skipped:
+        state.skipped.append(match_id)
+        _keep(context, state)
     await _show_next(update, context, context.staff_actor())
 
 
@@ -233,8 +230,9 @@ async def reject_pressed(update: Update, context: BotContext) -> int:
         await _decision_error(update, context, who, error, match_id)
         return END
     await answer(update)
-    if context.user_data is not None:
-        context.user_data[REJECTING] = match_id
+    state = _state(context)
+    state.rejecting = match_id
+    _keep(context, state)
     buttons = [
         [(plain(who.language, "review.button_reject_now"), REVIEW_REJECT_NOW.data(match_id))],
         [(plain(who.language, "review.button_cancel"), REVIEW_CANCEL.data())],
@@ -261,8 +259,7 @@ async def _reject(update: Update, context: BotContext, match_id: int, reason: st
         await _decision_error(update, context, who, error, match_id)
         return END
     await answer(update)
-    if context.user_data is not None:
-        context.user_data.pop(REJECTING, None)
+    _forget_rejection(context)
     key = "review.rejected_with_reason" if reason.strip() else "review.rejected"
     await edit(
         update, t(who.language, key, match_id=match_id, reason=reason), _next_button(who.language)
@@ -270,16 +267,15 @@ async def _reject(update: Update, context: BotContext, match_id: int, reason: st
     return END
 
 
-def _rejecting(context: BotContext) -> int | None:
-    """The match whose rejection waits for a reason; a stored value `reject_pressed` never
-    writes (garbled user data) is none."""
-    stored = (context.user_data or {}).get(REJECTING)
-    return stored if callbacks.ID.read(str(stored)) == stored else None
+def _forget_rejection(context: BotContext) -> None:
+    state = _state(context)
+    state.rejecting = None
+    _keep(context, state)
 
 
 async def reason_given(update: Update, context: BotContext) -> int:
     """Text in REASON – reject with this reason."""
-    match_id = _rejecting(context)
+    match_id = _state(context).rejecting
     text = update.effective_message.text if update.effective_message else ""
     if match_id is None:
         return END
@@ -307,8 +303,7 @@ async def reject_now_pressed(update: Update, context: BotContext) -> int:
 async def cancel_reject(update: Update, context: BotContext) -> int:
     """rv:c or /cancel while asking for the reason – decide nothing."""
     who = context.staff_actor()
-    if context.user_data is not None:
-        context.user_data.pop(REJECTING, None)
+    _forget_rejection(context)
     await answer(update)
     await edit(update, t(who.language, "review.reject_cancelled"), _next_button(who.language))
     return END

@@ -1,5 +1,5 @@
-"""The listing draft and the sign-up state read back what was stored, also by older versions,
-and anything garbled reads as no state instead of breaking the conversation."""
+"""The listing draft, the sign-up and the review state read back what was stored, also by
+older versions, and anything garbled reads as no state instead of breaking the conversation."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from bot.drafts import CompanyDraft, ListingDraft, OnboardingState
+from bot.drafts import CompanyDraft, ListingDraft, OnboardingState, ReviewState
 from kooperation.models import Kind, Listing, Size
 
 
@@ -162,3 +162,46 @@ def test_a_garbled_payload_or_language_reads_as_none() -> None:
     state = OnboardingState.from_user_data({"start_payload": 5, "lang": {"de": 1}})
     assert state == OnboardingState()
     assert OnboardingState.from_user_data({}) == OnboardingState()
+
+
+def test_a_review_session_reads_back_what_it_stored() -> None:
+    state = ReviewState(skipped=[4, 9], rejecting=12)
+    user_data: dict[str, Any] = {"lang": "de"}
+    state.to_user_data(user_data)
+    assert ReviewState.from_user_data(_through_json(user_data)) == state
+    assert user_data["lang"] == "de"
+
+
+def test_a_review_session_is_stored_under_the_keys_earlier_versions_wrote() -> None:
+    user_data: dict[str, Any] = {}
+    ReviewState(skipped=[4], rejecting=7).to_user_data(user_data)
+    assert user_data == {"rv_skipped": [4], "rv_rejecting": 7}
+
+
+def test_a_review_session_stored_by_an_earlier_version_reads() -> None:
+    """Earlier versions kept an empty list after /review and popped the rejection when done."""
+    assert ReviewState.from_user_data({"rv_skipped": []}) == ReviewState()
+    older = {"rv_skipped": [3, 5], "rv_rejecting": 5}
+    assert ReviewState.from_user_data(older) == ReviewState([3, 5], 5)
+
+
+def test_a_finished_review_session_leaves_no_keys_behind() -> None:
+    user_data: dict[str, Any] = {"rv_skipped": [3], "rv_rejecting": 5, "lang": "en"}
+    ReviewState().to_user_data(user_data)
+    assert user_data == {"lang": "en"}
+
+
+@pytest.mark.parametrize("garbled", [True, {"4": 1}, [[4]], [True], "12", [4, 0], [2**31]])
+def test_a_garbled_skip_list_starts_empty_and_keeps_the_pending_rejection(
+    garbled: object,
+) -> None:
+    state = ReviewState.from_user_data({"rv_skipped": garbled, "rv_rejecting": 5})
+    assert state == ReviewState(rejecting=5)
+
+
+@pytest.mark.parametrize("garbled", [True, "12", 1.0, [12], -3, 2**31])
+def test_a_garbled_pending_rejection_reads_as_none_and_keeps_the_skip_list(
+    garbled: object,
+) -> None:
+    state = ReviewState.from_user_data({"rv_skipped": [4], "rv_rejecting": garbled})
+    assert state == ReviewState(skipped=[4])

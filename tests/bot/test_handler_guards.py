@@ -14,7 +14,7 @@ from telegram.ext import Application
 from bot import callbacks, ui
 from bot.app import CONTEXT_TYPES
 from bot.context import BotContext, Runtime
-from bot.drafts import CompanyDraft, ListingDraft
+from bot.drafts import CompanyDraft, ListingDraft, ReviewState
 from bot.handlers import managers, privacy, review
 from bot.handlers import membership as membership_handlers
 from bot.handlers.listings import posting
@@ -135,7 +135,7 @@ async def test_a_garbled_pending_rejection_rejects_nothing(
     assert match.id == 1  # what True (or 1.0) would have been read as
     application = _app(settings.model_copy(update={"admin_telegram_ids": []}), engine)
     update = _typed(application, admin.telegram_user_id, "passt nicht")
-    context = _context(application, update, {review.REJECTING: garbled})
+    context = _context(application, update, {ReviewState.REJECTING: garbled})
 
     assert await review.reason_given(update, context) == review.END
 
@@ -178,11 +178,11 @@ async def test_skipping_with_a_garbled_skip_list_starts_the_list_afresh(
     assert match.id is not None
     application = _app(settings, engine)
     update = _pressed(application, admin.telegram_user_id, callbacks.REVIEW_SKIP.data(match.id))
-    context = _context(application, update, {review.SKIPPED: garbled})
+    context = _context(application, update, {ReviewState.SKIPPED: garbled})
 
     await review.skip_pressed(update, context)
 
-    assert context.user_state[review.SKIPPED] == [match.id]
+    assert context.user_state[ReviewState.SKIPPED] == [match.id]
     assert sent == [t("de", "review.only_skipped", skipped=1)]
 
 
