@@ -102,6 +102,8 @@ class ListingDraft:
     listing_id: int | None = None
     guess: bool = False
     """The first listing after sign-up: the kind follows the wording until the contact picks."""
+    organization_id: int | None = None
+    """The company a new listing is written for; None in drafts stored before it was kept."""
 
     KEY: ClassVar[str] = "draft"
 
@@ -118,6 +120,14 @@ class ListingDraft:
     def written(self) -> bool:
         """The text is in: the preview can be shown and the draft saved."""
         return bool(self.text)
+
+    def written_for_another_company(self, organization_id: int | None) -> bool:
+        """The contact now speaks for `organization_id`, not for the company this new listing
+        was written for: publishing it would post one company's text in another's name. (No
+        company now, or a draft that names none, is for the service to judge, as before.)"""
+        if self.organization_id is None or organization_id is None:
+            return False
+        return self.organization_id != organization_id
 
     def switch_kind(self) -> None:
         """Need to offer or back; the contact's choice ends the guessing."""
@@ -149,17 +159,21 @@ class ListingDraft:
             tags=_texts(stored, "tags"),
             listing_id=_id(stored, "listing_id"),
             guess=_flag(stored, "guess"),
+            organization_id=_id(stored, "organization_id"),
         )
 
     def to_user_data(self, user_data: UserData) -> None:
-        """Stores the draft (with every key, as earlier versions did)."""
-        user_data[self.KEY] = {
+        """Stores the draft with every key earlier versions wrote (they ignore the company)."""
+        stored: dict[str, object] = {
             "kind": self.kind.value,
             "text": self.text,
             "tags": list(self.tags),
             "listing_id": self.listing_id,
             "guess": self.guess,
         }
+        if self.organization_id is not None:
+            stored["organization_id"] = self.organization_id
+        user_data[self.KEY] = stored
 
     @classmethod
     def drop(cls, user_data: UserData) -> None:

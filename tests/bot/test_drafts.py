@@ -40,6 +40,31 @@ def test_a_draft_is_stored_in_the_shape_earlier_versions_read() -> None:
     }
 
 
+def test_a_draft_keeps_the_company_it_was_written_for() -> None:
+    draft = ListingDraft(Kind.NEED, "Gesucht: Partner", organization_id=4)
+    user_data: dict[str, Any] = {}
+    draft.to_user_data(user_data)
+    assert user_data["draft"]["organization_id"] == 4
+    assert ListingDraft.from_user_data(_through_json(user_data)) == draft
+
+
+def test_a_draft_stored_before_it_named_its_company_reads_without_one() -> None:
+    older = {"draft": {"kind": "need", "text": "x", "tags": [], "listing_id": None}}
+    draft = ListingDraft.from_user_data(older)
+    assert draft is not None and draft.organization_id is None
+
+
+@pytest.mark.parametrize(
+    ("written_for", "now", "refused"),
+    [(4, 4, False), (4, 9, True), (None, 9, False), (4, None, False)],
+)
+def test_a_draft_is_for_another_company_only_when_both_are_known_and_differ(
+    written_for: int | None, now: int | None, refused: bool
+) -> None:
+    draft = ListingDraft(Kind.NEED, "x", organization_id=written_for)
+    assert draft.written_for_another_company(now) is refused
+
+
 def test_a_draft_written_before_the_kind_was_guessed_still_reads() -> None:
     older = {"draft": {"kind": "offer", "text": "Wir bieten", "tags": [], "listing_id": 7}}
     assert ListingDraft.from_user_data(older) == ListingDraft(Kind.OFFER, "Wir bieten", [], 7)
@@ -71,6 +96,8 @@ def test_no_draft_reads_as_none(user_data: dict[str, Any]) -> None:
         {"kind": "need", "text": "x", "listing_id": -3},
         {"kind": "need", "text": "x", "listing_id": True},
         {"kind": "need", "text": "x", "guess": "yes"},
+        {"kind": "need", "text": "x", "organization_id": "4"},
+        {"kind": "need", "text": "x", "organization_id": -4},
     ],
 )
 def test_a_garbled_draft_reads_as_none(stored: object) -> None:

@@ -3,6 +3,7 @@ stored state no longer fits (the contact left their company, garbled user data).
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import pytest
@@ -121,6 +122,65 @@ async def test_confirming_a_draft_after_leaving_the_company_says_there_is_no_com
     assert sent == [t("de", "membership.no_company")]
     assert session.exec(select(Listing)).all() == []
     assert ListingDraft.from_user_data(context.user_state) is None
+
+
+async def test_publishing_a_draft_written_for_a_former_company_publishes_nothing(
+    settings: Settings, engine: Engine, session: Session, sent: list[str]
+) -> None:
+    """The contact wrote a need for Zellwerk, left it and joined Import GmbH, then pressed
+    "publish" on the old preview: nothing is posted for either company, the draft is gone,
+    and the contact hears why and how to start again."""
+    member = seed.company(session, "Zellwerk GmbH")
+    application = _app(settings, engine)
+    user_id = member.telegram_user_id
+    begun = _typed(application, user_id, "/need")
+    assert await posting.begin(begun, _context(application, begun, {})) == posting.TEXT_STATE
+    written = _typed(application, user_id, TEXT)
+    assert (
+        await posting.receive_text(written, _context(application, written, {})) == "listing.preview"
+    )
+    company_contacts.leave_company(session=session, settings=settings, member=member)
+    other = seed.organization(session, "Import GmbH", "logistics")
+    company_contacts.become_contact(session=session, member=member, organization=other)
+    session.commit()
+    pressed = _pressed(application, user_id, callbacks.DRAFT_CONFIRM.data())
+    context = _context(application, pressed, {})
+
+    assert await posting.confirm(pressed, context) == posting.END
+
+    assert t("de", "listings.draft_other_company") in sent[-1]
+    assert session.exec(select(Listing)).all() == []
+    assert ListingDraft.from_user_data(context.user_state) is None
+
+
+@pytest.mark.filterwarnings("ignore:Tasks created via `Application.create_task`")
+async def test_a_draft_stored_before_drafts_knew_their_company_is_published_as_before(
+    settings: Settings,
+    engine: Engine,
+    session: Session,
+    sent: list[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A draft kept over the deploy names no company: it is published for the contact's."""
+    matched: list[int] = []
+
+    async def match_in_background(*args: object) -> None:
+        matched.append(int(str(args[-1])))
+
+    monkeypatch.setattr(posting, "match_in_background", match_in_background)
+    member = seed.company(session, "Zellwerk GmbH")
+    draft: dict[str, Any] = {}
+    ListingDraft(Kind.NEED, TEXT).to_user_data(draft)
+    application = _app(settings, engine)
+    update = _pressed(application, member.telegram_user_id, callbacks.DRAFT_CONFIRM.data())
+
+    assert await posting.confirm(update, _context(application, update, draft)) == posting.END
+
+    await asyncio.sleep(0)  # the matching task starts
+    listing = session.exec(select(Listing)).one()
+    assert listing.organization_id == member.organization_id
+    assert sent == [t("de", "listings.published_need", title=listing.title)]
+    assert matched == [listing.id]
 
 
 @pytest.mark.usefixtures("sent")

@@ -6,9 +6,11 @@
                                                                 ls:no discards
 
 The draft (`bot.drafts.ListingDraft`) lives in user_data (persisted), so a restart in the
-middle keeps it. The same steps (`steps()`) also run inside the /start conversation for the
-first listing right after sign-up: there the kind is guessed from the wording and the preview
-offers to switch it.
+middle keeps it. A new draft names the company it is written for: if the contact speaks for
+another one by the time they press "publish", it is dropped, not posted in the wrong name.
+The same steps (`steps()`) also run inside the /start conversation for the first listing
+right after sign-up: there the kind is guessed from the wording and the preview offers to
+switch it.
 """
 
 from __future__ import annotations
@@ -69,6 +71,10 @@ def _keep(context: BotContext, draft: ListingDraft) -> None:
     draft.to_user_data(context.user_state)
 
 
+def _company_of(who: Who) -> int | None:
+    return who.member.organization_id if who.member is not None else None
+
+
 async def _ask_text(update: Update, who: Who, draft: ListingDraft) -> None:
     if draft.editing:
         keep = [[(plain(who.language, "listings.button_keep"), callbacks.DRAFT_KEEP_TEXT.data())]]
@@ -103,7 +109,7 @@ async def begin(update: Update, context: BotContext) -> State:
     if not who.registered or not who.has_organization:
         await not_registered(update, who)
         return END
-    draft = ListingDraft(kind)
+    draft = ListingDraft(kind, organization_id=_company_of(who))
     _keep(context, draft)
     await _ask_text(update, who, draft)
     return TEXT_STATE
@@ -228,6 +234,14 @@ async def confirm(update: Update, context: BotContext) -> State:
         await stale(update, who)
         return END
     await answer(update)
+    if draft.written_for_another_company(_company_of(who)):
+        log.info(
+            "draft for organization %s not published: member %s changed companies",
+            draft.organization_id,
+            who.member_id,
+        )
+        await edit_menu(update, who, t(who.language, "listings.draft_other_company"))
+        return END
     state = context.runtime
     try:
         with state.session() as session:

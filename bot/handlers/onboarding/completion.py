@@ -73,7 +73,9 @@ async def name(update: Update, context: BotContext) -> int | str:
         return END
     link = f"https://t.me/{context.bot.username}?start={done.invite_code}"
     lead = t(who.language, "onboarding.done_with_invite", name=member.display_name, link=link)
-    ListingDraft(guess=True).to_user_data(context.user_state)
+    ListingDraft(guess=True, organization_id=member.organization_id).to_user_data(
+        context.user_state
+    )
     later = [[(plain(who.language, "onboarding.button_later"), callbacks.ONBOARDING_LATER.data())]]
     await reply(update, f"{lead}\n\n{ask_first(who.language)}", later)
     return listing_steps.TEXT_STATE
