@@ -16,6 +16,7 @@ from kooperation.services.company_contacts import (
     may_manage,
     organization_or_error,
 )
+from kooperation.services.members import OrganizationNotFound
 
 INVITE_LIFETIME = timedelta(days=14)
 COMPANY_INVITE_PREFIX = "co-"
@@ -76,3 +77,23 @@ def redeem_company_invite(*, session: Session, member: Member, code: str) -> Org
     become_contact(session=session, member=member, organization=organization)
     session.commit()
     return organization
+
+
+def join_by_company_link(*, session: Session, member: Member, code: str) -> Organization:
+    """What `/start co-…` opens: a manager's single-use company invite, or else a company's
+    colleague code drawn starting with `co-` before `new_invite_code` stopped drawing such
+    codes (those links were handed on and join like any colleague link). A refused invite
+    (unknown, used, expired) stays refused with its reason unless a colleague code matches."""
+    from kooperation.services import organizations  # imports this module
+
+    try:
+        return redeem_company_invite(session=session, member=member, code=code)
+    except CompanyInviteInvalid as refused:
+        if member.id is None:
+            raise
+        try:
+            return organizations.join_by_invite_code(
+                session=session, member_id=member.id, code=code
+            )
+        except OrganizationNotFound:
+            raise refused from None

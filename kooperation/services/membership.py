@@ -57,6 +57,7 @@ from kooperation.services.company_invites import (
     INVITE_LIFETIME,
     company_invite_payload,
     create_company_invite,
+    join_by_company_link,
     redeem_company_invite,
 )
 from kooperation.services.join_requests import (
@@ -101,6 +102,7 @@ __all__ = [
     "expire_requests",
     "find_company",
     "is_contact",
+    "join_by_company_link",
     "leave_company",
     "may_manage",
     "merge_candidates",

@@ -220,6 +220,22 @@ def test_company_invite_link_works_once_and_then_is_refused(emulator, db, engine
     assert _member(engine, second).organization_id is None
 
 
+@pytest.mark.usefixtures("bot")
+def test_an_old_colleague_link_starting_like_a_company_invite_still_joins(
+    emulator, db, engine
+) -> None:
+    """Colleague codes were once drawn with any start, `co-` too: such a link, handed on
+    before that stopped, joins its company at once like every colleague link."""
+    code = f"co-alt{new_user_id()}"
+    org = seed.organization(db, "Altcode Sensorik GmbH", "it", invite_code=code)
+    colleague = Contact.new(emulator, new_user_id(), first_name="Kai")
+    colleague.send(f"/start {code}")
+    colleague.tap(colleague.with_button("ob:ok"), data="ob:ok")
+    colleague.reply()  # consent saved
+    assert "Sie sind jetzt Kontakt für <b>Altcode Sensorik GmbH</b>" in colleague.reply().text
+    assert _member(engine, colleague).organization_id == org.id
+
+
 def _snapshot(engine: Engine) -> dict[str, list[tuple[Any, ...]]]:
     """Every row of the tables a company action could change."""
     tables = ("member", "organization", "listing", "match", "join_request")

@@ -245,6 +245,70 @@ def test_a_company_invite_works_once(session: Session, settings: Settings) -> No
     assert second.organization_id is None
 
 
+def test_an_old_colleague_code_starting_like_a_company_invite_still_joins(
+    session: Session,
+) -> None:
+    """Colleague codes were once drawn with any start, `co-` too. Such a link was handed on
+    and joins its company like any colleague link instead of being refused as an invite."""
+    org = seed.organization(session, "Altcode GmbH", "it", invite_code="co-Ab1cd")
+    kai = seed.contact(session, 200, None)
+    joined = membership.join_by_company_link(session=session, member=kai, code="co-Ab1cd")
+    assert joined.id == org.id
+    session.refresh(kai)
+    assert kai.organization_id == org.id
+
+
+def test_an_old_colleague_code_does_not_move_a_contact_of_another_company(
+    session: Session,
+) -> None:
+    seed.organization(session, "Altcode GmbH", "it", invite_code="co-Ab1cd")
+    _, anna = _company(session)
+    with pytest.raises(membership.AlreadyContact):
+        membership.join_by_company_link(session=session, member=anna, code="co-Ab1cd")
+
+
+def _invite_payload(session: Session, settings: Settings, name: str) -> tuple[Organization, str]:
+    org = seed.organization(session, name, "logistics")
+    invite = membership.create_company_invite(
+        session=session, settings=settings, actor=None, organization_id=org.id, operator=True
+    )
+    return org, membership.company_invite_payload(invite)
+
+
+def test_a_used_or_expired_company_link_keeps_its_own_refusal(
+    session: Session, settings: Settings
+) -> None:
+    """The fallback to colleague codes finds none here: the invite's reason stands."""
+    org, payload = _invite_payload(session, settings, "Import GmbH")
+    first, second = seed.contact(session, 200, None), seed.contact(session, 201, None)
+    assert membership.join_by_company_link(session=session, member=first, code=payload) == org
+    with pytest.raises(membership.CompanyInviteInvalid) as used:
+        membership.join_by_company_link(session=session, member=second, code=payload)
+    assert used.value.reason == "used"
+    _, unused = _invite_payload(session, settings, "Spät KG")
+    late = utcnow() + membership.INVITE_LIFETIME + timedelta(minutes=1)
+    with time_machine.travel(late), pytest.raises(membership.CompanyInviteInvalid) as expired:
+        membership.join_by_company_link(session=session, member=second, code=unused)
+    assert expired.value.reason == "expired"
+    with pytest.raises(membership.CompanyInviteInvalid) as unknown:
+        membership.join_by_company_link(session=session, member=second, code="co-nothing")
+    assert unknown.value.reason == "unknown"
+    session.refresh(second)
+    assert second.organization_id is None
+
+
+def test_a_used_company_link_that_is_also_an_old_colleague_code_joins_that_company(
+    session: Session, settings: Settings
+) -> None:
+    """Only a colleague code that really matches turns a refused invite into a join."""
+    _, payload = _invite_payload(session, settings, "Import GmbH")
+    first = seed.contact(session, 200, None)
+    membership.join_by_company_link(session=session, member=first, code=payload)
+    colleagues = seed.organization(session, "Altcode GmbH", "it", invite_code=payload)
+    kai = seed.contact(session, 201, None)
+    assert membership.join_by_company_link(session=session, member=kai, code=payload) == colleagues
+
+
 def test_the_last_contact_leaving_pauses_the_listings_and_tells_the_manager(
     session: Session, settings: Settings
 ) -> None:

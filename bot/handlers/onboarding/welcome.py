@@ -2,8 +2,9 @@
 
 Nothing but the Telegram id (as the conversation key) is stored before the consent button;
 the member row is created by it. Deep links: `/start <invite-code>` (a colleague's link) and
-`/start co-<code>` (a manager's single-use company invite) join a company at once,
-`/start mgr-<code>` redeems a manager invite.
+`/start co-<code>` (a manager's single-use company invite, or an old colleague code that
+happens to start the same way) join a company at once, `/start mgr-<code>` redeems a manager
+invite.
 """
 
 from __future__ import annotations
@@ -128,7 +129,7 @@ async def _redeem_payload(update: Update, context: BotContext, who: Who) -> None
             if payload.startswith(membership.COMPANY_INVITE_PREFIX):
                 member = session.get(Member, who.member_id)
                 assert member is not None
-                organization = membership.redeem_company_invite(
+                organization = membership.join_by_company_link(
                     session=session, member=member, code=payload
                 )
             else:
