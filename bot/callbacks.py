@@ -23,15 +23,13 @@ from typing import Any, Generic, TypeVar
 
 from telegram import Update
 
-from kooperation.models import Feedback, Size
+from kooperation.models import ID_MAX, Feedback, Size
 from kooperation.reference import categories, cluster_specs
 
 T = TypeVar("T")
 A = TypeVar("A")
 B = TypeVar("B")
 
-DB_ID_MAX = 2**31 - 1
-"""Largest primary key the schema can hold (INTEGER on PostgreSQL, and our ids on SQLite)."""
 DATA_MAX_BYTES = 64
 """Telegram's limit for callback data."""
 
@@ -44,10 +42,10 @@ def data_of(update: Update) -> str:
 
 def parse_id(text: str | None) -> int | None:
     """A database id written by the bot, or None for anything else."""
-    if not text or len(text) > len(str(DB_ID_MAX)) or not (text.isascii() and text.isdigit()):
+    if not text or len(text) > len(str(ID_MAX)) or not (text.isascii() and text.isdigit()):
         return None
     value = int(text)
-    return value if 0 < value <= DB_ID_MAX else None
+    return value if 0 < value <= ID_MAX else None
 
 
 def shown(data: str, limit: int = 100) -> str:
@@ -83,7 +81,7 @@ class Id(Field[int]):
         return r"\d+"
 
     def write(self, value: int) -> str:
-        if isinstance(value, bool) or not 0 < value <= DB_ID_MAX:
+        if isinstance(value, bool) or not 0 < value <= ID_MAX:
             raise ValueError(f"not a database id: {value!r}")
         return str(value)
 
@@ -91,7 +89,7 @@ class Id(Field[int]):
         return parse_id(text)
 
     def samples(self) -> tuple[int, ...]:
-        return (1, 42, DB_ID_MAX)
+        return (1, 42, ID_MAX)
 
 
 class Choice(Field[T]):

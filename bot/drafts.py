@@ -17,8 +17,7 @@ from collections.abc import Callable, Mapping, MutableMapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, TypeVar
 
-from bot.callbacks import DB_ID_MAX
-from kooperation.models import Kind, Listing, Size
+from kooperation.models import ID_MAX, Kind, Listing, Size
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -48,7 +47,7 @@ def _flag(data: Mapping[str, Any], key: str) -> bool:
 
 
 def _is_id(value: object) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool) and 0 < value <= DB_ID_MAX
+    return isinstance(value, int) and not isinstance(value, bool) and 0 < value <= ID_MAX
 
 
 def _id(data: Mapping[str, Any], key: str) -> int | None:

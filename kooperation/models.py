@@ -16,6 +16,9 @@ from sqlalchemy import UniqueConstraint as Unique
 from sqlmodel import Field, SQLModel
 
 TEXT_MAX = 1000
+ID_MAX = 2**31 - 1
+"""Largest primary key the schema holds (INTEGER on PostgreSQL; our ids on SQLite too): an id
+read from outside (a button, a typed "#12", stored user data) beyond it names nothing."""
 TITLE_MAX = 120
 
 

@@ -13,6 +13,7 @@ from sqlmodel import Session, col, select
 from kooperation.config import Settings
 from kooperation.messages import MembershipReview, ReviewCompany
 from kooperation.models import (
+    ID_MAX,
     Cluster,
     CompanyInvite,
     JoinRequest,
@@ -237,7 +238,7 @@ def find_company(*, session: Session, ref_or_name: str) -> Organization:
     listing = session.exec(select(Listing).where(Listing.ref == query)).first() if query else None
     if listing is not None:
         return organization_or_error(session, listing.organization_id)
-    if query.startswith("#") and query[1:].isdigit() and int(query[1:]) <= 2**31 - 1:
+    if query.startswith("#") and query[1:].isdigit() and int(query[1:]) <= ID_MAX:
         found = session.get(Organization, int(query[1:]))
         if found is not None:
             return found

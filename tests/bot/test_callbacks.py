@@ -8,18 +8,18 @@ import re
 import pytest
 
 from bot import callbacks
-from bot.callbacks import DB_ID_MAX, parse_id, shown
-from kooperation.models import Feedback
+from bot.callbacks import parse_id, shown
+from kooperation.models import ID_MAX, Feedback
 
 
-@pytest.mark.parametrize("text", ["1", "42", str(DB_ID_MAX)])
+@pytest.mark.parametrize("text", ["1", "42", str(ID_MAX)])
 def test_ids_the_bot_writes_are_read(text: str) -> None:
     assert parse_id(text) == int(text)
 
 
 @pytest.mark.parametrize(
     "text",
-    [None, "", "0", "-1", "+5", " 5", "5 ", "1e3", "²", "١٢", "１２", str(DB_ID_MAX + 1), "9" * 40],
+    [None, "", "0", "-1", "+5", " 5", "5 ", "1e3", "²", "١٢", "１２", str(ID_MAX + 1), "9" * 40],
 )
 def test_anything_else_reads_as_no_id(text: str | None) -> None:
     assert parse_id(text) is None
@@ -85,7 +85,7 @@ def _forgeries(data: str) -> list[str]:
             f"{head}:١٢",
             f"{head}:１２",
             f"{head}:²",
-            f"{head}:{DB_ID_MAX + 1}",
+            f"{head}:{ID_MAX + 1}",
             f"{head}:{'9' * 40}",
             f"{head}:{last}{last}" if not last.isdigit() else f"{head}:{last}x",
         ]
@@ -123,7 +123,7 @@ def test_the_bot_never_builds_what_it_would_refuse() -> None:
     with pytest.raises(ValueError):
         callbacks.REVIEW_APPROVE.data(0)
     with pytest.raises(ValueError):
-        callbacks.REVIEW_APPROVE.data(DB_ID_MAX + 1)
+        callbacks.REVIEW_APPROVE.data(ID_MAX + 1)
     with pytest.raises(ValueError):
         callbacks.SETTINGS_LANGUAGE.data("fr")
 
