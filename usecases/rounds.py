@@ -40,13 +40,12 @@ def match_posted_listing(*, session: Session, settings: Settings, listing_id: in
     proposals (batched: at once unless a notice went out within
     MANAGER_NOTICE_INTERVAL_MINUTES). Returns how many proposals it made.
 
-    The proposals are committed before the notice is queued: a failing notice does not undo
-    them, and the bot's announce job tries again within a minute. `match_listing` waits for
-    any other matching job of this process, so a listing posted during the nightly round is
-    matched right after it. Blocking: the bot calls it in a worker thread.
+    `match_listing` has committed the proposals before the notice is queued: a failing notice
+    does not undo them, and the bot's announce job tries again within a minute. It also waits
+    for any other matching job of this process, so a listing posted during the nightly round
+    is matched right after it. Blocking: the bot calls it in a worker thread.
     """
     found = len(match_listing(session=session, settings=settings, listing_id=listing_id))
-    session.commit()
     if found:
         try:
             notify_managers_of_new_proposals(session=session, settings=settings)
