@@ -56,16 +56,6 @@ def _get(session: Session, member_id: int) -> Member:
     return member
 
 
-def join_organization(*, session: Session, member_id: int, organization_id: int) -> Member:
-    member = _get(session, member_id)
-    if session.get(Organization, organization_id) is None:
-        raise OrganizationNotFound(organization_id)
-    member.organization_id = organization_id
-    session.add(member)
-    session.commit()
-    return member
-
-
 def set_display_name(*, session: Session, member_id: int, name: str) -> Member:
     """Stores the contact's name; raises `InvalidInput` for an empty or overlong one."""
     member = _get(session, member_id)
